@@ -1,0 +1,57 @@
+/**
+ * End-of-stream markers: how a decoder tells a finished stream from a cut one. A cut connection
+ * looks like a normal end to TCP; the producer's marker (with its record count) does not.
+ *
+ * @module
+ */
+import { TruncatedStreamError } from './errors.js'
+import type { EndOfStream } from './protocol.js'
+
+/**
+ * Recognises the end marker: return `true` or an {@link EndOfStream} (with the announced record
+ * count) for the marker, anything falsy for an ordinary record.
+ */
+export type EndMarkerPredicate<V> = (value: V) => EndOfStream | boolean | null | undefined
+
+/** Options shared by both decoders for truncation detection. */
+export interface EndOptions {
+  /** Treat end-of-stream without the marker as truncation ({@link TruncatedStreamError}). Default `false`. */
+  requireEnd?: boolean
+}
+
+/** Counts records and checks them against the marker, for one response. */
+export class EndTracker<V> {
+  /** Records received before the marker (invalid ones included: the producer counted them). */
+  received = 0
+  /** Whether the marker arrived. */
+  ended = false
+  readonly #match: EndMarkerPredicate<V> | undefined
+  readonly #requireEnd: boolean
+
+  constructor(match: EndMarkerPredicate<V> | undefined, requireEnd = false) {
+    this.#match = match
+    this.#requireEnd = requireEnd
+  }
+
+  /**
+   * Whether `value` is the marker. On the marker, returns the count mismatch error if there is one
+   * (or `true` when all is well); on an ordinary value, `false`.
+   */
+  test(value: V, line: number): TruncatedStreamError | boolean {
+    if (this.#match === undefined) return false
+    const end = this.#match(value)
+    if (!end) return false
+    this.ended = true
+    const expected = end === true ? undefined : end.count
+    if (expected !== undefined && expected !== this.received) {
+      return new TruncatedStreamError('count-mismatch', { line, expected, received: this.received })
+    }
+    return true
+  }
+
+  /** At end-of-stream: the error to raise when the marker was required and did not come. */
+  missing(line: number): TruncatedStreamError | undefined {
+    if (this.ended || !this.#requireEnd) return undefined
+    return new TruncatedStreamError('missing-end', { line, received: this.received })
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * Errors raised by sluice. Every one extends {@link SluiceError} and carries a stable string `code`:
+ * branch on `code`, not `instanceof`, when two copies of the package may be loaded.
+ *
+ * @module
+ */
+
+/** Longest raw input kept on an error, in characters. */
+export const SNIPPET_LENGTH = 200
+
+/** Cuts raw input down to a snippet short enough to log. */
+export function snippetOf(text: string): string {
+  return text.length > SNIPPET_LENGTH ? `${text.slice(0, SNIPPET_LENGTH - 1)}…` : text
+}
+
+/** The base of every error sluice raises. */
+export abstract class SluiceError extends Error {
+  /** A stable identifier of the error's kind, such as `PARSE_ERROR`. */
+  abstract readonly code: string
+  /** How many connection attempts had been made when the error was thrown (resilient streams only). */
+  attempts?: number
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = new.target.name
+  }
+}
+
+/** Where in the stream a bad record sits. */
+export interface RecordPosition {
+  /** 1-based line number within the response. */
+  line: number
+  /** Byte offset of the line's first byte within the response body. */
+  offset: number
+  /** At most 200 characters of the raw line (or SSE `data`). */
+  snippet: string
+}
+
+/** A line (NDJSON) or an event's data (SSE with `json`) that is not valid JSON. */
+export class ParseError extends SluiceError {
+  readonly code = 'PARSE_ERROR'
+  readonly line: number
+  readonly offset: number
+  readonly snippet: string
+
+  constructor(position: RecordPosition, cause?: unknown) {
+    const reason = cause instanceof Error ? `: ${cause.message}` : ''
+    super(`Cannot parse JSON on line ${position.line} (byte ${position.offset})${reason}`, { cause })
+    this.line = position.line
+    this.offset = position.offset
+    this.snippet = position.snippet
+  }
+}
+
+/** One problem a Standard Schema reported, with the path into the record where it lies. */
+export interface ValidationIssue {
+  readonly message: string
+  readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> | undefined
+}
+
+/** A record that the `schema` option rejected. `issues` are the schema's own, unchanged. */
+export class ValidationError extends SluiceError {
+  readonly code = 'VALIDATION_ERROR'
+  readonly line: number
+  readonly offset: number
+  readonly snippet: string
+  readonly issues: readonly ValidationIssue[]
+
+  constructor(position: RecordPosition, issues: readonly ValidationIssue[]) {
+    const first = issues[0]
+    const where = first?.path?.length ? ` at ${formatPath(first.path)}` : ''
+    const what = first ? `: ${first.message}${where}` : ''
+    super(`Cannot accept record on line ${position.line}: schema rejected it${what}`)
+    this.line = position.line
+    this.offset = position.offset
+    this.snippet = position.snippet
+    this.issues = issues
+  }
+}
+
+function formatPath(path: NonNullable<ValidationIssue['path']>): string {
+  return path.map((segment) => String(typeof segment === 'object' ? segment.key : segment)).join('.')
+}
+
+/** Why a stream is known to be cut short. */
+export type TruncationReason =
+  /** The body ended inside a record: a last line that is not complete JSON, or an SSE event with no blank line after it. */
+  | 'partial-record'
+  /** The body ended without the end-of-stream marker although `requireEnd` asked for one. */
+  | 'missing-end'
+  /** The end marker's record count differs from the records received. */
+  | 'count-mismatch'
+
+/** The stream ended before the producer finished it. A cut connection looks like a normal end to TCP: this is how sluice tells. */
+export class TruncatedStreamError extends SluiceError {
+  readonly code = 'TRUNCATED_STREAM'
+  readonly reason: TruncationReason
+  /** 1-based line number where the stream was found cut (the last line received). */
+  readonly line: number
+  /** The record count the end marker announced, for `count-mismatch`. */
+  readonly expected: number | undefined
+  /** The records received before the end marker or the cut. */
+  readonly received: number
+  /** The partial last record, for `partial-record`. */
+  readonly snippet: string
+
+  constructor(
+    reason: TruncationReason,
+    details: { line: number; received: number; expected?: number; snippet?: string },
+  ) {
+    super(truncationMessage(reason, details))
+    this.reason = reason
+    this.line = details.line
+    this.received = details.received
+    this.expected = details.expected
+    this.snippet = details.snippet ?? ''
+  }
+}
+
+function truncationMessage(
+  reason: TruncationReason,
+  { line, received, expected }: { line: number; received: number; expected?: number },
+): string {
+  switch (reason) {
+    case 'partial-record':
+      return `Cannot complete stream: it ended inside a record on line ${line}`
+    case 'missing-end':
+      return `Cannot complete stream: it ended after ${received} records without the end marker`
+    case 'count-mismatch':
+      return `Cannot complete stream: end marker on line ${line} counts ${expected} records but ${received} arrived`
+  }
+}
+
+/** A line longer than `maxLineBytes`: refused before more than about that many bytes are buffered. */
+export class LineTooLongError extends SluiceError {
+  readonly code = 'LINE_TOO_LONG'
+  readonly limit: number
+  readonly line: number
+  readonly snippet: string
+
+  constructor(limit: number, line: number, snippet: string) {
+    super(`Cannot buffer line ${line}: longer than maxLineBytes (${limit})`)
+    this.limit = limit
+    this.line = line
+    this.snippet = snippet
+  }
+}
+
+/** Bytes that are not valid UTF-8, raised only with `fatal: true` (otherwise they become U+FFFD). */
+export class EncodingError extends SluiceError {
+  readonly code = 'ENCODING_ERROR'
+  /** Byte offset of the chunk that held the bad bytes. */
+  readonly offset: number
+
+  constructor(offset: number, cause: unknown) {
+    super(`Cannot decode UTF-8: invalid bytes in the chunk at byte ${offset}`, { cause })
+    this.offset = offset
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * sluice: stream NDJSON and Server-Sent Events over HTTP without losing a record.
+ *
+ * @module
+ */
+export { decodeNdjson, decodeSse, type Infer } from './decode.js'
+export { NdjsonDecoderStream, SseDecoderStream } from './streams.js'
+export type { NdjsonOptions } from './ndjson.js'
+export type { SseEvent, SseOptions, RawSseEvent } from './sse.js'
+export type { DecodeOptions } from './options.js'
+export type { ByteSource, Chunk } from './source.js'
+export type { OnInvalid } from './validate.js'
+export type { EndMarkerPredicate } from './end-marker.js'
+export type { StandardSchemaV1 } from './standard-schema.js'
+export type { EndOfStream } from './protocol.js'
+export {
+  SluiceError,
+  ParseError,
+  ValidationError,
+  TruncatedStreamError,
+  LineTooLongError,
+  EncodingError,
+  type RecordPosition,
+  type TruncationReason,
+  type ValidationIssue,
+} from './errors.js'

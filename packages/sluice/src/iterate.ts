@@ -1,0 +1,125 @@
+/**
+ * Drives a push parser from a chunk reader as a pull-based async iterator: a chunk is read only
+ * when the consumer has taken every record of the previous one, so a paused consumer stops the
+ * source being drained and backpressure reaches the network.
+ *
+ * @module
+ */
+import type { ChunkReader, Chunk } from './source.js'
+import { Pending, SKIPPED } from './validate.js'
+
+/** What the driver needs of a decoder. */
+export interface PushParser {
+  push(chunk: Chunk, out: unknown[]): void
+  end(out: unknown[]): void
+  readonly done: boolean
+}
+
+/**
+ * An async iterator over a parser's output. Leaving `for await` early (or aborting `signal`)
+ * cancels the source. No promise per line: one read per chunk, then records from a queue.
+ */
+export class RecordIterator<T> implements AsyncIterableIterator<T> {
+  #queue: unknown[] = []
+  #index = 0
+  #finished = false
+  #sourceDone = false
+  readonly #reader: ChunkReader
+  readonly #parser: PushParser
+  readonly #signal: AbortSignal | undefined
+  readonly #onAbort: (() => void) | undefined
+
+  constructor(reader: ChunkReader, parser: PushParser, signal?: AbortSignal) {
+    this.#reader = reader
+    this.#parser = parser
+    this.#signal = signal
+    if (signal) {
+      this.#onAbort = () => void this.#close(signal.reason)
+      signal.addEventListener('abort', this.#onAbort, { once: true })
+    }
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    // Hot path: a record is already queued.
+    if (this.#index < this.#queue.length && !this.#finished) {
+      const item = this.#queue[this.#index]
+      if (!(item instanceof Pending)) {
+        this.#index++
+        return Promise.resolve({ value: item as T, done: false })
+      }
+    }
+    return this.#pull()
+  }
+
+  async return(): Promise<IteratorResult<T>> {
+    await this.#close()
+    return { value: undefined, done: true }
+  }
+
+  async throw(error?: unknown): Promise<IteratorResult<T>> {
+    await this.#close(error)
+    throw error
+  }
+
+  async #pull(): Promise<IteratorResult<T>> {
+    for (;;) {
+      if (this.#signal?.aborted) {
+        await this.#close(this.#signal.reason)
+        throw this.#signal.reason
+      }
+      while (this.#index < this.#queue.length && !this.#finished) {
+        const item = this.#queue[this.#index++]
+        if (!(item instanceof Pending)) return { value: item as T, done: false }
+        if (item.promise === undefined) {
+          await this.#close(item.error)
+          throw item.error
+        }
+        let value: unknown
+        try {
+          value = await item.promise
+        } catch (error) {
+          await this.#close(error)
+          throw error
+        }
+        if (value !== SKIPPED) return { value: value as T, done: false }
+      }
+      if (this.#finished) return { value: undefined, done: true }
+      this.#queue.length = 0
+      this.#index = 0
+      if (this.#parser.done || this.#sourceDone) {
+        // The end marker came (or the source ended and was flushed): nothing more to read.
+        await this.#close()
+        continue
+      }
+      let result: IteratorResult<Chunk, unknown>
+      try {
+        result = await this.#reader.read()
+      } catch (error) {
+        if (this.#signal?.aborted) continue
+        await this.#close(error)
+        throw error
+      }
+      if (this.#finished) continue
+      if (result.done) {
+        this.#sourceDone = true
+        this.#parser.end(this.#queue)
+      } else {
+        this.#parser.push(result.value, this.#queue)
+      }
+    }
+  }
+
+  async #close(reason?: unknown): Promise<void> {
+    if (this.#finished) return
+    this.#finished = true
+    if (this.#signal && this.#onAbort) this.#signal.removeEventListener('abort', this.#onAbort)
+    if (!this.#sourceDone) {
+      this.#sourceDone = true
+      await this.#reader.cancel(reason)
+    }
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * Lines to records for NDJSON (newline-delimited JSON, also called JSON Lines): a synchronous
+ * push parser with no I/O. Stream and iterator forms wrap it.
+ *
+ * @see https://github.com/ndjson/ndjson-spec
+ * @module
+ */
+import { EndTracker, type EndMarkerPredicate } from './end-marker.js'
+import { ParseError, TruncatedStreamError, snippetOf, type RecordPosition } from './errors.js'
+import { LineSplitter } from './lines.js'
+import { maxLineBytesOf, type DecodeOptions } from './options.js'
+import { ndjsonEndOf } from './protocol.js'
+import { ChunkDecoder } from './text.js'
+import { Pending, RecordGate, SKIPPED } from './validate.js'
+
+/** Options of the NDJSON decoders. */
+export interface NdjsonOptions<S extends import('./standard-schema.js').StandardSchemaV1 | undefined = undefined>
+  extends DecodeOptions<S> {
+  /**
+   * Recognises the end-of-stream trailer among parsed values. Default: the sluice trailer
+   * `{"$sluice":"end","count":N}`. `false` turns marker detection off (every line is a record).
+   */
+  endMarker?: EndMarkerPredicate<unknown> | false
+}
+
+/** Decodes NDJSON chunk by chunk: `push` returns what completed, `end` finishes the stream. */
+export class NdjsonParser {
+  readonly gate: RecordGate
+  readonly #decoder: ChunkDecoder
+  readonly #lines: LineSplitter
+  readonly #end: EndTracker<unknown>
+  #out: unknown[] = []
+  #failed = false
+
+  constructor(options: NdjsonOptions<import('./standard-schema.js').StandardSchemaV1 | undefined> = {}) {
+    this.gate = new RecordGate(options.schema, options.onInvalid)
+    this.#decoder = new ChunkDecoder(options)
+    this.#lines = new LineSplitter(this.#decoder, maxLineBytesOf(options))
+    const marker = options.endMarker === undefined ? ndjsonEndOf : options.endMarker || undefined
+    if (marker !== undefined && typeof marker !== 'function') {
+      throw new TypeError('Cannot use endMarker: expected a function or false')
+    }
+    this.#end = new EndTracker(marker, options.requireEnd)
+  }
+
+  /** Records received so far, invalid ones included, the end marker excluded. */
+  get received(): number {
+    return this.#end.received
+  }
+
+  /** Whether the end marker arrived (nothing more is read after it) or an error stopped decoding. */
+  get done(): boolean {
+    return this.#end.ended || this.#failed
+  }
+
+  /** Decodes one chunk, appending records (and {@link Pending} slots) to `out`. */
+  push(chunk: Uint8Array | string, out: unknown[]): void {
+    if (this.done) return
+    this.#out = out
+    try {
+      this.#lines.push(this.#decoder.decode(chunk), this.#onLine)
+    } catch (error) {
+      this.#fail(error)
+    }
+  }
+
+  /** Ends the stream: a partial last line is a record if it is complete JSON, truncation if not. */
+  end(out: unknown[]): void {
+    if (this.done) return
+    this.#out = out
+    try {
+      const rest = this.#decoder.end()
+      if (rest) this.#lines.push(rest, this.#onLine)
+      const last = this.#lines.end()
+      if (last !== undefined && !isBlank(last) && !this.done) this.#acceptLast(last)
+      const missing = this.done ? undefined : this.#end.missing(this.#lines.lineNumber)
+      if (missing) this.#fail(missing)
+    } catch (error) {
+      this.#fail(error)
+    }
+  }
+
+  #acceptLast(line: string): void {
+    let value: unknown
+    try {
+      value = JSON.parse(line)
+    } catch {
+      const error = new TruncatedStreamError('partial-record', {
+        line: this.#lines.lineNumber,
+        received: this.#end.received,
+        snippet: snippetOf(line),
+      })
+      this.#fail(error)
+      return
+    }
+    this.#record(value, line, -1)
+  }
+
+  readonly #onLine = (line: string, start: number): void => {
+    if (this.done) return
+    const first = line.charCodeAt(0)
+    // `{` and `[` start nearly every record: skip the blank-line test for them.
+    if (first !== 123 && first !== 91 && isBlank(line)) return
+    let value: unknown
+    try {
+      value = JSON.parse(line)
+    } catch (cause) {
+      this.#end.received++
+      this.#emit(this.gate.reject(new ParseError(this.#position(line, start), cause)))
+      return
+    }
+    this.#record(value, line, start)
+  }
+
+  #record(value: unknown, line: string, start: number): void {
+    const end = this.#end.test(value, this.#lines.lineNumber)
+    if (end !== false) {
+      if (end !== true) this.#fail(end)
+      return
+    }
+    this.#end.received++
+    this.#emit(this.gate.check(value, () => this.#position(line, start)))
+  }
+
+  #emit(item: unknown): void {
+    if (item === SKIPPED) return
+    this.#out.push(item)
+    if (item instanceof Pending && item.promise === undefined) this.#failed = true
+  }
+
+  #fail(error: unknown): void {
+    this.#out.push(new Pending(error))
+    this.#failed = true
+  }
+
+  #position(line: string, start: number): RecordPosition {
+    return { line: this.#lines.lineNumber, offset: this.#lines.offsetOf(start), snippet: snippetOf(line) }
+  }
+}
+
+/** Whether a line holds only JSON whitespace (RFC 8259 §2): a heartbeat, not a record. */
+function isBlank(line: string): boolean {
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i)
+    if (c !== 32 && c !== 9 && c !== 13 && c !== 10) return false
+  }
+  return true
+}

@@ -1,0 +1,67 @@
+/**
+ * The sluice wire contract, shared by the client (`sluice`) and the producer (`sluice-server`) so
+ * the two cannot drift apart. See the README's "Protocol" section.
+ *
+ * @module
+ */
+
+/** The NDJSON media type sluice-server sends. */
+export const NDJSON_CONTENT_TYPE = 'application/x-ndjson'
+/** Media types a client accepts as NDJSON (JSON Lines is the same format under another name). */
+export const NDJSON_CONTENT_TYPES: readonly string[] = [NDJSON_CONTENT_TYPE, 'application/jsonl', 'application/x-jsonlines']
+/** The Server-Sent Events media type (HTML §9.2). */
+export const SSE_CONTENT_TYPE = 'text/event-stream'
+
+/**
+ * The request header that carries the resume position, as EventSource sends it (HTML §9.2.4).
+ * sluice sends it for NDJSON streams too.
+ */
+export const LAST_EVENT_ID_HEADER = 'Last-Event-ID'
+
+/** The reserved key of the NDJSON end-of-stream trailer: `{"$sluice":"end","count":N}`. */
+export const END_KEY = '$sluice'
+/** The value of {@link END_KEY} on the end-of-stream trailer. */
+export const END_VALUE = 'end'
+/** The SSE event name that ends a stream; its data is `{"count":N}` (or empty). */
+export const SSE_END_EVENT = 'end'
+
+/** What an end marker tells: the number of records the producer sent before it, when it says. */
+export interface EndOfStream {
+  count?: number
+}
+
+/** The NDJSON trailer line for a stream of `count` records, newline included. */
+export function ndjsonEndLine(count: number): string {
+  return `{"${END_KEY}":"${END_VALUE}","count":${count}}\n`
+}
+
+/** The SSE data of the end event for a stream of `count` records. */
+export function sseEndData(count: number): string {
+  return `{"count":${count}}`
+}
+
+/** Reads an NDJSON value as the end trailer; `undefined` when it is an ordinary record. */
+export function ndjsonEndOf(value: unknown): EndOfStream | undefined {
+  if (typeof value !== 'object' || value === null) return undefined
+  const record = value as Record<string, unknown>
+  if (record[END_KEY] !== END_VALUE) return undefined
+  return countOf(record['count'])
+}
+
+/** Reads the data of an SSE end event (`{"count":N}`, a bare number, or empty). */
+export function sseEndOf(data: string): EndOfStream {
+  const text = data.trim()
+  if (text === '') return {}
+  try {
+    const value: unknown = JSON.parse(text)
+    if (typeof value === 'number') return countOf(value)
+    if (typeof value === 'object' && value !== null) return countOf((value as Record<string, unknown>)['count'])
+  } catch {
+    // An end event with data that is not JSON still ends the stream; it just carries no count.
+  }
+  return {}
+}
+
+function countOf(count: unknown): EndOfStream {
+  return Number.isSafeInteger(count) && (count as number) >= 0 ? { count: count as number } : {}
+}

@@ -1,0 +1,106 @@
+/**
+ * Whatever a caller has (a `Response`, a `ReadableStream`, a Node `Readable`, a Deno file, a
+ * generator) as one pull-based reader of chunks.
+ *
+ * @module
+ */
+
+/** Anything a decoder reads from. */
+export type ByteSource =
+  | ReadableStream<Uint8Array>
+  | Response
+  | AsyncIterable<Uint8Array | string>
+  | Iterable<Uint8Array | string>
+
+/** A chunk as a decoder accepts it. */
+export type Chunk = Uint8Array | string
+
+/** Pulls chunks one at a time; `cancel` releases the source (aborts a fetch, closes a cursor). */
+export interface ChunkReader {
+  read(): Promise<IteratorResult<Chunk, unknown>>
+  cancel(reason?: unknown): Promise<void>
+}
+
+/** Turns any supported source into a {@link ChunkReader}. */
+export function readerOf(source: ByteSource): ChunkReader {
+  if (isResponse(source)) {
+    if (source.bodyUsed) throw new TypeError('Cannot read response: its body was already used')
+    if (source.body === null) return emptyReader()
+    return streamReader(source.body)
+  }
+  if (isReadableStream(source)) return streamReader(source)
+  if (source !== null && typeof source === 'object') {
+    const asyncIterator = (source as AsyncIterable<Chunk>)[Symbol.asyncIterator]
+    if (typeof asyncIterator === 'function') return iteratorReader(asyncIterator.call(source))
+    const iterator = (source as Iterable<Chunk>)[Symbol.iterator]
+    if (typeof iterator === 'function' && typeof source !== 'string') return syncIteratorReader(iterator.call(source))
+  }
+  throw new TypeError(
+    `Cannot read source: expected a ReadableStream, a Response or an AsyncIterable of bytes, got ${describe(source)}`,
+  )
+}
+
+function streamReader(stream: ReadableStream<Uint8Array>): ChunkReader {
+  if (stream.locked) throw new TypeError('Cannot read stream: it is locked to another reader')
+  const reader = stream.getReader()
+  return {
+    read: () => reader.read().then(checkChunk),
+    cancel: (reason) => reader.cancel(reason).catch(() => undefined),
+  }
+}
+
+function iteratorReader(iterator: AsyncIterator<Chunk>): ChunkReader {
+  return {
+    read: () => iterator.next().then(checkChunk),
+    cancel: async (reason) => {
+      try {
+        await iterator.return?.(reason)
+      } catch {
+        // The source failed while closing: nothing more to read from it anyway.
+      }
+    },
+  }
+}
+
+function syncIteratorReader(iterator: Iterator<Chunk>): ChunkReader {
+  return {
+    read: async () => checkChunk(iterator.next()),
+    cancel: async (reason) => {
+      iterator.return?.(reason)
+    },
+  }
+}
+
+function emptyReader(): ChunkReader {
+  return { read: async () => ({ done: true, value: undefined }), cancel: async () => {} }
+}
+
+function checkChunk(result: IteratorResult<unknown, unknown>): IteratorResult<Chunk, unknown> {
+  if (result.done) return result
+  const value = result.value
+  if (value instanceof Uint8Array || typeof value === 'string') return result as IteratorResult<Chunk>
+  if (value instanceof ArrayBuffer) return { done: false, value: new Uint8Array(value) }
+  if (ArrayBuffer.isView(value)) {
+    return { done: false, value: new Uint8Array(value.buffer, value.byteOffset, value.byteLength) }
+  }
+  throw new TypeError(`Cannot decode chunk: expected Uint8Array or string, got ${describe(value)}`)
+}
+
+function isResponse(value: unknown): value is Response {
+  return typeof Response !== 'undefined' && value instanceof Response
+}
+
+function isReadableStream(value: unknown): value is ReadableStream<Uint8Array> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as ReadableStream).getReader === 'function' &&
+    typeof (value as ReadableStream).cancel === 'function'
+  )
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null'
+  if (typeof value !== 'object') return typeof value
+  return value.constructor?.name ?? 'object'
+}

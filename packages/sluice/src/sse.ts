@@ -1,0 +1,279 @@
+/**
+ * Text to events for Server-Sent Events: a synchronous push parser around eventsource-parser's
+ * field parsing, holding it to the spec at stream edges and adding what sluice needs on top
+ * (last-event-id, JSON data, schema validation, end marker, a bound on line length).
+ *
+ * @see https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation
+ * @module
+ */
+import { createParser, type EventSourceMessage, type EventSourceParser } from 'eventsource-parser'
+import { EndTracker, type EndMarkerPredicate } from './end-marker.js'
+import { LineTooLongError, ParseError, TruncatedStreamError, snippetOf, type RecordPosition } from './errors.js'
+import { maxLineBytesOf, type DecodeOptions } from './options.js'
+import { SSE_END_EVENT, sseEndOf } from './protocol.js'
+import type { StandardSchemaV1 } from './standard-schema.js'
+import { ChunkDecoder, utf8Length } from './text.js'
+import { Pending, RecordGate, SKIPPED } from './validate.js'
+
+/** One Server-Sent Event. */
+export interface SseEvent<T = string> {
+  /** The event type; `"message"` when the event names none (HTML §9.2.6). */
+  event: string
+  /** The data: the raw string, or the parsed (and validated) JSON value with `json` or `schema`. */
+  data: T
+  /**
+   * The event's last-event-id: the most recent `id` field at or before this event, which persists
+   * across events as the spec defines it. Absent while it is empty.
+   */
+  id?: string
+  /** The reconnection time from a `retry` field in this event's block, in milliseconds. */
+  retry?: number
+}
+
+/** The raw event a custom SSE `endMarker` sees. */
+export interface RawSseEvent {
+  event: string
+  data: string
+  id?: string
+}
+
+/** Options of the SSE decoders. */
+export interface SseOptions<S extends StandardSchemaV1 | undefined = undefined> extends DecodeOptions<S> {
+  /** Parse each event's data as JSON (implied by `schema`). Default `false`: data is the raw string. */
+  json?: boolean
+  /** Sees each comment line's text (heartbeats), without the leading colon. */
+  onComment?: (comment: string) => void
+  /**
+   * The end-of-stream event: its name (default `"end"`), a predicate over raw events, or `false`
+   * to turn marker detection off. Its data may carry the record count: `{"count":N}`.
+   */
+  endMarker?: string | EndMarkerPredicate<RawSseEvent> | false
+}
+
+/** Internal hooks the resilient `sse()` needs from the parser. */
+export interface SseHooks {
+  /** Every `retry` field with a valid value, whether or not an event is dispatched. */
+  onRetry?: (ms: number) => void
+}
+
+/** Decodes an event stream chunk by chunk: `push` returns what completed, `end` finishes the stream. */
+export class SseParser {
+  readonly gate: RecordGate
+  /** The last-event-id: persists across events, updated at each dispatch (HTML §9.2.6 step 1). */
+  lastEventId = ''
+  readonly #decoder: ChunkDecoder
+  readonly #parser: EventSourceParser
+  readonly #end: EndTracker<RawSseEvent>
+  readonly #json: boolean
+  readonly #maxLineBytes: number
+  readonly #hooks: SseHooks
+  #out: unknown[] = []
+  #failed = false
+  #retry: number | undefined
+  #partialBytes = 0
+  #probing = false
+  #truncated: string | undefined
+  // Line numbers are counted only when records can be bad (JSON data), where errors report them.
+  readonly #countLines: boolean
+  #linesBefore = 0
+  #text = ''
+  #eventsInChunk = 0
+
+  constructor(options: SseOptions<StandardSchemaV1 | undefined> = {}, hooks: SseHooks = {}) {
+    this.gate = new RecordGate(options.schema, options.onInvalid)
+    this.#decoder = new ChunkDecoder(options)
+    this.#maxLineBytes = maxLineBytesOf(options)
+    this.#json = options.json === true || options.schema !== undefined
+    this.#countLines = this.#json
+    this.#hooks = hooks
+    this.#end = new EndTracker(endPredicate(options.endMarker), options.requireEnd)
+    const onComment = options.onComment
+    this.#parser = createParser({
+      onEvent: this.#onEvent,
+      onId: (id) => {
+        if (!this.#probing) this.lastEventId = id
+      },
+      onRetry: (ms) => {
+        this.#retry = ms
+        this.#hooks.onRetry?.(ms)
+      },
+      ...(onComment ? { onComment } : {}),
+      onError: (error) => {
+        // Unknown fields and bad `retry` values are ignored, as the spec says; only overflow is ours to raise.
+        if (error.type === 'max-buffer-size-exceeded') {
+          this.#fail(new LineTooLongError(this.#maxLineBytes, this.#linesBefore + 1, ''))
+        }
+      },
+      // A bound on one event's buffered data as well as on a line (counted in characters by the parser).
+      maxBufferSize: this.#maxLineBytes,
+    })
+  }
+
+  /** Events received so far, invalid ones included, the end marker excluded. */
+  get received(): number {
+    return this.#end.received
+  }
+
+  /** Whether the end event arrived or an error stopped decoding. */
+  get done(): boolean {
+    return this.#end.ended || this.#failed
+  }
+
+  /** Decodes one chunk, appending events (and {@link Pending} slots) to `out`. */
+  push(chunk: Uint8Array | string, out: unknown[]): void {
+    if (this.done) return
+    this.#out = out
+    try {
+      const text = this.#decoder.decode(chunk)
+      if (text.length === 0) return
+      this.#checkLineLength(text)
+      this.#text = text
+      this.#eventsInChunk = 0
+      this.#parser.feed(text)
+      if (this.#countLines) this.#linesBefore += countLineBreaks(text)
+    } catch (error) {
+      this.#fail(error)
+    }
+  }
+
+  /**
+   * Ends the stream. An event with no blank line after it was cut off: the spec discards it, and
+   * sluice also reports it as a {@link TruncatedStreamError} (unless it is the end event).
+   */
+  end(out: unknown[]): void {
+    if (this.done) return
+    this.#out = out
+    try {
+      const rest = this.#decoder.end()
+      if (rest) this.push(rest, out)
+      if (this.done) return
+      // Terminate a partial line, then dispatch whatever is buffered: any event that comes out was cut off.
+      this.#probing = true
+      this.#text = ''
+      this.#parser.feed('\n\n\n')
+      this.#probing = false
+      if (this.done) return
+      if (this.#truncated !== undefined) {
+        this.#fail(
+          new TruncatedStreamError('partial-record', {
+            line: this.#linesBefore + 1,
+            received: this.#end.received,
+            snippet: this.#truncated,
+          }),
+        )
+        return
+      }
+      const missing = this.#end.missing(this.#linesBefore + 1)
+      if (missing) this.#fail(missing)
+    } catch (error) {
+      this.#fail(error)
+    }
+  }
+
+  readonly #onEvent = (message: EventSourceMessage): void => {
+    this.#eventsInChunk++
+    if (this.done) return
+    const raw: RawSseEvent = { event: message.event ?? 'message', data: message.data }
+    if (this.lastEventId !== '') raw.id = this.lastEventId
+    const end = this.#end.test(raw, this.#linesBefore + 1)
+    if (end !== false) {
+      if (end !== true) this.#fail(end)
+      return
+    }
+    if (this.#probing) {
+      this.#truncated = snippetOf(message.data)
+      return
+    }
+    this.#end.received++
+    const event = raw as SseEvent<unknown>
+    if (this.#retry !== undefined) {
+      event.retry = this.#retry
+      this.#retry = undefined
+    }
+    if (!this.#json) {
+      this.#out.push(event)
+      return
+    }
+    let value: unknown
+    try {
+      value = JSON.parse(message.data)
+    } catch (cause) {
+      this.#emit(this.gate.reject(new ParseError(this.#position(message.data), cause)))
+      return
+    }
+    const checked = this.gate.check(value, () => this.#position(message.data))
+    if (checked instanceof Pending && checked.promise !== undefined) {
+      this.#emit(new Pending(undefined, checked.promise.then((data) => (data === SKIPPED ? data : { ...event, data }))))
+      return
+    }
+    if (checked === SKIPPED || checked instanceof Pending) {
+      this.#emit(checked)
+      return
+    }
+    event.data = checked
+    this.#out.push(event)
+  }
+
+  #emit(item: unknown): void {
+    if (item === SKIPPED) return
+    this.#out.push(item)
+    if (item instanceof Pending && item.promise === undefined) this.#failed = true
+  }
+
+  #fail(error: unknown): void {
+    this.#out.push(new Pending(error))
+    this.#failed = true
+    this.#parser.reset()
+  }
+
+  /** Keeps the partial last line within `maxLineBytes`, counted in bytes, before the parser buffers it. */
+  #checkLineLength(text: string): void {
+    const lastBreak = Math.max(text.lastIndexOf('\n'), text.lastIndexOf('\r'))
+    const tail = lastBreak === -1 ? text : text.slice(lastBreak + 1)
+    const tailBytes = tail.length === 0 ? 0 : utf8Length(tail)
+    this.#partialBytes = lastBreak === -1 ? this.#partialBytes + tailBytes : tailBytes
+    if (this.#partialBytes > this.#maxLineBytes) {
+      throw new LineTooLongError(this.#maxLineBytes, this.#linesBefore + countLineBreaks(text) + 1, snippetOf(tail))
+    }
+  }
+
+  /** Where the event being dispatched ends: found by rescanning the chunk, on the error path only. */
+  #position(data: string): RecordPosition {
+    const line = this.#linesBefore + lineOfBlank(this.#text, this.#eventsInChunk)
+    return { line, offset: this.#decoder.textStart, snippet: snippetOf(data) }
+  }
+}
+
+function endPredicate(option: SseOptions['endMarker']): EndMarkerPredicate<RawSseEvent> | undefined {
+  if (option === false) return undefined
+  if (typeof option === 'function') return option
+  const name = option ?? SSE_END_EVENT
+  if (typeof name !== 'string') throw new TypeError('Cannot use endMarker: expected an event name, a function or false')
+  return (event) => (event.event === name ? sseEndOf(event.data) : undefined)
+}
+
+/** Counts line breaks (LF, CRLF or lone CR) in a chunk. */
+function countLineBreaks(text: string): number {
+  let count = 0
+  let at = text.indexOf('\n')
+  while (at !== -1) {
+    count++
+    at = text.indexOf('\n', at + 1)
+  }
+  if (text.indexOf('\r') === -1) return count
+  // Lone CRs are breaks too; a CR followed by LF was already counted with the LF.
+  for (let i = 0; i < text.length; i++) {
+    if (text.charCodeAt(i) === 13 && text.charCodeAt(i + 1) !== 10) count++
+  }
+  return count
+}
+
+/** The 1-based line, within `text`, of the n-th blank line (the one that dispatched the n-th event). */
+function lineOfBlank(text: string, n: number): number {
+  const lines = text.split(/\r\n|\r|\n/)
+  let blanks = 0
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i] === '' && ++blanks === n) return i + 1
+  }
+  return lines.length
+}

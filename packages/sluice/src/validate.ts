@@ -1,0 +1,83 @@
+/**
+ * Schema validation and the `onInvalid` policy: the one place a bad record is thrown, skipped or
+ * reported, so both decoders treat it alike.
+ *
+ * @module
+ */
+import { ValidationError, type RecordPosition, type SluiceError } from './errors.js'
+import type { StandardSchemaV1 } from './standard-schema.js'
+
+/** What to do with a record that fails to parse or to validate. */
+export type OnInvalid = 'throw' | 'skip' | ((error: SluiceError) => void)
+
+/**
+ * A slot in a decoder's output that is not a plain record: an error to raise once the records
+ * before it are delivered, or a record still being validated by an async schema.
+ */
+export class Pending {
+  constructor(
+    readonly error: unknown,
+    readonly promise?: Promise<unknown>,
+  ) {}
+}
+
+/** Marks a record an async validation decided to skip. */
+export const SKIPPED: unique symbol = Symbol('sluice.skipped')
+
+/** Applies `schema` and `onInvalid` to decoded values, appending the outcome to an output queue. */
+export class RecordGate {
+  /** Records rejected and skipped under `onInvalid: 'skip'` or a callback. */
+  skipped = 0
+  readonly #validate: StandardSchemaV1['~standard']['validate'] | undefined
+  readonly #onInvalid: OnInvalid
+
+  constructor(schema: StandardSchemaV1 | undefined, onInvalid: OnInvalid = 'throw') {
+    if (schema !== undefined && typeof schema?.['~standard']?.validate !== 'function') {
+      throw new TypeError('Cannot use schema: it does not implement Standard Schema v1 (no ~standard.validate)')
+    }
+    if (onInvalid !== 'throw' && onInvalid !== 'skip' && typeof onInvalid !== 'function') {
+      throw new TypeError(`Cannot use onInvalid: expected "throw", "skip" or a function, got ${String(onInvalid)}`)
+    }
+    this.#validate = schema?.['~standard'].validate
+    this.#onInvalid = onInvalid
+  }
+
+  /**
+   * Validates one decoded value: returns the record, or a {@link Pending} (an error to raise, or an
+   * async validation), or {@link SKIPPED}. `position` is only called when the record is bad.
+   */
+  check(value: unknown, position: () => RecordPosition): unknown {
+    const validate = this.#validate
+    if (validate === undefined) return value
+    const result = validate(value)
+    if (result instanceof Promise) {
+      // Positions are computed lazily on the sync path; an async result settles after the decoder moved on.
+      const at = position()
+      return new Pending(undefined, result.then((settled) => this.#settle(settled, () => at)))
+    }
+    if (result.issues === undefined) return result.value
+    return this.reject(new ValidationError(position(), result.issues))
+  }
+
+  /** Applies the `onInvalid` policy to a bad record: a {@link Pending} error to raise, or {@link SKIPPED}. */
+  reject(error: SluiceError): Pending | typeof SKIPPED {
+    const policy = this.#onInvalid
+    if (policy === 'throw') return new Pending(error)
+    this.skipped++
+    if (policy !== 'skip') {
+      try {
+        policy(error)
+      } catch (thrown) {
+        return new Pending(thrown)
+      }
+    }
+    return SKIPPED
+  }
+
+  #settle(result: StandardSchemaV1.Result<unknown>, position: () => RecordPosition): unknown {
+    if (result.issues === undefined) return result.value
+    const outcome = this.reject(new ValidationError(position(), result.issues))
+    if (outcome instanceof Pending) throw outcome.error
+    return SKIPPED
+  }
+}

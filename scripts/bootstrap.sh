@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Bootstraps a fresh clone for `npm test` or `npm run demo`: the pinned pnpm (into .tools/, no global
+# install), the Debian packages the tests drive for real (chromium, nginx), and the workspace itself.
+# Safe to run again: each step is skipped when what it provides is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+purpose="${1:-test}"
+
+pnpm_version=$(node -p "require('./package.json').packageManager.split('@')[1]")
+if [ "$(.tools/bin/pnpm --version 2>/dev/null || true)" != "$pnpm_version" ]; then
+  echo "bootstrap: installing pnpm $pnpm_version into .tools/"
+  npm install --silent --no-audit --no-fund --prefix .tools "pnpm@$pnpm_version" >/dev/null
+  mkdir -p .tools/bin
+  ln -sf ../node_modules/pnpm/bin/pnpm.cjs .tools/bin/pnpm
+fi
+
+# Debian packages: real Chromium for browser tests and e2e, real nginx for proxy tests.
+need=()
+if [ "$purpose" = test ]; then
+  command -v chromium >/dev/null 2>&1 || need+=(chromium)
+  [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || need+=(nginx)
+fi
+if [ ${#need[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  echo "bootstrap: apt-get install ${need[*]}"
+  $sudo apt-get update -qq >/dev/null
+  # RUNLEVEL=1 keeps the nginx package from starting a system-wide server on port 80.
+  $sudo env DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+echo "bootstrap: pnpm install"
+.tools/bin/pnpm install --reporter=silent
