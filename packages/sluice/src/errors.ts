@@ -157,3 +157,73 @@ export class EncodingError extends SluiceError {
     this.offset = offset
   }
 }
+
+/** A response whose status is not 2xx. Retried for 408, 429 and 5xx; final for other statuses. */
+export class HttpError extends SluiceError {
+  readonly code = 'HTTP_ERROR'
+  readonly status: number
+  /** The start of the response body (at most 200 characters), often the server's explanation. */
+  readonly snippet: string
+  /** The delay the server asked for in `Retry-After`, in milliseconds, if it sent one. */
+  readonly retryAfterMs: number | undefined
+
+  constructor(status: number, statusText: string, snippet: string, retryAfterMs?: number) {
+    const text = statusText ? ` ${statusText}` : ''
+    const body = snippet ? `: ${snippet.slice(0, 80)}` : ''
+    super(`Cannot stream: the server answered ${status}${text}${body}`)
+    this.status = status
+    this.snippet = snippet
+    this.retryAfterMs = retryAfterMs
+  }
+}
+
+/** A 2xx response whose `Content-Type` is not the stream's format (a login page, a JSON error, a proxy's HTML). */
+export class ContentTypeError extends SluiceError {
+  readonly code = 'CONTENT_TYPE'
+  readonly contentType: string
+  readonly expected: readonly string[]
+
+  constructor(contentType: string, expected: readonly string[]) {
+    super(`Cannot stream: expected ${expected.join(' or ')} but the response is ${contentType || 'untyped'}`)
+    this.contentType = contentType
+    this.expected = expected
+  }
+}
+
+/** The connection failed: refused, reset, cut mid-body, or a redirect loop. `cause` is the runtime's error. */
+export class NetworkError extends SluiceError {
+  readonly code = 'NETWORK_ERROR'
+
+  constructor(cause: unknown) {
+    const reason = cause instanceof Error ? cause.message : String(cause)
+    super(`Cannot stream: the connection failed (${reason})`, { cause })
+  }
+}
+
+/** Which timer fired: headers never came (`connect`), no bytes came (`idle`), or only heartbeats came (`stall`). */
+export type TimeoutKind = 'connect' | 'idle' | 'stall'
+
+/** A timeout of the resilient streams; retried like a network error. */
+export class TimeoutError extends SluiceError {
+  readonly code: 'CONNECT_TIMEOUT' | 'IDLE_TIMEOUT' | 'STALL_TIMEOUT'
+  readonly kind: TimeoutKind
+  readonly timeoutMs: number
+
+  constructor(kind: TimeoutKind, timeoutMs: number) {
+    super(timeoutMessage(kind, timeoutMs))
+    this.kind = kind
+    this.timeoutMs = timeoutMs
+    this.code = kind === 'connect' ? 'CONNECT_TIMEOUT' : kind === 'idle' ? 'IDLE_TIMEOUT' : 'STALL_TIMEOUT'
+  }
+}
+
+function timeoutMessage(kind: TimeoutKind, ms: number): string {
+  switch (kind) {
+    case 'connect':
+      return `Cannot connect: no response headers within ${ms} ms`
+    case 'idle':
+      return `Cannot keep stream: no bytes for ${ms} ms (the connection is dead)`
+    case 'stall':
+      return `Cannot keep stream: no record for ${ms} ms although the connection is alive (the producer is stuck)`
+  }
+}

@@ -54,6 +54,8 @@ export interface SseOptions<S extends StandardSchemaV1 | undefined = undefined> 
 export interface SseHooks {
   /** Every `retry` field with a valid value, whether or not an event is dispatched. */
   onRetry?: (ms: number) => void
+  /** The last-event-id carried over from an earlier connection (it persists across reconnections, HTML §9.2.3). */
+  lastEventId?: string
 }
 
 /** Decodes an event stream chunk by chunk: `push` returns what completed, `end` finishes the stream. */
@@ -78,6 +80,11 @@ export class SseParser {
   #linesBefore = 0
   #text = ''
   #eventsInChunk = 0
+  /**
+   * The `id` field of the first event dispatched, `null` before it: whether a server replaying from
+   * `Last-Event-ID` included the last event already seen (the seeded last-event-id cannot tell).
+   */
+  firstOwnId: string | undefined | null = null
 
   constructor(options: SseOptions<StandardSchemaV1 | undefined> = {}, hooks: SseHooks = {}) {
     this.gate = new RecordGate(options.schema, options.onInvalid)
@@ -86,6 +93,7 @@ export class SseParser {
     this.#json = options.json === true || options.schema !== undefined
     this.#countLines = this.#json
     this.#hooks = hooks
+    this.lastEventId = hooks.lastEventId ?? ''
     this.#end = new EndTracker(endPredicate(options.endMarker), options.requireEnd)
     const onComment = options.onComment
     this.#parser = createParser({
@@ -173,6 +181,7 @@ export class SseParser {
   readonly #onEvent = (message: EventSourceMessage): void => {
     this.#eventsInChunk++
     if (this.done) return
+    if (this.firstOwnId === null && !this.#probing) this.firstOwnId = message.id
     const raw: RawSseEvent = { event: message.event ?? 'message', data: message.data }
     if (this.lastEventId !== '') raw.id = this.lastEventId
     const end = this.#end.test(raw, this.#linesBefore + 1)

@@ -1,0 +1,549 @@
+/**
+ * `ndjson()` and `sse()`: fetch a stream, detect truncation, reconnect with backoff, and resume
+ * from the last record delivered, so the consumer sees every record once and in order.
+ *
+ * @module
+ */
+import { ContentTypeError, HttpError, NetworkError, SluiceError, TimeoutError, snippetOf } from './errors.js'
+import { RecordIterator, type PushParser } from './iterate.js'
+import { NdjsonParser, type NdjsonOptions } from './ndjson.js'
+import { LAST_EVENT_ID_HEADER, NDJSON_CONTENT_TYPES, SSE_CONTENT_TYPE } from './protocol.js'
+import type { RecordStream, StreamCounters, StreamState } from './record-stream.js'
+import {
+  delayFor,
+  isIdempotent,
+  isRetryable,
+  parseRetryAfter,
+  resolveRetry,
+  type ResolvedRetryPolicy,
+  type RetryPolicy,
+} from './retry.js'
+import { readerOf, type ChunkReader } from './source.js'
+import { SseParser, type SseEvent, type SseOptions } from './sse.js'
+import type { StandardSchemaV1 } from './standard-schema.js'
+import type { Infer } from './decode.js'
+
+/** What `onRetry` is told before each wait. */
+export interface RetryInfo {
+  /** Failed attempts in a row so far (1 for the first retry). */
+  attempt: number
+  /** How long the stream waits before the next attempt. */
+  delayMs: number
+  /** The failure that caused the retry. */
+  error: SluiceError
+}
+
+/** Request and policy options of `ndjson()` and `sse()`. */
+export interface FetchOptions {
+  /** The fetch to use (default: the global one). */
+  fetch?: typeof fetch
+  /** Request headers; a function is called before every attempt (a refreshed token is used on reconnect). */
+  headers?: HeadersInit | (() => HeadersInit | Promise<HeadersInit>)
+  /** Request method. Default `GET`. Non-idempotent methods are only re-sent when `retry` is given explicitly. */
+  method?: string
+  /** Request body, or a function returning a fresh one per attempt. */
+  body?: BodyInit | null | (() => BodyInit | null | Promise<BodyInit | null>)
+  credentials?: RequestCredentials
+  /** Aborting it stops the stream; the iterator rejects with the signal's reason. */
+  signal?: AbortSignal | undefined
+  /** The reconnection policy, or `false` for no reconnecting. */
+  retry?: RetryPolicy | boolean
+  /** No bytes at all (heartbeats included) for this long: the connection is dead, reconnect. Default off. */
+  idleTimeoutMs?: number
+  /** No record for this long although bytes arrive: the producer is stuck, reconnect. Default off. */
+  stallTimeoutMs?: number
+  /** No response headers within this long: give up the attempt. Default 30 000. */
+  connectTimeoutMs?: number
+  /** The resume position to start from (sent as `Last-Event-ID` on the first request too). */
+  lastEventId?: string
+  /** Pause while the page is hidden and resume from the last id when it is shown (browsers). Default `false`. */
+  pauseWhenHidden?: boolean
+  /** Called with each accepted response. */
+  onOpen?: (response: Response) => void
+  /** Called before each wait to reconnect. */
+  onRetry?: (info: RetryInfo) => void
+  /** Called on every state change. */
+  onStateChange?: (state: StreamState) => void
+}
+
+/** Options of `ndjson()`. */
+export interface NdjsonStreamOptions<S extends StandardSchemaV1 | undefined = undefined, T = unknown>
+  extends FetchOptions,
+    NdjsonOptions<S> {
+  /** A record's resume id. Without it, a failure after the first record cannot resume and is thrown. */
+  idOf?: (record: T) => string | number
+  /** More content types to accept as NDJSON, or `'*'` for any. */
+  contentTypes?: readonly string[] | '*'
+}
+
+/** Options of `sse()`. */
+export interface SseStreamOptions<S extends StandardSchemaV1 | undefined = undefined>
+  extends FetchOptions,
+    SseOptions<S> {}
+
+/**
+ * Streams NDJSON records from a URL, reconnecting and resuming (with `idOf`) until the end marker.
+ *
+ * @example
+ * ```ts
+ * import { z } from 'zod'
+ * import { ndjson } from 'sluice'
+ *
+ * const Metric = z.object({ seq: z.number(), rps: z.number() })
+ * for await (const m of ndjson('/api/metrics', { schema: Metric, idOf: (m) => m.seq })) {
+ *   console.log(m.seq, m.rps)
+ * }
+ * ```
+ */
+export function ndjson<S extends StandardSchemaV1>(
+  input: string | URL | Request,
+  options: NdjsonStreamOptions<S, Infer<S>> & { schema: S },
+): RecordStream<Infer<S>>
+export function ndjson<T = unknown>(
+  input: string | URL | Request,
+  options?: NdjsonStreamOptions<undefined, T>,
+): RecordStream<T>
+export function ndjson(
+  input: string | URL | Request,
+  options: NdjsonStreamOptions<StandardSchemaV1 | undefined, unknown> = {},
+): RecordStream<unknown> {
+  const accepted = options.contentTypes === '*' ? '*' : [...NDJSON_CONTENT_TYPES, ...(options.contentTypes ?? [])]
+  const idOf = options.idOf
+  return new ResilientStream<unknown>(input, options, {
+    accept: accepted,
+    acceptHeader: 'application/x-ndjson, application/jsonl;q=0.9, */*;q=0.1',
+    parser: () => new NdjsonParser(options),
+    idOf: idOf === undefined ? undefined : (record) => String(idOf(record)),
+    firstOwnId: undefined,
+    canResume: idOf !== undefined,
+    openEnded: false,
+  })
+}
+
+/**
+ * Streams Server-Sent Events from a URL as EventSource does (reconnecting, sending `Last-Event-ID`,
+ * honouring `retry:`), until the `end` event.
+ *
+ * @example
+ * ```ts
+ * import { sse } from 'sluice'
+ *
+ * for await (const { event, data } of sse('/api/events')) console.log(event, data)
+ * ```
+ */
+export function sse<S extends StandardSchemaV1>(
+  input: string | URL | Request,
+  options: SseStreamOptions<S> & { schema: S },
+): RecordStream<SseEvent<Infer<S>>>
+export function sse<T = unknown>(
+  input: string | URL | Request,
+  options: SseStreamOptions & { json: true },
+): RecordStream<SseEvent<T>>
+export function sse<T = string>(input: string | URL | Request, options?: SseStreamOptions): RecordStream<SseEvent<T>>
+export function sse(
+  input: string | URL | Request,
+  options: SseStreamOptions<StandardSchemaV1 | undefined> = {},
+): RecordStream<SseEvent<unknown>> {
+  let stream: ResilientStream<SseEvent<unknown>> | undefined = undefined
+  stream = new ResilientStream<SseEvent<unknown>>(input, options, {
+    accept: [SSE_CONTENT_TYPE],
+    acceptHeader: SSE_CONTENT_TYPE,
+    parser: (lastEventId) =>
+      new SseParser(options, { lastEventId, onRetry: (ms) => stream?.serverRetry(ms) }),
+    idOf: (event) => event.id ?? '',
+    firstOwnId: (parser) => (parser as SseParser).firstOwnId,
+    lastEventIdOf: (parser) => (parser as SseParser).lastEventId,
+    canResume: true,
+    openEnded: true,
+  })
+  return stream
+}
+
+/** How `ndjson()` and `sse()` differ. */
+interface Format<T> {
+  accept: readonly string[] | '*'
+  acceptHeader: string
+  parser: (lastEventId: string) => PushParser & { gate: { skipped: number } }
+  /** The resume id of a delivered record. */
+  idOf: ((record: T) => string) | undefined
+  /** The first record's own id, when the format can tell it apart from an inherited one (SSE). */
+  firstOwnId: ((parser: PushParser) => string | undefined | null) | undefined
+  /** The resume position after a connection ends, when the format tracks it itself (SSE). */
+  lastEventIdOf?: (parser: PushParser) => string
+  /** Whether a failure after records were delivered can resume without replaying them. */
+  canResume: boolean
+  /** Whether end-of-stream without the end marker means "reconnect" (SSE) rather than "done" (NDJSON). */
+  openEnded: boolean
+}
+
+const CLOSED = Symbol('closed')
+const PAUSED = Symbol('paused')
+
+class ResilientStream<T> implements RecordStream<T> {
+  #state: StreamState = 'connecting'
+  #counters: StreamCounters = { bytes: 0, records: 0, reconnects: 0, skipped: 0 }
+  #lastEventId: string | undefined
+  #retryAt: number | undefined
+  #serverRetryMs: number | undefined
+  #closed = false
+  #iterating = false
+  /** Aborts whatever is in flight: the attempt's fetch and body, or the wait between attempts. */
+  #inflight: AbortController | undefined
+  readonly #input: string | URL | Request
+  readonly #options: FetchOptions & { requireEnd?: boolean }
+  readonly #format: Format<T>
+  readonly #retry: ResolvedRetryPolicy | undefined
+  readonly #fetch: typeof fetch
+  readonly #method: string
+
+  constructor(input: string | URL | Request, options: FetchOptions, format: Format<T>) {
+    this.#input = input
+    this.#options = options
+    this.#format = format
+    this.#method = (options.method ?? (isRequest(input) ? input.method : 'GET')).toUpperCase()
+    // A non-idempotent request (a POST that starts a paid generation) is only re-sent when asked.
+    const retryAsked = options.retry !== undefined && options.retry !== false
+    const mayRetry = options.retry !== false && (isIdempotent(this.#method) || retryAsked)
+    this.#retry = mayRetry ? resolveRetry(options.retry === false ? undefined : options.retry) : undefined
+    const fetchImpl = options.fetch ?? globalThis.fetch
+    if (typeof fetchImpl !== 'function') {
+      throw new TypeError('Cannot stream: no global fetch in this runtime; pass options.fetch')
+    }
+    this.#fetch = fetchImpl
+    if (options.lastEventId !== undefined) this.#lastEventId = String(options.lastEventId)
+    for (const key of ['idleTimeoutMs', 'stallTimeoutMs', 'connectTimeoutMs'] as const) {
+      const value = options[key]
+      if (value !== undefined && !(value > 0)) {
+        throw new RangeError(`Cannot use ${key}: expected a positive number of milliseconds, got ${String(value)}`)
+      }
+    }
+    options.signal?.addEventListener('abort', () => this.#stop(), { once: true })
+  }
+
+  get state(): StreamState {
+    return this.#state
+  }
+
+  get counters(): StreamCounters {
+    return { ...this.#counters }
+  }
+
+  get lastEventId(): string | undefined {
+    return this.#lastEventId
+  }
+
+  get retryAt(): number | undefined {
+    return this.#state === 'retrying' ? this.#retryAt : undefined
+  }
+
+  close(): void {
+    this.#stop()
+  }
+
+  /** SSE `retry:` sets the reconnection time (HTML §9.2.6). */
+  serverRetry(ms: number): void {
+    this.#serverRetryMs = ms
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<T> {
+    if (this.#iterating) throw new TypeError('Cannot iterate stream: it is already being consumed')
+    this.#iterating = true
+    return this.#run()
+  }
+
+  #stop(): void {
+    if (this.#closed) return
+    this.#closed = true
+    this.#inflight?.abort(CLOSED)
+    this.#setState('closed')
+  }
+
+  #setState(state: StreamState): void {
+    if (this.#state === state) return
+    if (this.#state === 'closed') return
+    this.#state = state
+    this.#options.onStateChange?.(state)
+  }
+
+  #throwIfAborted(): void {
+    const signal = this.#options.signal
+    if (signal?.aborted) throw signal.reason
+  }
+
+  async *#run(): AsyncGenerator<T, void, undefined> {
+    let failures = 0 // attempts in a row that delivered no record
+    let attempts = 0 // every attempt made, for the error report
+    let delivered = 0 // records delivered over the stream's life
+    try {
+      for (;;) {
+        if (this.#closed) {
+          this.#throwIfAborted()
+          return
+        }
+        await this.#whenOnlineAndVisible()
+        if (this.#closed) continue
+        attempts++
+        if (attempts > 1) this.#counters.reconnects++
+        this.#setState('connecting')
+        const attempt = new AbortController()
+        this.#inflight = attempt
+        const hideWatch = this.#watchVisibility(attempt)
+        let deliveredThisAttempt = 0
+        let error: unknown
+        try {
+          const response = await this.#connect(attempt)
+          if (response === undefined) {
+            // 204 No Content: the server says do not reconnect (HTML §9.2.3).
+            this.#stop()
+            continue
+          }
+          this.#setState('open')
+          this.#options.onOpen?.(response)
+          const parser = this.#format.parser(this.#lastEventId ?? '')
+          let lastRecordAt = Date.now()
+          const records = new RecordIterator<T>(this.#watch(readerOf(response), attempt, () => lastRecordAt), parser)
+          const sentId = this.#lastEventId
+          let first = true
+          try {
+            for await (const record of records) {
+              lastRecordAt = Date.now()
+              if (first) {
+                first = false
+                if (sentId !== undefined && attempts > 1 && this.#isReplayOf(record, parser, sentId)) continue
+              }
+              const id = this.#format.idOf?.(record)
+              if (id !== undefined) this.#lastEventId = id === '' ? undefined : id
+              this.#counters.records++
+              deliveredThisAttempt++
+              delivered++
+              failures = 0
+              yield record
+              if (this.#closed) break
+            }
+          } finally {
+            this.#counters.skipped += parser.gate.skipped
+            const tracked = this.#format.lastEventIdOf?.(parser)
+            if (tracked !== undefined) this.#lastEventId = tracked === '' ? undefined : tracked
+          }
+          if (this.#closed) continue
+          if (parser.done || !this.#format.openEnded) {
+            // The end marker came, or an NDJSON body ended cleanly (a missing marker under requireEnd threw above).
+            this.#stop()
+            continue
+          }
+          error = new NetworkError(new Error('the event stream ended without its end event'))
+        } catch (thrown) {
+          error = thrown
+        } finally {
+          hideWatch()
+          this.#inflight = undefined
+        }
+        if (this.#closed) continue
+        const reason = attempt.signal.reason
+        if (reason === PAUSED) continue
+        if (reason instanceof SluiceError) error = reason
+        const failure = asSluiceError(error)
+        failures = deliveredThisAttempt > 0 ? 1 : failures + 1
+        const resumable = delivered === 0 || this.#format.canResume
+        if (this.#retry === undefined || !isRetryable(failure) || !resumable || failures >= this.#retry.maxAttempts) {
+          failure.attempts = attempts
+          throw failure
+        }
+        const hint = failure instanceof HttpError ? failure.retryAfterMs : undefined
+        const serverRetry = deliveredThisAttempt > 0 || failures === 1 ? this.#serverRetryMs : undefined
+        const delayMs = delayFor(failures, this.#retry, hint ?? serverRetry)
+        this.#options.onRetry?.({ attempt: failures, delayMs, error: failure })
+        await this.#wait(delayMs)
+      }
+    } finally {
+      this.#stop()
+    }
+  }
+
+  /** Whether the first record after a reconnect repeats the last one delivered (an inclusive replay). */
+  #isReplayOf(record: T, parser: PushParser, sentId: string): boolean {
+    if (this.#format.firstOwnId) return this.#format.firstOwnId(parser) === sentId
+    return this.#format.idOf?.(record) === sentId
+  }
+
+  /** Sends the request; resolves with an accepted response, `undefined` for 204, or throws a typed error. */
+  async #connect(attempt: AbortController): Promise<Response | undefined> {
+    const options = this.#options
+    const timeoutMs = options.connectTimeoutMs ?? 30_000
+    const timer = setTimeout(() => attempt.abort(new TimeoutError('connect', timeoutMs)), timeoutMs)
+    try {
+      const headers = new Headers(isRequest(this.#input) ? this.#input.headers : undefined)
+      const extra = typeof options.headers === 'function' ? await options.headers() : options.headers
+      new Headers(extra).forEach((value, key) => headers.set(key, value))
+      if (!headers.has('accept')) headers.set('accept', this.#format.acceptHeader)
+      if (!headers.has('cache-control')) headers.set('cache-control', 'no-cache')
+      const id = this.#lastEventId
+      // An id with CR, LF or NUL would split or corrupt the header: never send it (HTML §9.2.4).
+      if (id !== undefined && id !== '' && !/[\r\n\0]/.test(id)) headers.set(LAST_EVENT_ID_HEADER, id)
+      const body = typeof options.body === 'function' ? await options.body() : options.body
+      const init: RequestInit = { method: this.#method, headers, signal: attempt.signal }
+      if (body !== undefined && body !== null) init.body = body
+      if (options.credentials !== undefined) init.credentials = options.credentials
+      let response: Response
+      try {
+        response = await this.#fetch(isRequest(this.#input) ? this.#input.url : String(this.#input), init)
+      } catch (error) {
+        throw attempt.signal.aborted ? attempt.signal.reason : new NetworkError(error)
+      }
+      if (response.status === 204) {
+        await response.body?.cancel().catch(() => undefined)
+        return undefined
+      }
+      if (!response.ok) {
+        const snippet = await readSnippet(response)
+        throw new HttpError(response.status, response.statusText, snippet, parseRetryAfter(response.headers.get('retry-after')))
+      }
+      const contentType = mediaTypeOf(response.headers.get('content-type'))
+      const accept = this.#format.accept
+      if (accept !== '*' && !accept.includes(contentType)) {
+        await response.body?.cancel().catch(() => undefined)
+        throw new ContentTypeError(contentType, accept)
+      }
+      return response
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  /**
+   * Wraps the body reader: counts bytes, and while a read is pending runs the idle timer (no bytes)
+   * and the stall timer (no record although heartbeats arrive). Timers only run while the stream
+   * waits for the network, never while the consumer is busy, so a slow consumer is not a dead server.
+   */
+  #watch(reader: ChunkReader, attempt: AbortController, lastRecordAt: () => number): ChunkReader {
+    const { idleTimeoutMs, stallTimeoutMs } = this.#options
+    const counters = this.#counters
+    const abort = (error: SluiceError) => {
+      attempt.abort(error)
+      void reader.cancel(error)
+    }
+    return {
+      read: async () => {
+        let timer: ReturnType<typeof setTimeout> | undefined
+        if (idleTimeoutMs !== undefined || stallTimeoutMs !== undefined) {
+          const stallLeft = stallTimeoutMs === undefined ? Infinity : lastRecordAt() + stallTimeoutMs - Date.now()
+          const idle = idleTimeoutMs ?? Infinity
+          if (stallLeft <= 0) {
+            const error = new TimeoutError('stall', stallTimeoutMs!)
+            abort(error)
+            throw error
+          }
+          const stalls = stallLeft < idle
+          timer = setTimeout(
+            () => abort(stalls ? new TimeoutError('stall', stallTimeoutMs!) : new TimeoutError('idle', idle)),
+            Math.min(stallLeft, idle),
+          )
+        }
+        try {
+          const result = await reader.read()
+          if (!result.done) counters.bytes += typeof result.value === 'string' ? result.value.length : result.value.byteLength
+          return result
+        } catch (error) {
+          throw attempt.signal.aborted ? attempt.signal.reason : new NetworkError(error)
+        } finally {
+          if (timer !== undefined) clearTimeout(timer)
+        }
+      },
+      cancel: (reason) => reader.cancel(reason),
+    }
+  }
+
+  /** Waits between attempts; `close()` and the signal end the wait at once, leaving no timer behind. */
+  async #wait(delayMs: number): Promise<void> {
+    this.#retryAt = Date.now() + delayMs
+    this.#setState('retrying')
+    const waiting = new AbortController()
+    this.#inflight = waiting
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, delayMs)
+      waiting.signal.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(timer)
+          resolve()
+        },
+        { once: true },
+      )
+    })
+    this.#inflight = undefined
+    this.#retryAt = undefined
+  }
+
+  /** In browsers: no attempt while offline (retries would burn for nothing), nor while hidden if asked. */
+  async #whenOnlineAndVisible(): Promise<void> {
+    const target = globalThis as {
+      navigator?: { onLine?: boolean }
+      addEventListener?: (type: string, listener: () => void) => void
+      removeEventListener?: (type: string, listener: () => void) => void
+    }
+    const doc = (globalThis as { document?: Document }).document
+    const offline = () => target.navigator?.onLine === false && typeof target.addEventListener === 'function'
+    const hidden = () => this.#options.pauseWhenHidden === true && doc?.visibilityState === 'hidden'
+    while (!this.#closed && (offline() || hidden())) {
+      const waiting = new AbortController()
+      this.#inflight = waiting
+      this.#setState('retrying')
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          target.removeEventListener?.('online', done)
+          doc?.removeEventListener('visibilitychange', done)
+          resolve()
+        }
+        target.addEventListener?.('online', done)
+        doc?.addEventListener('visibilitychange', done)
+        waiting.signal.addEventListener('abort', done, { once: true })
+      })
+      this.#inflight = undefined
+    }
+  }
+
+  /** With `pauseWhenHidden`, ends the attempt when the page is hidden; the stream resumes when it is shown. */
+  #watchVisibility(attempt: AbortController): () => void {
+    const doc = (globalThis as { document?: Document }).document
+    if (this.#options.pauseWhenHidden !== true || doc === undefined) return () => {}
+    const onChange = () => {
+      if (doc.visibilityState === 'hidden') attempt.abort(PAUSED)
+    }
+    doc.addEventListener('visibilitychange', onChange)
+    return () => doc.removeEventListener('visibilitychange', onChange)
+  }
+}
+
+function isRequest(input: unknown): input is Request {
+  return typeof Request !== 'undefined' && input instanceof Request
+}
+
+function asSluiceError(error: unknown): SluiceError {
+  return error instanceof SluiceError ? error : new NetworkError(error)
+}
+
+/** The media type of a `Content-Type` header, lower-cased, without parameters (RFC 9110 §8.3.1). */
+function mediaTypeOf(header: string | null): string {
+  return (header ?? '').split(';', 1)[0]!.trim().toLowerCase()
+}
+
+/** Reads at most a few hundred bytes of an error body for the error message, then lets it go. */
+async function readSnippet(response: Response): Promise<string> {
+  const body = response.body
+  if (body === null) return ''
+  const reader = body.getReader()
+  const decoder = new TextDecoder()
+  let text = ''
+  try {
+    while (text.length < 200) {
+      const { done, value } = await reader.read()
+      if (done) break
+      text += decoder.decode(value, { stream: true })
+    }
+  } catch {
+    // A body that fails mid-read still leaves the status to report.
+  } finally {
+    void reader.cancel().catch(() => undefined)
+  }
+  return snippetOf(text.trim())
+}

@@ -1,0 +1,35 @@
+/**
+ * The handle a resilient stream returns: an async iterable of records with its connection state,
+ * counters and `close()`.
+ *
+ * @module
+ */
+
+/** Where a resilient stream is in its life. */
+export type StreamState = 'connecting' | 'open' | 'retrying' | 'closed'
+
+/** What a resilient stream has done so far. */
+export interface StreamCounters {
+  /** Body bytes received, over every connection. */
+  bytes: number
+  /** Records (or events) delivered to the consumer. */
+  records: number
+  /** Connections made after the first. */
+  reconnects: number
+  /** Invalid records skipped under `onInvalid: 'skip'` or a callback. */
+  skipped: number
+}
+
+/** An async iterable of records that survives the network: consume it once with `for await`. */
+export interface RecordStream<T> extends AsyncIterable<T> {
+  /** `connecting`, `open`, `retrying` (waiting to reconnect) or `closed`. */
+  readonly state: StreamState
+  /** A snapshot of the counters. */
+  readonly counters: StreamCounters
+  /** The resume position: the id of the last record delivered (sent as `Last-Event-ID` on reconnect). */
+  readonly lastEventId: string | undefined
+  /** When `state` is `retrying`: the time (ms since epoch) of the next attempt. */
+  readonly retryAt: number | undefined
+  /** Stops everything at once (connection, timers); a pending `next()` resolves as done. */
+  close(): void
+}

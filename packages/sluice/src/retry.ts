@@ -1,0 +1,110 @@
+/**
+ * Reconnection policy as pure functions: exponential backoff with full jitter, the server's
+ * `Retry-After` and SSE `retry:` hints, and which failures are worth another attempt.
+ *
+ * @see https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/ (full jitter)
+ * @module
+ */
+import { SluiceError } from './errors.js'
+
+/** How a resilient stream reconnects. */
+export interface RetryPolicy {
+  /** Ceiling of the first delay, in ms. Default 500. */
+  initialDelayMs?: number
+  /** Ceiling of any delay, server hints included, in ms. Default 30 000. */
+  maxDelayMs?: number
+  /** No delay is shorter than this, whatever the server says (a `retry: 0` storm), in ms. Default 100. */
+  minDelayMs?: number
+  /** Growth of the ceiling per failed attempt. Default 2. */
+  factor?: number
+  /** Attempts in a row that deliver no record before giving up. Default 10. */
+  maxAttempts?: number
+  /** Spread delays uniformly below the ceiling ("full jitter"), so clients do not reconnect in lockstep. Default `true`. */
+  jitter?: boolean
+}
+
+/** The policy with every default filled in. */
+export type ResolvedRetryPolicy = Required<RetryPolicy>
+
+export const DEFAULT_RETRY: ResolvedRetryPolicy = {
+  initialDelayMs: 500,
+  maxDelayMs: 30_000,
+  minDelayMs: 100,
+  factor: 2,
+  maxAttempts: 10,
+  jitter: true,
+}
+
+/** Fills in and checks a policy. */
+export function resolveRetry(policy: RetryPolicy | true | undefined): ResolvedRetryPolicy {
+  const resolved = { ...DEFAULT_RETRY, ...(policy === true || policy === undefined ? {} : policy) }
+  for (const key of ['initialDelayMs', 'maxDelayMs', 'minDelayMs', 'factor', 'maxAttempts'] as const) {
+    const value = resolved[key]
+    if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
+      throw new RangeError(`Cannot use retry.${key}: expected a non-negative number, got ${String(value)}`)
+    }
+  }
+  if (resolved.factor < 1) throw new RangeError(`Cannot use retry.factor: expected at least 1, got ${resolved.factor}`)
+  return resolved
+}
+
+/**
+ * The delay before attempt `attempt + 1`, after `attempt` failed attempts in a row (1-based).
+ * A server hint (`Retry-After`, or SSE `retry:` for the first reconnect) replaces the backoff; every
+ * delay is clamped to `[minDelayMs, maxDelayMs]`.
+ */
+export function delayFor(
+  attempt: number,
+  policy: ResolvedRetryPolicy,
+  hintMs: number | undefined,
+  random: () => number = Math.random,
+): number {
+  let delay: number
+  if (hintMs !== undefined) {
+    delay = hintMs
+  } else {
+    const ceiling = Math.min(policy.maxDelayMs, policy.initialDelayMs * policy.factor ** Math.max(0, attempt - 1))
+    delay = policy.jitter ? random() * ceiling : ceiling
+  }
+  return Math.min(policy.maxDelayMs, Math.max(policy.minDelayMs, delay))
+}
+
+/**
+ * Reads `Retry-After` (RFC 9110 §10.2.3): delay-seconds or an HTTP-date. `undefined` when absent
+ * or malformed.
+ */
+export function parseRetryAfter(value: string | null, now: number = Date.now()): number | undefined {
+  if (value === null) return undefined
+  const text = value.trim()
+  if (/^\d+$/.test(text)) return Number(text) * 1000
+  const date = Date.parse(text)
+  if (Number.isNaN(date)) return undefined
+  return Math.max(0, date - now)
+}
+
+/** Statuses worth retrying (RFC 9110 §15): request timeout, too many requests, and server errors. */
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 429 || (status >= 500 && status <= 599)
+}
+
+/** Whether a failure may go away on another attempt. Data errors (bad JSON, schema, line length) do not. */
+export function isRetryable(error: unknown): boolean {
+  if (!(error instanceof SluiceError)) return false
+  switch (error.code) {
+    case 'NETWORK_ERROR':
+    case 'CONNECT_TIMEOUT':
+    case 'IDLE_TIMEOUT':
+    case 'STALL_TIMEOUT':
+    case 'TRUNCATED_STREAM':
+      return true
+    case 'HTTP_ERROR':
+      return isRetryableStatus((error as SluiceError & { status: number }).status)
+    default:
+      return false
+  }
+}
+
+/** Methods that may be sent again without a second effect (RFC 9110 §9.2.2). */
+export function isIdempotent(method: string): boolean {
+  return ['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'].includes(method.toUpperCase())
+}
