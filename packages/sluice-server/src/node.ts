@@ -1,0 +1,220 @@
+/// <reference types="node" />
+/**
+ * sluice-server/node: serve a fetch-style handler (`Request` in, `Response` out) from `node:http`,
+ * streaming the response body with backpressure and releasing it when the client goes away.
+ *
+ * Written here rather than taken from `@hono/node-server`, whose `getRequestListener` writes with
+ * backpressure but, when the client disconnects while it waits for `drain` or for the next chunk,
+ * never cancels the body (so a generator's `finally` never runs), has no write timeout for a client
+ * that stops reading, and replaces the global `Request`/`Response` by default.
+ *
+ * @module
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { Readable } from 'node:stream'
+
+/** A fetch-style handler, as Deno, Bun and workers serve them. */
+export type FetchHandler = (request: Request) => Response | Promise<Response>
+
+/** Options of {@link createNodeHandler}. */
+export interface NodeHandlerOptions {
+  /**
+   * How long a write may wait for a client that reads nothing (the socket buffer stays full)
+   * before the connection is destroyed and the body cancelled: the slow-read (slowloris) guard.
+   * `0` turns it off. Default 60 000, like nginx's `send_timeout`.
+   */
+  writeTimeoutMs?: number
+  /** Sees handler errors and bodies that fail mid-stream. Default: `console.error`. */
+  onError?: (error: unknown) => void
+}
+
+/** Options of {@link serve}. */
+export interface ServeOptions extends NodeHandlerOptions {
+  /** Default 0: an ephemeral port, see `port` on the result. */
+  port?: number
+  /** Default `127.0.0.1`. */
+  hostname?: string
+}
+
+/** A running server. */
+export interface NodeServer {
+  /** `http://host:port`, without a trailing slash. */
+  url: string
+  port: number
+  server: Server
+  /** Stops listening and destroys every open connection, streams included (their sources are released). */
+  close(): Promise<void>
+}
+
+/** 60 s, like nginx's `send_timeout` default. */
+export const DEFAULT_WRITE_TIMEOUT_MS = 60_000
+
+/**
+ * A `node:http` request listener that serves `handler`.
+ *
+ * Response headers are flushed at once (before the first record). The body is written with
+ * backpressure (`res.write` returning `false` waits for `drain`), so a slow client slows the
+ * source instead of growing a buffer. When the client closes the connection early, the body is
+ * cancelled, which releases the source of an `ndjsonResponse` or `sseResponse`; the request's
+ * `signal` aborts too. A body that fails mid-stream destroys the connection, so the client sees a
+ * cut stream rather than a clean end.
+ *
+ * @example
+ * ```ts
+ * import { createServer } from 'node:http'
+ * import { ndjsonResponse } from 'sluice-server'
+ * import { createNodeHandler } from 'sluice-server/node'
+ *
+ * createServer(createNodeHandler(() => ndjsonResponse([{ seq: 1 }]))).listen(8080)
+ * ```
+ */
+export function createNodeHandler(
+  handler: FetchHandler,
+  options: NodeHandlerOptions = {},
+): (req: IncomingMessage, res: ServerResponse) => void {
+  const writeTimeoutMs = options.writeTimeoutMs ?? DEFAULT_WRITE_TIMEOUT_MS
+  if (!(writeTimeoutMs >= 0) || !Number.isFinite(writeTimeoutMs)) {
+    throw new RangeError(`Cannot use writeTimeoutMs: expected a non-negative number, got ${String(writeTimeoutMs)}`)
+  }
+  const onError = options.onError ?? ((error: unknown) => console.error(error))
+  return (req, res) => {
+    const aborter = new AbortController()
+    res.once('close', () => {
+      if (!res.writableFinished) aborter.abort(new Error('Client closed the connection'))
+    })
+    let request: Request
+    try {
+      request = toRequest(req, aborter.signal)
+    } catch {
+      res.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Bad Request')
+      return
+    }
+    Promise.resolve()
+      .then(() => handler(request))
+      .then(
+        (response) => sendResponse(response, res, writeTimeoutMs, onError),
+        (error: unknown) => {
+          onError(error)
+          if (res.headersSent) res.destroy()
+          else res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Internal Server Error')
+        },
+      )
+      .catch(onError)
+  }
+}
+
+/**
+ * Serves `handler` on `hostname:port` (default `127.0.0.1`, an ephemeral port).
+ *
+ * @example
+ * ```ts
+ * import { sseResponse } from 'sluice-server'
+ * import { serve } from 'sluice-server/node'
+ *
+ * const app = await serve(() => sseResponse([{ data: 'hello', id: 1 }]), { port: 8080 })
+ * console.log(`listening on ${app.url}`)
+ * await app.close()
+ * ```
+ */
+export function serve(handler: FetchHandler, options: ServeOptions = {}): Promise<NodeServer> {
+  const hostname = options.hostname ?? '127.0.0.1'
+  const server = createServer(createNodeHandler(handler, options))
+  return new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port ?? 0, hostname, () => {
+      server.off('error', reject)
+      const { port } = server.address() as AddressInfo
+      const host = hostname.includes(':') ? `[${hostname}]` : hostname
+      let closing: Promise<void> | undefined
+      const close = (): Promise<void> =>
+        (closing ??= new Promise<void>((done) => {
+          server.close(() => done())
+          // Streams never end on their own: cut them, so their clients resume elsewhere.
+          server.closeAllConnections()
+        }))
+      resolve({ url: `http://${host}:${port}`, port, server, close })
+    })
+  })
+}
+
+function toRequest(req: IncomingMessage, signal: AbortSignal): Request {
+  const encrypted = (req.socket as { encrypted?: boolean }).encrypted === true
+  const host = req.headers.host ?? `${req.socket.localAddress ?? 'localhost'}:${req.socket.localPort ?? 80}`
+  const url = new URL(req.url ?? '/', `${encrypted ? 'https' : 'http'}://${host}`)
+  const headers = new Headers()
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!)
+  const method = req.method ?? 'GET'
+  const init: RequestInit & { duplex?: 'half' } = { method, headers, signal }
+  if (method !== 'GET' && method !== 'HEAD') {
+    init.body = Readable.toWeb(req) as unknown as ReadableStream<Uint8Array>
+    init.duplex = 'half' // required by Node's fetch for a streamed request body
+  }
+  return new Request(url, init)
+}
+
+async function sendResponse(
+  response: Response,
+  res: ServerResponse,
+  writeTimeoutMs: number,
+  onError: (error: unknown) => void,
+): Promise<void> {
+  const headers: Record<string, string | string[]> = {}
+  response.headers.forEach((value, name) => {
+    if (name !== 'set-cookie') headers[name] = value
+  })
+  const cookies = response.headers.getSetCookie()
+  if (cookies.length > 0) headers['set-cookie'] = cookies
+  if (res.destroyed) {
+    await response.body?.cancel(new Error('Client closed the connection'))
+    return
+  }
+  res.writeHead(response.status, response.statusText || undefined, headers)
+  if (response.body === null) {
+    res.end()
+    return
+  }
+  // Headers go out now, not with the first chunk: the client (and a proxy) sees the stream open.
+  res.flushHeaders()
+  const reader = response.body.getReader()
+  res.once('close', () => {
+    if (!res.writableFinished) reader.cancel(new Error('Client closed the connection')).catch(() => undefined)
+  })
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (res.destroyed) return
+      if (done) break
+      if (!res.write(value) && !(await drained(res, writeTimeoutMs))) return
+    }
+    res.end()
+  } catch (error) {
+    // Destroying (not ending) the connection leaves the chunked body unterminated: the client
+    // sees a cut stream and can resume, instead of a clean end it would trust.
+    onError(error)
+    res.destroy()
+  }
+}
+
+/** Resolves `true` on `drain`; `false` when the connection closed or the client read nothing for `timeoutMs`. */
+function drained(res: ServerResponse, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const settle = (ok: boolean): void => {
+      res.off('drain', onDrain)
+      res.off('close', onClose)
+      if (timer !== undefined) clearTimeout(timer)
+      resolve(ok)
+    }
+    const onDrain = (): void => settle(true)
+    const onClose = (): void => settle(false)
+    const timer =
+      timeoutMs > 0
+        ? setTimeout(() => {
+            settle(false)
+            res.destroy() // 'close' follows, which cancels the body
+          }, timeoutMs)
+        : undefined
+    res.on('drain', onDrain)
+    res.on('close', onClose)
+  })
+}
