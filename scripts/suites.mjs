@@ -13,4 +13,6 @@ export const suites = [
     command: 'pnpm',
     args: ['exec', 'vitest', 'run'],
   },
+  // Issue 7: every benchmark contestant once on small corpora, so `pnpm bench` never rots (no thresholds).
+  { name: 'bench: quick', kind: 'check', cwd: 'bench', command: 'pnpm', args: ['run', 'bench:quick'] },
 ]
