@@ -13,6 +13,24 @@ export const suites = [
     command: 'pnpm',
     args: ['exec', 'vitest', 'run'],
   },
+  // Issue 5: the runtime-neutral suite (packages/sluice/test/portable/) in each runtime, each against
+  // a loopback fixture server the runner starts in Node. Deno and Bun run against the built dist/.
+  {
+    name: 'node: portable',
+    kind: 'vitest',
+    cwd: 'packages/sluice',
+    command: 'pnpm',
+    args: ['exec', 'vitest', 'run', '-c', 'vitest.portable.config.ts', '--project', 'node'],
+  },
+  {
+    name: 'chromium: portable',
+    kind: 'vitest',
+    cwd: 'packages/sluice',
+    command: 'pnpm',
+    args: ['exec', 'vitest', 'run', '-c', 'vitest.portable.config.ts', '--project', 'chromium'],
+  },
+  { name: 'deno: portable', kind: 'results', command: 'node', args: ['scripts/run-portable.mjs', 'deno'] },
+  { name: 'bun: portable', kind: 'results', command: 'node', args: ['scripts/run-portable.mjs', 'bun'] },
   // Issue 7: every benchmark contestant once on small corpora, so `pnpm bench` never rots (no thresholds).
   { name: 'bench: quick', kind: 'check', cwd: 'bench', command: 'pnpm', args: ['run', 'bench:quick'] },
 ]
