@@ -6,6 +6,8 @@ import { join, resolve } from 'node:path'
 import { suites } from './suites.mjs'
 
 const root = resolve(import.meta.dirname, '..')
+// `pnpm` is the copy bootstrap.sh pinned in .tools/, run with this same node.
+const pnpm = join(root, '.tools', 'node_modules', 'pnpm', 'bin', 'pnpm.cjs')
 const resultsDir = join(root, '.artifacts', 'results')
 rmSync(resultsDir, { recursive: true, force: true })
 mkdirSync(resultsDir, { recursive: true })
@@ -50,9 +52,6 @@ const passed = rows.reduce((sum, row) => sum + row.passed, 0)
 const failed = rows.reduce((sum, row) => sum + row.failed, 0)
 console.log(`${passed} passed, ${failed} failed`)
 process.exit(failed > 0 || rows.length === 0 ? 1 : 0)
-
-// `pnpm` is the copy bootstrap.sh pinned in .tools/, run with this same node.
-const pnpm = join(root, '.tools', 'node_modules', 'pnpm', 'bin', 'pnpm.cjs')
 
 function run(command, args, options) {
   if (command === 'pnpm') [command, args] = [process.execPath, [pnpm, ...args]]
