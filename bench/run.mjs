@@ -93,7 +93,8 @@ const results = {
   },
 }
 results.machine.line = `${results.machine.cpu}, ${results.machine.cores} cores, ${(results.machine.memory / 2 ** 30).toFixed(0)} GiB, Node ${results.machine.node}, ${results.machine.os}`
-log(`machine: ${results.machine.line}`)
+results.load = { start: os.loadavg()[0] }
+log(`machine: ${results.machine.line}; load average ${results.load.start.toFixed(2)}`)
 const started = performance.now()
 
 if (wants('ndjson')) {
@@ -158,6 +159,7 @@ if (wants('memory') || wants('latency')) {
   }
 }
 results.seconds = (performance.now() - started) / 1000
+results.load.end = os.loadavg()[0]
 
 const md = markdown(results)
 const svg = chart(results)

@@ -46,7 +46,7 @@ function barPanel(y, title, unit, groups) {
 function linePanel(y, title, series) {
   const height = 200
   const left = 70
-  const right = WIDTH - 180
+  const right = WIDTH - 40
   const maxX = Math.max(...series.flatMap((s) => s.points.map((p) => p[0])), 1)
   const maxY = Math.max(...series.flatMap((s) => s.points.map((p) => p[1])), 1)
   const sx = (x) => left + (x / maxX) * (right - left)
@@ -58,12 +58,13 @@ function linePanel(y, title, series) {
     svg += `<text x="${left - 6}" y="${sy(maxY * f) + 4}" class="value" text-anchor="end">${(maxY * f).toFixed(0)}</text>`
     svg += `<text x="${sx(maxX * f)}" y="${sy(0) + 16}" class="value" text-anchor="middle">${(maxX * f).toFixed(0)} MiB</text>`
   }
-  svg += `<text x="${left - 6}" y="${sy(maxY) - 10}" class="value" text-anchor="end">RSS MiB</text>`
+  svg += `<text x="${left}" y="${sy(maxY) - 8}" class="value">RSS, MiB</text>`
   series.forEach((s, i) => {
     const color = s.color ?? SERIES[i % SERIES.length]
     const d = s.points.map((p, j) => `${j ? 'L' : 'M'}${sx(p[0]).toFixed(1)},${sy(p[1]).toFixed(1)}`).join('')
     svg += `<path d="${d}" fill="none" stroke="${color}" stroke-width="2"/>`
-    svg += `<text x="${right + 10}" y="${y + 50 + i * 18}" class="label" fill="${color}">${esc(s.label)}</text>`
+    svg += `<rect x="${left + 20}" y="${sy(0) - 50 + i * 18}" width="12" height="3" fill="${color}"/>`
+    svg += `<text x="${left + 38}" y="${sy(0) - 45 + i * 18}" class="label">${esc(s.label)}</text>`
   })
   return { svg, y: y + height + 60 }
 }
@@ -117,9 +118,9 @@ export function chart(results) {
     add(
       linePanel(
         y,
-        `RSS while receiving ${formatBytes(largest)} (sampled every 100 ms)`,
+        `RSS while receiving ${formatBytes(largest)}, sluice and the bare read loop (sampled every 100 ms)`,
         results.memory.runs
-          .filter((r) => r.size === largest)
+          .filter((r) => r.size === largest && r.mode !== 'text')
           .map((r) => ({
             label: MODE_LABELS[r.mode],
             color: r.mode === 'sluice' ? COLORS.sluice : r.mode === 'bare' ? COLORS.limit : COLORS.other,
