@@ -35,16 +35,17 @@ export class EndTracker<V> {
 
   /**
    * Whether `value` is the marker. On the marker, returns the count mismatch error if there is one
-   * (or `true` when all is well); on an ordinary value, `false`.
+   * (or `true` when all is well); on an ordinary value, `false`. `line` may be computed lazily.
    */
-  test(value: V, line: number): TruncatedStreamError | boolean {
+  test(value: V, line: number | (() => number)): TruncatedStreamError | boolean {
     if (this.#match === undefined) return false
     const end = this.#match(value)
     if (!end) return false
     this.ended = true
     const expected = end === true ? undefined : end.count
     if (expected !== undefined && expected !== this.received) {
-      return new TruncatedStreamError('count-mismatch', { line, expected, received: this.received })
+      const at = typeof line === 'number' ? line : line()
+      return new TruncatedStreamError('count-mismatch', { line: at, expected, received: this.received })
     }
     return true
   }

@@ -40,6 +40,8 @@ export class LineSplitter {
 
   /** Splits one chunk of text, handing each complete line to `sink`. */
   push(text: string, sink: LineSink): void {
+    // A chunk that only held back part of a character decodes to nothing: it must not start a line.
+    if (text.length === 0) return
     this.#text = text
     let start = 0
     let lf = text.indexOf('\n')

@@ -12,6 +12,7 @@ import { LineTooLongError, ParseError, TruncatedStreamError, snippetOf, type Rec
 import { maxLineBytesOf, type DecodeOptions } from './options.js'
 import { SSE_END_EVENT, sseEndOf } from './protocol.js'
 import type { StandardSchemaV1 } from './standard-schema.js'
+import { SseLineTracker, type BlockStart } from './sse-lines.js'
 import { ChunkDecoder, utf8Length } from './text.js'
 import { Pending, RecordGate, SKIPPED } from './validate.js'
 
@@ -75,10 +76,8 @@ export class SseParser {
   #partialBytes = 0
   #probing = false
   #truncated: string | undefined
-  // Line numbers are counted only when records can be bad (JSON data), where errors report them.
-  readonly #countLines: boolean
-  #linesBefore = 0
-  #text = ''
+  // Line numbers and event positions, for errors: eventsource-parser reports neither.
+  readonly #lines = new SseLineTracker()
   #eventsInChunk = 0
   /**
    * The `id` field of the first event dispatched, `null` before it: whether a server replaying from
@@ -91,7 +90,6 @@ export class SseParser {
     this.#decoder = new ChunkDecoder(options)
     this.#maxLineBytes = maxLineBytesOf(options)
     this.#json = options.json === true || options.schema !== undefined
-    this.#countLines = this.#json
     this.#hooks = hooks
     this.lastEventId = hooks.lastEventId ?? ''
     this.#end = new EndTracker(endPredicate(options.endMarker), options.requireEnd)
@@ -102,19 +100,31 @@ export class SseParser {
         if (!this.#probing) this.lastEventId = id
       },
       onRetry: (ms) => {
+        // At end-of-stream the parser is fed the unterminated last line, which the spec discards (§9.2.5).
+        if (this.#probing) return
         this.#retry = ms
         this.#hooks.onRetry?.(ms)
       },
-      ...(onComment ? { onComment } : {}),
+      ...(onComment
+        ? {
+            onComment: (comment: string) => {
+              if (!this.#probing) onComment(comment)
+            },
+          }
+        : {}),
       onError: (error) => {
         // Unknown fields and bad `retry` values are ignored, as the spec says; only overflow is ours to raise.
         if (error.type === 'max-buffer-size-exceeded') {
-          this.#fail(new LineTooLongError(this.#maxLineBytes, this.#linesBefore + 1, ''))
+          this.#fail(new LineTooLongError(this.#maxLineBytes, this.#lines.lastLine, ''))
         }
       },
       // A bound on one event's buffered data as well as on a line (counted in characters by the parser).
       maxBufferSize: this.#maxLineBytes,
     })
+    // eventsource-parser drops a BOM at the start of the first text it is fed, decoded (U+FEFF) or
+    // not (the characters ï»¿). The ChunkDecoder already dropped the stream's one BOM (§9.2.5): a blank
+    // line first, which dispatches nothing, ends the parser's BOM check so it drops no second one.
+    this.#parser.feed('\n')
   }
 
   /** Events received so far, invalid ones included, the end marker excluded. */
@@ -134,11 +144,11 @@ export class SseParser {
     try {
       const text = this.#decoder.decode(chunk)
       if (text.length === 0) return
-      this.#checkLineLength(text)
-      this.#text = text
+      const linesBefore = this.#lines.lines
+      this.#lines.scan(text, this.#decoder.textStart)
+      this.#checkLineLength(text, linesBefore)
       this.#eventsInChunk = 0
       this.#parser.feed(text)
-      if (this.#countLines) this.#linesBefore += countLineBreaks(text)
     } catch (error) {
       this.#fail(error)
     }
@@ -156,22 +166,24 @@ export class SseParser {
       if (rest) this.push(rest, out)
       if (this.done) return
       // Terminate a partial line, then dispatch whatever is buffered: any event that comes out was cut off.
+      const lastLine = this.#lines.lastLine
       this.#probing = true
-      this.#text = ''
+      this.#lines.scan('\n\n\n', this.#decoder.textStart)
+      this.#eventsInChunk = 0
       this.#parser.feed('\n\n\n')
       this.#probing = false
       if (this.done) return
       if (this.#truncated !== undefined) {
         this.#fail(
           new TruncatedStreamError('partial-record', {
-            line: this.#linesBefore + 1,
+            line: lastLine,
             received: this.#end.received,
             snippet: this.#truncated,
           }),
         )
         return
       }
-      const missing = this.#end.missing(this.#linesBefore + 1)
+      const missing = this.#end.missing(lastLine)
       if (missing) this.#fail(missing)
     } catch (error) {
       this.#fail(error)
@@ -184,7 +196,7 @@ export class SseParser {
     if (this.firstOwnId === null && !this.#probing) this.firstOwnId = message.id
     const raw: RawSseEvent = { event: message.event ?? 'message', data: message.data }
     if (this.lastEventId !== '') raw.id = this.lastEventId
-    const end = this.#end.test(raw, this.#linesBefore + 1)
+    const end = this.#end.test(raw, this.#eventLine)
     if (end !== false) {
       if (end !== true) this.#fail(end)
       return
@@ -235,21 +247,32 @@ export class SseParser {
     this.#parser.reset()
   }
 
-  /** Keeps the partial last line within `maxLineBytes`, counted in bytes, before the parser buffers it. */
-  #checkLineLength(text: string): void {
-    const lastBreak = Math.max(text.lastIndexOf('\n'), text.lastIndexOf('\r'))
-    const tail = lastBreak === -1 ? text : text.slice(lastBreak + 1)
-    const tailBytes = tail.length === 0 ? 0 : utf8Length(tail)
-    this.#partialBytes = lastBreak === -1 ? this.#partialBytes + tailBytes : tailBytes
+  /**
+   * Keeps the open last line within `maxLineBytes`, counted in bytes, before the parser buffers it.
+   * `linesBefore` tells whether this chunk ended a line (then the open line starts in it) or only
+   * continued the open one.
+   */
+  #checkLineLength(text: string, linesBefore: number): void {
+    const tailStart = this.#lines.tailStart
+    const tailBytes = tailStart === text.length ? 0 : utf8Length(tailStart === 0 ? text : text.slice(tailStart))
+    this.#partialBytes = this.#lines.lines === linesBefore ? this.#partialBytes + tailBytes : tailBytes
     if (this.#partialBytes > this.#maxLineBytes) {
-      throw new LineTooLongError(this.#maxLineBytes, this.#linesBefore + countLineBreaks(text) + 1, snippetOf(tail))
+      throw new LineTooLongError(this.#maxLineBytes, this.#lines.lines + 1, snippetOf(text.slice(tailStart, tailStart + 200)))
     }
   }
 
-  /** Where the event being dispatched ends: found by rescanning the chunk, on the error path only. */
+  readonly #eventLine = (): number => this.#blockStart().line
+
+  /** Where the block of the event being dispatched starts. */
+  #blockStart(): BlockStart {
+    return this.#lines.blockOf(this.#eventsInChunk - 1) ?? { line: this.#lines.lastLine, text: '', index: 0, textStart: 0 }
+  }
+
+  /** Where the event being dispatched starts: its block's first line (error path only: the offset costs a rescan). */
   #position(data: string): RecordPosition {
-    const line = this.#linesBefore + lineOfBlank(this.#text, this.#eventsInChunk)
-    return { line, offset: this.#decoder.textStart, snippet: snippetOf(data) }
+    const start = this.#blockStart()
+    const offset = this.#decoder.offsetIn(start.text, start.index, start.textStart)
+    return { line: start.line, offset, snippet: snippetOf(data) }
   }
 }
 
@@ -259,30 +282,4 @@ function endPredicate(option: SseOptions['endMarker']): EndMarkerPredicate<RawSs
   const name = option ?? SSE_END_EVENT
   if (typeof name !== 'string') throw new TypeError('Cannot use endMarker: expected an event name, a function or false')
   return (event) => (event.event === name ? sseEndOf(event.data) : undefined)
-}
-
-/** Counts line breaks (LF, CRLF or lone CR) in a chunk. */
-function countLineBreaks(text: string): number {
-  let count = 0
-  let at = text.indexOf('\n')
-  while (at !== -1) {
-    count++
-    at = text.indexOf('\n', at + 1)
-  }
-  if (text.indexOf('\r') === -1) return count
-  // Lone CRs are breaks too; a CR followed by LF was already counted with the LF.
-  for (let i = 0; i < text.length; i++) {
-    if (text.charCodeAt(i) === 13 && text.charCodeAt(i + 1) !== 10) count++
-  }
-  return count
-}
-
-/** The 1-based line, within `text`, of the n-th blank line (the one that dispatched the n-th event). */
-function lineOfBlank(text: string, n: number): number {
-  const lines = text.split(/\r\n|\r|\n/)
-  let blanks = 0
-  for (let i = 0; i < lines.length; i++) {
-    if (lines[i] === '' && ++blanks === n) return i + 1
-  }
-  return lines.length
 }

@@ -18,6 +18,7 @@ export class ChunkDecoder {
   textStart = 0
   #bytesSeen = 0
   #held = 0
+  #heldLength = 0
   #atStart = true
   readonly #decoder: TextDecoder
   readonly #fatal: boolean
@@ -42,10 +43,9 @@ export class ChunkDecoder {
       } catch (error) {
         throw new EncodingError(this.#bytesSeen, error)
       }
-      const held = heldBytes(chunk)
       this.textStart = this.#bytesSeen - this.#held
       bytes = chunk.length
-      this.#held = held
+      this.#hold(chunk)
     }
     this.#bytesSeen += bytes
     if (this.#atStart && text.length > 0) {
@@ -57,6 +57,26 @@ export class ChunkDecoder {
       }
     }
     return text
+  }
+
+  /**
+   * Counts the bytes at the end of the stream that start a UTF-8 character not finished yet: the
+   * decoder holds them back, and the next text starts with them. A chunk shorter than a character
+   * may only continue one held from earlier chunks (a BOM fed a byte at a time).
+   */
+  #hold(bytes: Uint8Array): void {
+    const n = bytes.length
+    for (let back = 1; back <= 3 && back <= n; back++) {
+      const byte = bytes[n - back]!
+      if ((byte & 0xc0) === 0x80) continue
+      const length = byte < 0xc0 ? 1 : byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : 2
+      this.#heldLength = length
+      this.#held = length > back ? back : 0
+      return
+    }
+    // Only continuation bytes (and fewer than 3): they extend the held character, if there is one.
+    const held = this.#held + n
+    this.#held = n < 3 && this.#held > 0 && held < this.#heldLength ? held : 0
   }
 
   /** Ends the stream: returns what a truncated last character decodes to (U+FFFD), if anything. */
@@ -74,30 +94,16 @@ export class ChunkDecoder {
   }
 }
 
-/** How many bytes at the end of `bytes` start a UTF-8 character that the chunk does not finish. */
-function heldBytes(bytes: Uint8Array): number {
-  const n = bytes.length
-  for (let back = 1; back <= 3 && back <= n; back++) {
-    const byte = bytes[n - back]!
-    if ((byte & 0xc0) === 0x80) continue
-    if (byte < 0xc0) return 0
-    const length = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : 2
-    return length > back ? back : 0
-  }
-  return 0
-}
-
-/** The UTF-8 byte length of a string, without encoding it. */
+/**
+ * The UTF-8 byte length of a string, without encoding it. Each half of a surrogate pair counts 2
+ * bytes, so a pair split between two string chunks still adds up to its 4 bytes.
+ */
 export function utf8Length(text: string): number {
   let bytes = text.length
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i)
     if (code < 0x80) continue
-    if (code < 0x800) bytes += 1
-    else if (code >= 0xd800 && code <= 0xdbff) {
-      bytes += 2 // a surrogate pair: 2 units, 4 bytes
-      i++
-    }
+    if (code < 0x800 || (code >= 0xd800 && code <= 0xdfff)) bytes += 1
     else bytes += 2
   }
   return bytes

@@ -1,0 +1,180 @@
+/**
+ * Where Server-Sent Events sit in the stream, for error reports: eventsource-parser tells sluice
+ * neither line numbers nor where an event started, so each chunk is scanned for line breaks
+ * (HTML §9.2.5: CRLF, lone LF, lone CR) before the parser sees it, and the blank lines that will
+ * dispatch an event are noted with the line where that event's block began.
+ *
+ * One `indexOf` per line, as the parser itself does; a block start is only remembered, its byte
+ * offset is computed when an error asks for it.
+ *
+ * @see https://html.spec.whatwg.org/multipage/server-sent-events.html#parsing-an-event-stream
+ * @module
+ */
+
+const LF = 10
+const COLON = 58
+
+/** The first line of an event's block: its byte offset is computed from here on demand. */
+export interface BlockStart {
+  /** 1-based line number. */
+  line: number
+  /** The decoded chunk the line starts in, and where. */
+  text: string
+  index: number
+  /** Byte offset of `text` within the stream. */
+  textStart: number
+}
+
+/** Follows the line structure of an event stream chunk by chunk. */
+export class SseLineTracker {
+  /** Complete lines so far. */
+  lines = 0
+  /** Where, in the chunk last scanned, the line still open at its end starts (its length when none is). */
+  tailStart = 0
+  /** How many blank lines of the chunk last scanned dispatch an event (their blocks: {@link blockOf}). */
+  dispatches = 0
+  // Per dispatch in the chunk: the line its block starts on, and the index there (-1: an earlier chunk).
+  readonly #dispatchLines: number[] = []
+  readonly #dispatchIndexes: number[] = []
+  #text = ''
+  #textStart = 0
+  // A CR ended the last chunk: an LF starting the next one is the rest of that CRLF (§9.2.5).
+  #afterCr = false
+  // Length in UTF-16 units of the line still open at the end of the last chunk, and its first units.
+  #partial = 0
+  #partialHead = ''
+  // The block being read: its first line (0: none open), where that line starts in `#text` (-1: in an
+  // earlier chunk, kept in `#earlier`), and whether it has a data field, so its blank line dispatches.
+  #startLine = 0
+  #startIndex = 0
+  #earlier: BlockStart | undefined = undefined
+  #hasData = false
+
+  /** The last line received (the open one included): where a stream that ends now was cut. */
+  get lastLine(): number {
+    return this.lines + (this.#partial > 0 ? 1 : 0)
+  }
+
+  /** Where the block of the n-th (0-based) dispatch of the chunk last scanned starts. */
+  blockOf(n: number): BlockStart | undefined {
+    if (n < 0 || n >= this.dispatches) return undefined
+    const index = this.#dispatchIndexes[n]!
+    const line = this.#dispatchLines[n]!
+    if (index === -1) return { ...this.#earlier!, line }
+    return { line, text: this.#text, index, textStart: this.#textStart }
+  }
+
+  /** Scans one chunk of decoded text; `textStart` is its byte offset within the stream. */
+  scan(text: string, textStart: number): void {
+    if (this.#startLine !== 0 && this.#startIndex !== -1) {
+      // A block stays open across the chunk boundary: keep where it started.
+      this.#earlier = { line: this.#startLine, text: this.#text, index: this.#startIndex, textStart: this.#textStart }
+      this.#startIndex = -1
+    }
+    this.#text = text
+    this.#textStart = textStart
+    this.dispatches = 0
+    const n = text.length
+    let i = 0
+    if (this.#afterCr) {
+      this.#afterCr = false
+      if (text.charCodeAt(0) === LF) i = 1
+    }
+    if (text.indexOf('\r', i) === -1) {
+      let lf = text.indexOf('\n', i)
+      if (lf !== -1 && this.#partial > 0) {
+        this.#line(text, i, lf)
+        i = lf + 1
+        lf = text.indexOf('\n', i)
+      }
+      // Hot path: LF only, no partial line; the state lives in locals.
+      let lines = this.lines
+      let startLine = this.#startLine
+      let startIndex = this.#startIndex
+      let hasData = this.#hasData
+      while (lf !== -1) {
+        lines++
+        if (lf === i) {
+          if (hasData) this.#dispatch(startLine, startIndex)
+          startLine = 0
+          hasData = false
+        } else {
+          if (startLine === 0) {
+            startLine = lines
+            startIndex = i
+          }
+          if (!hasData) hasData = isDataField(text, i, lf - i)
+        }
+        i = lf + 1
+        lf = text.indexOf('\n', i)
+      }
+      this.lines = lines
+      this.#startLine = startLine
+      this.#startIndex = startIndex
+      this.#hasData = hasData
+    } else {
+      let cr = text.indexOf('\r', i)
+      let lf = text.indexOf('\n', i)
+      while (cr !== -1 || lf !== -1) {
+        const end = cr === -1 ? lf : lf === -1 ? cr : cr < lf ? cr : lf
+        this.#line(text, i, end)
+        i = end + 1
+        if (end === cr) {
+          if (i === n) {
+            this.#afterCr = true
+            break
+          }
+          if (text.charCodeAt(i) === LF) i++
+        }
+        if (cr !== -1 && cr < i) cr = text.indexOf('\r', i)
+        if (lf !== -1 && lf < i) lf = text.indexOf('\n', i)
+      }
+    }
+    this.tailStart = i < n ? i : n
+    if (i < n) this.#extend(text, i)
+  }
+
+  #dispatch(line: number, index: number): void {
+    this.#dispatchLines[this.dispatches] = line
+    this.#dispatchIndexes[this.dispatches] = index
+    this.dispatches++
+  }
+
+  #line(text: string, i: number, end: number): void {
+    this.lines++
+    const partial = this.#partial
+    if (partial === 0 && end === i) {
+      // A blank line: it dispatches the block if the block has data (§9.2.6).
+      if (this.#hasData) this.#dispatch(this.#startLine, this.#startIndex)
+      this.#startLine = 0
+      this.#hasData = false
+      return
+    }
+    if (this.#startLine === 0) {
+      this.#startLine = this.lines
+      this.#startIndex = i
+    }
+    if (!this.#hasData) {
+      this.#hasData =
+        partial === 0
+          ? isDataField(text, i, end - i)
+          : isDataField(this.#partialHead + text.slice(i, i + 5), 0, partial + end - i)
+    }
+    this.#partial = 0
+    this.#partialHead = ''
+  }
+
+  #extend(text: string, i: number): void {
+    if (this.#partial === 0 && this.#startLine === 0) {
+      this.#startLine = this.lines + 1
+      this.#startIndex = i
+    }
+    if (this.#partialHead.length < 5) this.#partialHead += text.slice(i, i + 5 - this.#partialHead.length)
+    this.#partial += text.length - i
+  }
+}
+
+/** Whether the line of `length` units at `text[i]` is a data field: `data` alone or `data:...`. */
+function isDataField(text: string, i: number, length: number): boolean {
+  return (length === 4 || (length > 4 && text.charCodeAt(i + 4) === COLON)) && text.startsWith('data', i)
+}
