@@ -1,0 +1,180 @@
+/**
+ * A real HTTP server on loopback that streams a deterministic sequence of records as NDJSON or
+ * SSE, honours `Last-Event-ID`, and misbehaves on demand: cuts the connection at a byte offset,
+ * stalls, answers an error status, the wrong content type or 204, or ends early without the marker.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { ndjsonResponse, sseResponse } from '../../../sluice-server/src/index.js'
+
+export type Fault =
+  | { kind: 'ok' }
+  /** Write this many body bytes, then destroy the socket (a cut connection, mid-record or not). */
+  | { kind: 'cut'; atByte: number }
+  /** Write this many body bytes, then end the response cleanly without the end marker. */
+  | { kind: 'end-early'; atByte: number }
+  /** Send this many records, then nothing more (but heartbeats, if `heartbeatMs`). */
+  | { kind: 'stall'; afterRecords: number; heartbeatMs?: number }
+  | { kind: 'status'; status: number; retryAfter?: string; body?: string }
+  | { kind: 'wrong-type' }
+  | { kind: 'no-content' }
+  /** Accept the connection but never send headers. */
+  | { kind: 'no-headers' }
+
+export type Format = 'ndjson' | 'sse'
+
+export interface ChaosOptions {
+  format: Format
+  /** Records in the whole sequence. */
+  total: number
+  /** The fault for the n-th request (0-based); `ok` once the plan runs out. */
+  plan: (request: number) => Fault
+  /** Replay the record named by Last-Event-ID too (an inclusive replay). */
+  inclusive?: boolean
+}
+
+export interface RequestLog {
+  lastEventId: string | undefined
+  headers: IncomingMessage['headers']
+}
+
+export interface ChaosServer {
+  url: string
+  requests: RequestLog[]
+  close(): Promise<void>
+}
+
+export function record(seq: number) {
+  return { seq, name: `rec-${seq}`, text: seq % 3 === 0 ? 'héllo wörld ✓ 🚀' : 'plain', tags: [seq % 5, 'x'] }
+}
+
+/** The stream sluice-server produces for records `from` .. `total - 1` (with the end marker). */
+export function responseFor(format: Format, from: number, total: number, options: { heartbeatMs?: number; stallAfter?: number } = {}): Response {
+  async function* records() {
+    for (let seq = from; seq < total; seq++) {
+      if (options.stallAfter !== undefined && seq - from >= options.stallAfter) await new Promise(() => {})
+      yield record(seq)
+    }
+  }
+  const heartbeatMs = options.heartbeatMs ?? 0
+  return format === 'ndjson'
+    ? ndjsonResponse(records(), { heartbeatMs })
+    : sseResponse(
+        (async function* () {
+          for await (const r of records()) yield { id: r.seq, data: r }
+        })(),
+        { heartbeatMs },
+      )
+}
+
+/** The whole body for records `from` .. `total - 1`, as the wire carries it. */
+export async function bodyFor(format: Format, from: number, total: number): Promise<string> {
+  return responseFor(format, from, total).text()
+}
+
+export async function startChaosServer(options: ChaosOptions): Promise<ChaosServer> {
+  const requests: RequestLog[] = []
+  const sockets = new Set<import('node:net').Socket>()
+  const timers = new Set<ReturnType<typeof setTimeout>>()
+  const server: Server = createServer((request, response) => {
+    const index = requests.length
+    const lastEventId = header(request, 'last-event-id')
+    requests.push({ lastEventId, headers: request.headers })
+    handle(options, options.plan(index), lastEventId, response, timers)
+  })
+  server.on('connection', (socket) => {
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}/stream`,
+    requests,
+    close: async () => {
+      for (const timer of timers) clearInterval(timer)
+      for (const socket of sockets) socket.destroy()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+}
+
+function header(request: IncomingMessage, name: string): string | undefined {
+  const value = request.headers[name]
+  return Array.isArray(value) ? value[0] : value
+}
+
+function handle(
+  options: ChaosOptions,
+  fault: Fault,
+  lastEventId: string | undefined,
+  response: ServerResponse,
+  timers: Set<ReturnType<typeof setTimeout>>,
+): void {
+  const contentType = options.format === 'ndjson' ? 'application/x-ndjson' : 'text/event-stream'
+  switch (fault.kind) {
+    case 'status':
+      response.writeHead(fault.status, {
+        'content-type': 'text/plain',
+        ...(fault.retryAfter !== undefined ? { 'retry-after': fault.retryAfter } : {}),
+      })
+      response.end(fault.body ?? `status ${fault.status}`)
+      return
+    case 'wrong-type':
+      response.writeHead(200, { 'content-type': 'text/html' })
+      response.end('<html>login</html>')
+      return
+    case 'no-content':
+      response.writeHead(204)
+      response.end()
+      return
+    case 'no-headers':
+      return // the socket stays open until the client gives up or the server closes
+  }
+  const resumeAt = lastEventId === undefined ? 0 : Number(lastEventId) + (options.inclusive ? 0 : 1)
+  if (fault.kind === 'stall') {
+    // sluice-server itself: the source stops yielding; heartbeats (if any) keep the connection busy.
+    const stalled = responseFor(options.format, resumeAt, options.total, {
+      stallAfter: fault.afterRecords,
+      ...(fault.heartbeatMs !== undefined ? { heartbeatMs: fault.heartbeatMs } : {}),
+    })
+    void pipe(stalled, response, Infinity, 'ok')
+    return
+  }
+  const produced = responseFor(options.format, resumeAt, options.total)
+  void pipe(produced, response, fault.kind === 'ok' ? Infinity : fault.atByte, fault.kind)
+}
+
+/** Copies a WHATWG response to node:http, stopping after `limit` bytes with a cut or a clean end. */
+async function pipe(source: Response, response: ServerResponse, limit: number, how: 'ok' | 'cut' | 'end-early'): Promise<void> {
+  const headers: Record<string, string> = {}
+  source.headers.forEach((value, key) => (headers[key] = value))
+  response.writeHead(source.status, headers)
+  response.flushHeaders()
+  const reader = source.body!.getReader()
+  response.on('close', () => void reader.cancel().catch(() => {}))
+  let sent = 0
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      const room = limit - sent
+      if (value.length >= room) {
+        const head = value.subarray(0, room)
+        await reader.cancel()
+        if (how === 'cut') {
+          // Let the bytes leave before the socket goes, so the cut lands where asked.
+          response.write(head, () => response.socket?.destroy())
+        } else {
+          response.end(head)
+        }
+        return
+      }
+      sent += value.length
+      if (!response.write(value)) await new Promise((resolve) => response.once('drain', resolve))
+    }
+    response.end()
+  } catch {
+    response.socket?.destroy()
+  }
+}
