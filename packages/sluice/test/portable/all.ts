@@ -5,3 +5,5 @@
 import './ndjson.portable.js'
 import './sse.portable.js'
 import './fetch.portable.js'
+import './resume.portable.js'
+import './serve.portable.js'

@@ -15,9 +15,11 @@ const MAX_STREAM_MS = 20_000
 export async function startFixtureServer() {
   /** Streams by the `id` a test gave them: whether the client went away (cancellation reached the network). */
   const closed = new Map()
+  /** Resumable streams by the `id` a test gave them: every attempt's Last-Event-ID and outcome. */
+  const attempts = new Map()
   const sockets = new Set()
   const server = createServer((req, res) => {
-    handle(req, res, closed).catch((error) => {
+    handle(req, res, closed, attempts).catch((error) => {
       console.error('fixture server:', error)
       res.destroy()
     })
@@ -50,8 +52,9 @@ const cors = {
  * @param {import('node:http').IncomingMessage} req
  * @param {import('node:http').ServerResponse} res
  * @param {Map<string, boolean>} closed
+ * @param {Map<string, Array<{ lastEventId: string | null, step: string }>>} attempts
  */
-async function handle(req, res, closed) {
+async function handle(req, res, closed, attempts) {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1')
   const q = url.searchParams
   const n = Math.min(Number(q.get('n') ?? 10), MAX_RECORDS)
@@ -109,6 +112,48 @@ async function handle(req, res, closed) {
     case '/closed': {
       res.writeHead(200, { ...cors, 'content-type': 'application/json' })
       res.end(JSON.stringify({ known: closed.has(q.get('id') ?? ''), closed: closed.get(q.get('id') ?? '') === true }))
+      return
+    }
+    // A resumable stream of n records whose connections fail as `plan` says, one step per attempt
+    // (the last step repeats): `ok` serves the rest and the end marker; `end:K` sends K records and
+    // half of one more, then ends cleanly; `destroy:K` does the same, then destroys the socket;
+    // `status:S` or `status:S:R` answers S with Retry-After R. Serves the records after the
+    // Last-Event-ID it gets (from it, inclusively, with `inclusive=1`), as sluice-server advises.
+    case '/resume': {
+      const id = q.get('id') ?? ''
+      const log = attempts.get(id) ?? []
+      attempts.set(id, log)
+      const plan = (q.get('plan') ?? 'ok').split(',')
+      const step = plan[Math.min(log.length, plan.length - 1)] ?? 'ok'
+      const header = req.headers['last-event-id']
+      const lastEventId = typeof header === 'string' ? header : null
+      log.push({ lastEventId, step })
+      const [kind, arg, retryAfter] = step.split(':')
+      if (kind === 'status') {
+        const headers = { ...cors, 'content-type': 'text/plain' }
+        if (retryAfter !== undefined) headers['retry-after'] = retryAfter
+        res.writeHead(Number(arg), headers).end(`status ${arg}`)
+        return
+      }
+      const after = lastEventId === null ? 0 : Number(lastEventId)
+      const from = q.get('inclusive') === '1' && lastEventId !== null ? after : after + 1
+      const last = kind === 'ok' ? n : Math.min(n, from + Number(arg) - 1)
+      res.writeHead(200, { ...cors, 'content-type': contentType(format) })
+      for (let seq = from; seq <= last; seq++) res.write(encode(format, seq))
+      if (kind === 'ok') {
+        res.end(endMarker(format, last - from + 1))
+        return
+      }
+      const next = encode(format, last + 1)
+      res.write(next.slice(0, Math.floor(next.length / 2)))
+      if (kind === 'destroy') setTimeout(() => res.destroy(), 5)
+      else res.end()
+      return
+    }
+    // What each attempt of the resumable stream with this id sent and got.
+    case '/log': {
+      res.writeHead(200, { ...cors, 'content-type': 'application/json' })
+      res.end(JSON.stringify(attempts.get(q.get('id') ?? '') ?? []))
       return
     }
     default:

@@ -89,7 +89,7 @@ test('sse passes comments (heartbeats) to onComment and yields no event for them
   expect(comments).toEqual(['heartbeat', 'ping'])
 })
 
-test('sse with json parses data and raises PARSE_ERROR with the line and snippet of bad data', async () => {
+test('sse with json parses data and raises PARSE_ERROR with the line, offset and snippet of the bad data line', async () => {
   const input = 'data: {"a":1}\n\ndata: {bad\n\n'
   for (const { name, chunks } of chunkings(input)) {
     const got: SseEvent<unknown>[] = []
@@ -97,7 +97,7 @@ test('sse with json parses data and raises PARSE_ERROR with the line and snippet
       async () => {
         for await (const event of decodeSse(chunks, { json: true })) got.push(event)
       },
-      { code: 'PARSE_ERROR', line: 4, snippet: '{bad' },
+      { code: 'PARSE_ERROR', line: 3, offset: 15, snippet: '{bad' },
     )
     expect(got, name).toEqual([{ event: 'message', data: { a: 1 } }])
   }
@@ -125,11 +125,17 @@ test('sse with a custom endMarker name ends on that event', async () => {
   expect(events).toEqual([message('a')])
 })
 
-test('sse raises LINE_TOO_LONG for a line over maxLineBytes', async () => {
-  await expectError(() => collect(decodeSse([`data: ${'x'.repeat(100)}\n\n`], { maxLineBytes: 32 })), {
-    code: 'LINE_TOO_LONG',
-    limit: 32,
-  })
+test('sse raises LINE_TOO_LONG for a line over maxLineBytes, complete or not, under every chunking', async () => {
+  for (const { name, chunks } of chunkings(`data: a\n\ndata: ${'é'.repeat(20)}\n\n`, 2)) {
+    const got: SseEvent[] = []
+    await expectError(
+      async () => {
+        for await (const event of decodeSse(chunks, { maxLineBytes: 32 })) got.push(event)
+      },
+      { code: 'LINE_TOO_LONG', limit: 32 },
+    )
+    expect(got, name).toEqual([message('a')])
+  }
 })
 
 test('sse leaving for-await early cancels the source', async () => {
