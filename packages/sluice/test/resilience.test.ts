@@ -13,8 +13,14 @@ afterEach(async () => {
   servers = []
 })
 
-async function serve(format: Format, total: number, faults: Fault[], inclusive = false) {
-  const server = await startChaosServer({ format, total, plan: (n) => faults[n] ?? { kind: 'ok' }, inclusive })
+async function serve(format: Format, total: number, faults: Fault[], inclusive = false, retryMs?: number) {
+  const server = await startChaosServer({
+    format,
+    total,
+    plan: (n) => faults[n] ?? { kind: 'ok' },
+    inclusive,
+    ...(retryMs !== undefined ? { retryMs } : {}),
+  })
   servers.push(server)
   return server
 }
@@ -249,6 +255,64 @@ describe('non-idempotent requests', () => {
     const stream = ndjson<{ seq: number }>(server.url, { method: 'POST', body: () => `{"n":${++bodies}}`, retry: fast })
     expect(await seqs(stream)).toEqual([0, 1, 2])
     expect(bodies).toBe(2)
+  })
+})
+
+describe('server hints', () => {
+  test("Retry-After sets the delay, capped by maxDelayMs", async () => {
+    const server = await serve('ndjson', 3, [
+      { kind: 'status', status: 503, retryAfter: '0' },
+      { kind: 'status', status: 429, retryAfter: '3600' },
+    ])
+    const delays: number[] = []
+    const stream = ndjson<{ seq: number }>(server.url, {
+      retry: { initialDelayMs: 1, minDelayMs: 0, maxDelayMs: 40 },
+      onRetry: ({ delayMs }) => delays.push(delayMs),
+    })
+    expect(await seqs(stream)).toEqual([0, 1, 2])
+    expect(delays).toEqual([0, 40])
+  })
+
+  test('the SSE retry: field sets the reconnection delay', async () => {
+    const server = await serve('sse', 4, [{ kind: 'cut', atByte: await recordStart('sse', 4, 2) + 3 }], false, 37)
+    const delays: number[] = []
+    const stream = sse(server.url, { json: true, retry: { minDelayMs: 0 }, onRetry: ({ delayMs }) => delays.push(delayMs) })
+    const got: number[] = []
+    for await (const event of stream) got.push((event.data as { seq: number }).seq)
+    expect(got).toEqual([0, 1, 2, 3])
+    expect(delays).toEqual([37])
+  })
+
+  test('events carry the retry value of their block', async () => {
+    const server = await serve('sse', 2, [], false, 250)
+    const retries: (number | undefined)[] = []
+    for await (const event of sse(server.url)) retries.push(event.retry)
+    expect(retries[0]).toBe(250)
+  })
+})
+
+describe('leaving nothing behind', () => {
+  const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length
+
+  test('close() mid-backoff clears the backoff timer', async () => {
+    const before = timers()
+    const server = await serve('ndjson', 3, [{ kind: 'status', status: 503, retryAfter: '60' }])
+    const stream = ndjson(server.url, { retry: { maxDelayMs: 60_000 } })
+    const pending = stream[Symbol.asyncIterator]().next()
+    while (stream.state !== 'retrying') await new Promise((resolve) => setImmediate(resolve))
+    expect(timers()).toBeGreaterThan(before)
+    stream.close()
+    await pending
+    expect(timers()).toBe(before)
+  })
+
+  test('break out of for await closes the stream and its connection', async () => {
+    const before = timers()
+    const server = await serve('ndjson', 50, [{ kind: 'stall', afterRecords: 5 }])
+    const stream = ndjson<{ seq: number }>(server.url, { idOf: (r) => r.seq, idleTimeoutMs: 10_000 })
+    for await (const r of stream) if (r.seq === 2) break
+    expect(stream.state).toBe('closed')
+    expect(timers()).toBe(before)
   })
 })
 

@@ -31,6 +31,8 @@ export interface ChaosOptions {
   plan: (request: number) => Fault
   /** Replay the record named by Last-Event-ID too (an inclusive replay). */
   inclusive?: boolean
+  /** SSE: the `retry:` the server sends at the start of each stream. */
+  retryMs?: number
 }
 
 export interface RequestLog {
@@ -49,7 +51,12 @@ export function record(seq: number) {
 }
 
 /** The stream sluice-server produces for records `from` .. `total - 1` (with the end marker). */
-export function responseFor(format: Format, from: number, total: number, options: { heartbeatMs?: number; stallAfter?: number } = {}): Response {
+export function responseFor(
+  format: Format,
+  from: number,
+  total: number,
+  options: { heartbeatMs?: number; stallAfter?: number; retryMs?: number } = {},
+): Response {
   async function* records() {
     for (let seq = from; seq < total; seq++) {
       if (options.stallAfter !== undefined && seq - from >= options.stallAfter) await new Promise(() => {})
@@ -63,7 +70,7 @@ export function responseFor(format: Format, from: number, total: number, options
         (async function* () {
           for await (const r of records()) yield { id: r.seq, data: r }
         })(),
-        { heartbeatMs },
+        { heartbeatMs, ...(options.retryMs !== undefined ? { retryMs: options.retryMs } : {}) },
       )
 }
 
@@ -141,7 +148,9 @@ function handle(
     void pipe(stalled, response, Infinity, 'ok')
     return
   }
-  const produced = responseFor(options.format, resumeAt, options.total)
+  const produced = responseFor(options.format, resumeAt, options.total, {
+    ...(options.retryMs !== undefined ? { retryMs: options.retryMs } : {}),
+  })
   void pipe(produced, response, fault.kind === 'ok' ? Infinity : fault.atByte, fault.kind)
 }
 
