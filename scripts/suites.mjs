@@ -13,6 +13,14 @@ export const suites = [
     command: 'pnpm',
     args: ['exec', 'vitest', 'run'],
   },
+  // Issue 4: sluice-server unit tests, node:http adapter over loopback, and a real nginx in front.
+  {
+    name: 'node: sluice-server',
+    kind: 'vitest',
+    cwd: 'packages/sluice-server',
+    command: 'pnpm',
+    args: ['exec', 'vitest', 'run'],
+  },
   // Issue 5: the runtime-neutral suite (packages/sluice/test/portable/) in each runtime, each against
   // a loopback fixture server the runner starts in Node. Deno and Bun run against the built dist/.
   {

@@ -114,9 +114,11 @@ export function recordBody<T>(
         count++
         if (encoded.id !== undefined) lastId = encoded.id
       },
-      async cancel(reason) {
+      cancel(reason) {
         finish({ reason: 'cancel' })
-        await reader.cancel(reason)
+        // Not awaited: a generator suspended in an `await` only runs its `return()` once that
+        // await settles, and the consumer that cancels must not hang on it.
+        void reader.cancel(reason)
       },
     },
     // One item in the queue: the source runs at most one item ahead of the consumer.
