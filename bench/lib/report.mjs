@@ -65,6 +65,13 @@ export function targets(results) {
     const tl = find('text', large)
     if (sl && bl) out.push({ target: `sluice peak RSS at ${formatBytes(large)} ≤ bare read loop + 10%`, measured: `${fixed(sl.maxRss / MiB, 1)} vs ${fixed(bl.maxRss / MiB, 1)} MiB (${fixed(sl.maxRss / bl.maxRss)}x)`, ok: sl.maxRss <= bl.maxRss * 1.1 })
     if (sl && ss && small !== large) out.push({ target: `sluice peak RSS the same at ${formatBytes(small)} as at ${formatBytes(large)} (within 10%)`, measured: `${fixed(ss.maxRss / MiB, 1)} vs ${fixed(sl.maxRss / MiB, 1)} MiB (${fixed(sl.maxRss / ss.maxRss)}x)`, ok: sl.maxRss <= ss.maxRss * 1.1 })
+    if (sl && sl.samples.length > 4) {
+      const half = sl.bytes / 2
+      const peak = (samples) => Math.max(...samples.map((x) => x[1]))
+      const first = peak(sl.samples.filter((x) => x[0] <= half))
+      const second = peak(sl.samples.filter((x) => x[0] > half))
+      out.push({ target: `sluice RSS flat along the ${formatBytes(large)} stream (second half's peak within 10% of the first half's)`, measured: `${fixed(first / MiB, 1)} MiB then ${fixed(second / MiB, 1)} MiB (${fixed(second / first)}x)`, ok: second <= first * 1.1 })
+    }
     const failsPast = results.memory.maxStringLength / results.memory.unitsPerByte
     if (tl && large > failsPast) out.push({ target: `store-and-forward cannot hold ${formatBytes(large)} as one string`, measured: tl.error ? `failed after ${fixed(tl.bytes / MiB, 0)} MiB received, peak RSS ${fixed(tl.maxRss / MiB, 0)} MiB: ${tl.error}` : `did not fail (peak RSS ${fixed(tl.maxRss / MiB, 0)} MiB)`, ok: Boolean(tl.error) })
   }
