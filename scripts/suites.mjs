@@ -39,6 +39,14 @@ export const suites = [
   },
   { name: 'deno: portable', kind: 'results', command: 'node', args: ['scripts/run-portable.mjs', 'deno'] },
   { name: 'bun: portable', kind: 'results', command: 'node', args: ['scripts/run-portable.mjs', 'bun'] },
+  // Issue 5: publint + attw on the packed tarball, ESM/manifest shape, no Node built-ins, size budget, JSR dry run.
+  {
+    name: 'package: sluice',
+    kind: 'results',
+    cwd: 'packages/sluice',
+    command: 'node',
+    args: ['scripts/check-package.mjs'],
+  },
   // Issue 7: every benchmark contestant once on small corpora, so `pnpm bench` never rots (no thresholds).
   { name: 'bench: quick', kind: 'check', cwd: 'bench', command: 'pnpm', args: ['run', 'bench:quick'] },
 ]

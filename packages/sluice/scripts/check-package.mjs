@@ -1,0 +1,173 @@
+// Packaging checks for the client, on what would be published:
+//   node scripts/check-package.mjs            (from packages/sluice)
+// Builds dist/, packs the tarball with pnpm, then checks, each counted as one test:
+//   1. publint on the tarball (strict: warnings fail)
+//   2. @arethetypeswrong/cli on the tarball, profile esm-only (the package ships ESM only, so
+//      require() from CommonJS is not a supported way in; every ESM resolution must be typed)
+//   3. the manifest: type module, sideEffects false, `types` before the JS in every export
+//   4. no Node built-ins: no `node:` import in src/, and dist/ bundles with esbuild for
+//      platform=neutral, where a built-in cannot resolve
+//   5. size budget: minified and gzipped with esbuild, eventsource-parser included, no zod
+//   6. JSR: `deno publish --dry-run` on deno.json (type check, slow types, file list), offline
+// Prints each result and the size figures; writes { numPassedTests, numFailedTests } to
+// $SLUICE_RESULTS; exits non-zero when any check fails.
+import { execFileSync, spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { gzipSync } from 'node:zlib'
+import { build } from 'esbuild'
+import { publint } from 'publint'
+import { formatMessage } from 'publint/utils'
+
+const pkgDir = resolve(import.meta.dirname, '..')
+const root = resolve(pkgDir, '..', '..')
+const bin = (name) => join(pkgDir, 'node_modules', '.bin', name)
+
+/**
+ * The size ceilings, in bytes of gzip (level 9) over esbuild's minified ESM bundle. The issue sets
+ * them: a streaming client should cost less than the JSON it saves; decoding NDJSON alone, less than
+ * half of that. Raise one only in the commit that needs it, saying why.
+ */
+const BUDGETS = [
+  { name: 'whole entry (export * from "sluice")', entry: 'export * from "./dist/index.js"', limit: 6 * 1024 },
+  { name: 'decodeNdjson alone', entry: 'export { decodeNdjson } from "./dist/index.js"', limit: 2.5 * 1024 },
+]
+
+const results = []
+async function check(name, fn) {
+  try {
+    const detail = await fn()
+    results.push({ name, ok: true })
+    console.log(`ok   ${name}${detail ? `\n${indent(detail)}` : ''}`)
+  } catch (error) {
+    results.push({ name, ok: false })
+    console.log(`FAIL ${name}\n${indent(error instanceof Error ? error.message : String(error))}`)
+  }
+}
+
+// The checks read dist/: build it so it is never stale.
+execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], {
+  cwd: pkgDir,
+  stdio: 'inherit',
+})
+const work = mkdtempSync(join(tmpdir(), 'sluice-pack-'))
+try {
+  const pnpm = join(root, '.tools', 'node_modules', 'pnpm', 'bin', 'pnpm.cjs')
+  execFileSync(process.execPath, [pnpm, 'pack', '--pack-destination', work], { cwd: pkgDir, stdio: ['ignore', 'ignore', 'inherit'] })
+  const tarballName = readdirSync(work).find((file) => file.endsWith('.tgz'))
+  if (!tarballName) throw new Error('pnpm pack wrote no tarball')
+  const tarball = join(work, tarballName)
+  console.log(`packed ${tarballName}`)
+
+  await check('publint on the packed tarball (strict)', async () => {
+    const buffer = readFileSync(tarball)
+    const tarballData = buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength)
+    const { messages, pkg } = await publint({ pack: { tarball: tarballData }, level: 'suggestion', strict: true })
+    const lines = messages.map((m) => `${m.type}: ${formatMessage(m, pkg) ?? m.code}`)
+    if (messages.some((m) => m.type !== 'suggestion')) throw new Error(lines.join('\n'))
+    return lines.join('\n')
+  })
+
+  await check('@arethetypeswrong/cli on the packed tarball (profile esm-only)', () => {
+    const run = spawnSync(bin('attw'), [tarball, '--profile', 'esm-only', '--format', 'table-flipped', '--no-emoji', '--no-color'], {
+      encoding: 'utf8',
+    })
+    const output = `${run.stdout}${run.stderr}`.trim()
+    if (run.status !== 0) throw new Error(output)
+    return output.split('\n').slice(-12).join('\n')
+  })
+
+  await check('manifest: ESM only, sideEffects false, types first in every export', () => {
+    const manifest = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'))
+    const problems = []
+    if (manifest.type !== 'module') problems.push('"type" is not "module"')
+    if (manifest.sideEffects !== false) problems.push('"sideEffects" is not false')
+    for (const [subpath, target] of Object.entries(manifest.exports ?? {})) {
+      if (typeof target !== 'object' || subpath === './package.json') continue
+      // A raw-TypeScript `source` condition may precede `types` (publint allows it); nothing else may.
+      const keys = Object.keys(target).filter((key) => !String(target[key]).endsWith('.ts') || key === 'types')
+      if (keys[0] !== 'types') problems.push(`exports["${subpath}"]: "types" is not the first condition`)
+      if (!('default' in target || 'import' in target)) problems.push(`exports["${subpath}"]: no JavaScript condition`)
+    }
+    if (problems.length > 0) throw new Error(problems.join('\n'))
+  })
+
+  await check('no Node built-ins: src/ imports none, dist/ bundles for platform=neutral', async () => {
+    const offenders = []
+    for (const file of readdirSync(join(pkgDir, 'src'), { recursive: true })) {
+      if (!String(file).endsWith('.ts')) continue
+      const text = readFileSync(join(pkgDir, 'src', String(file)), 'utf8')
+      for (const match of text.matchAll(/(?:from\s*|import\s*\(\s*|require\s*\(\s*)['"](node:[^'"]+)['"]/g)) {
+        offenders.push(`src/${file}: ${match[1]}`)
+      }
+    }
+    if (offenders.length > 0) throw new Error(`Node built-ins imported:\n${offenders.join('\n')}`)
+    // Neutral platform: esbuild knows no built-ins, so `fs` or `node:fs` anywhere in the graph fails to resolve.
+    for (const entry of ['./dist/index.js', './dist/protocol.js']) {
+      await build({
+        stdin: { contents: `export * from ${JSON.stringify(entry)}`, resolveDir: pkgDir },
+        bundle: true,
+        write: false,
+        platform: 'neutral',
+        mainFields: ['module', 'main'],
+        logLevel: 'silent',
+      })
+    }
+  })
+
+  await check('size budget: minified + gzipped, eventsource-parser included', async () => {
+    const lines = []
+    const over = []
+    for (const budget of BUDGETS) {
+      const result = await build({
+        stdin: { contents: budget.entry, resolveDir: pkgDir },
+        bundle: true,
+        write: false,
+        minify: true,
+        format: 'esm',
+        platform: 'neutral',
+        mainFields: ['module', 'main'],
+        logLevel: 'silent',
+      })
+      const code = result.outputFiles[0].contents
+      const gzipped = gzipSync(code, { level: 9 }).length
+      const line = `${budget.name}: ${code.length} B minified, ${gzipped} B gzipped (budget ${budget.limit} B)`
+      lines.push(line)
+      if (gzipped > budget.limit) over.push(line)
+    }
+    if (process.env.SLUICE_SIZE_REPORT) writeFileSync(process.env.SLUICE_SIZE_REPORT, `${lines.join('\n')}\n`)
+    if (over.length > 0) throw new Error(`over budget:\n${over.join('\n')}`)
+    return lines.join('\n')
+  })
+
+  await check('JSR: deno publish --dry-run (type check, slow types, files)', () => {
+    const run = spawnSync(bin('deno'), ['publish', '--dry-run', '--allow-dirty'], {
+      cwd: pkgDir,
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+    })
+    const output = `${run.stdout}${run.stderr}`.trim()
+    if (run.status !== 0) throw new Error(output.split('\n').slice(-40).join('\n'))
+    return output.split('\n').filter((line) => /Success|publish/.test(line)).join('\n')
+  })
+} finally {
+  rmSync(work, { recursive: true, force: true })
+}
+
+const passed = results.filter((r) => r.ok).length
+const failed = results.length - passed
+console.log(`package checks: ${results.length} run, ${passed} passed, ${failed} failed`)
+if (process.env.SLUICE_RESULTS) {
+  writeFileSync(process.env.SLUICE_RESULTS, JSON.stringify({ numPassedTests: passed, numFailedTests: failed }))
+}
+process.exit(failed > 0 ? 1 : 0)
+
+function indent(text) {
+  return text
+    .split('\n')
+    .map((line) => `     ${line}`)
+    .join('\n')
+}
+
+
