@@ -26,7 +26,13 @@ for (const suite of suites) {
   const started = Date.now()
   const code = await run(suite.command, args, {
     cwd: join(root, suite.cwd ?? '.'),
-    env: { ...process.env, SLUICE_RESULTS: results, ...(suite.env ?? {}) },
+    // Suites (and the package scripts they run) call `pnpm`: the pinned copy in .tools/bin comes first.
+    env: {
+      ...process.env,
+      PATH: `${join(root, '.tools', 'bin')}:${process.env.PATH}`,
+      SLUICE_RESULTS: results,
+      ...(suite.env ?? {}),
+    },
   })
   const seconds = ((Date.now() - started) / 1000).toFixed(1)
   let passed = 0

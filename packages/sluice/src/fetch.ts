@@ -209,7 +209,8 @@ class ResilientStream<T> implements RecordStream<T> {
     if (typeof fetchImpl !== 'function') {
       throw new TypeError('Cannot stream: no global fetch in this runtime; pass options.fetch')
     }
-    this.#fetch = fetchImpl
+    // Called unbound: browsers reject window.fetch invoked with another `this` ("Illegal invocation").
+    this.#fetch = (url, init) => fetchImpl(url, init)
     if (options.lastEventId !== undefined) this.#lastEventId = String(options.lastEventId)
     for (const key of ['idleTimeoutMs', 'stallTimeoutMs', 'connectTimeoutMs'] as const) {
       const value = options[key]
