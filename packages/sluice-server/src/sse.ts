@@ -30,7 +30,11 @@ export interface SseEventInit<T = unknown> {
  * At run time an object counts as an event when it has a `data` key and no keys but `data`,
  * `id`, `event` and `retry` (see {@link isSseEvent}).
  */
-export type SseDataOf<T> = T extends SseEventInit ? T['data'] : T
+export type SseDataOf<T> = T extends SseEventInit
+  ? [Exclude<keyof T, keyof SseEventInit>] extends [never]
+    ? T['data']
+    : T
+  : T
 
 /** Options of {@link sseResponse}. */
 export interface SseResponseOptions<T = unknown> extends StreamOptions {

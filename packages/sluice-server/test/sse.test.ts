@@ -1,8 +1,8 @@
 import fc from 'fast-check'
 import { decodeSse } from 'sluice'
 import { sseEndData } from 'sluice/protocol'
-import { describe, expect, test } from 'vitest'
-import { SseEncoderStream, encodeSseEvent, isSseEvent, sseResponse, type StreamSummary } from '../src/index.js'
+import { describe, expect, expectTypeOf, test } from 'vitest'
+import { SseEncoderStream, encodeSseEvent, isSseEvent, sseResponse, type SseDataOf, type StreamSummary } from '../src/index.js'
 
 const end = (count: number) => `event: end\ndata: ${sseEndData(count)}\n\n`
 
@@ -120,5 +120,13 @@ describe('SseEncoderStream', () => {
     })
     const text = await new Response(items.pipeThrough(new SseEncoderStream({ retryMs: 100 }))).text()
     expect(text).toBe('retry: 100\n\n' + 'data: a\nid: 1\n\n' + 'data: {"seq":2}\n\n' + end(2))
+  })
+})
+
+describe('SseDataOf', () => {
+  test('is the data of an event and the value itself for anything else', () => {
+    expectTypeOf<SseDataOf<{ data: number; id: string }>>().toEqualTypeOf<number>()
+    expectTypeOf<SseDataOf<{ data: number; seq: number }>>().toEqualTypeOf<{ data: number; seq: number }>()
+    expectTypeOf<SseDataOf<string | { data: boolean }>>().toEqualTypeOf<string | boolean>()
   })
 })
