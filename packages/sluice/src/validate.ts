@@ -28,6 +28,8 @@ export const SKIPPED: unique symbol = Symbol('sluice.skipped')
 export class RecordGate {
   /** Records rejected and skipped under `onInvalid: 'skip'` or a callback. */
   skipped = 0
+  /** Whether there is a schema to check records against (without one, {@link check} is the identity). */
+  readonly validates: boolean
   readonly #validate: StandardSchemaV1['~standard']['validate'] | undefined
   readonly #onInvalid: OnInvalid
 
@@ -39,6 +41,7 @@ export class RecordGate {
       throw new TypeError(`Cannot use onInvalid: expected "throw", "skip" or a function, got ${String(onInvalid)}`)
     }
     this.#validate = schema?.['~standard'].validate
+    this.validates = this.#validate !== undefined
     this.#onInvalid = onInvalid
   }
 
