@@ -4,12 +4,16 @@
  * (HTML §9.2.5: CRLF, lone LF, lone CR) before the parser sees it, and the blank lines that will
  * dispatch an event are noted with the line where that event's block began.
  *
- * One `indexOf` per line, as the parser itself does; a block start is only remembered, its byte
- * offset is computed when an error asks for it.
+ * It also bounds line length (`maxLineBytes`, in bytes) before the parser buffers anything. One
+ * `indexOf` per line, as the parser itself does; a block start is only remembered, its byte offset
+ * is computed when an error asks for it.
  *
  * @see https://html.spec.whatwg.org/multipage/server-sent-events.html#parsing-an-event-stream
  * @module
  */
+
+import { snippetOf } from './errors.js'
+import { utf8Length } from './text.js'
 
 const LF = 10
 const COLON = 58
@@ -25,8 +29,23 @@ export interface BlockStart {
   textStart: number
 }
 
+/** A line over the limit, found by {@link SseLineTracker.scan}. */
+export interface LongLine {
+  /** Where it starts (or continues) in the chunk: the text before it is safe to parse. */
+  at: number
+  /** Its 1-based line number. */
+  line: number
+  snippet: string
+}
+
 /** Follows the line structure of an event stream chunk by chunk. */
 export class SseLineTracker {
+  /** The first line over `maxLineBytes`; scanning stops there. */
+  tooLong: LongLine | undefined = undefined
+  readonly #maxLineBytes: number
+  // UTF-16 units never exceed UTF-8 bytes, and bytes never exceed 3 per unit: a line this short is within the limit.
+  readonly #safeUnits: number
+  #partialBytes = 0
   /** Complete lines so far. */
   lines = 0
   /** Where, in the chunk last scanned, the line still open at its end starts (its length when none is). */
@@ -49,6 +68,11 @@ export class SseLineTracker {
   #startIndex = 0
   #earlier: BlockStart | undefined = undefined
   #hasData = false
+
+  constructor(maxLineBytes: number) {
+    this.#maxLineBytes = maxLineBytes
+    this.#safeUnits = Math.floor(maxLineBytes / 3)
+  }
 
   /** The last line received (the open one included): where a stream that ends now was cut. */
   get lastLine(): number {
@@ -83,7 +107,7 @@ export class SseLineTracker {
     if (text.indexOf('\r', i) === -1) {
       let lf = text.indexOf('\n', i)
       if (lf !== -1 && this.#partial > 0) {
-        this.#line(text, i, lf)
+        if (!this.#line(text, i, lf)) return
         i = lf + 1
         lf = text.indexOf('\n', i)
       }
@@ -99,6 +123,7 @@ export class SseLineTracker {
           startLine = 0
           hasData = false
         } else {
+          if (lf - i > this.#safeUnits && this.#isTooLong(text, i, lf, 0, lines)) return
           if (startLine === 0) {
             startLine = lines
             startIndex = i
@@ -117,7 +142,7 @@ export class SseLineTracker {
       let lf = text.indexOf('\n', i)
       while (cr !== -1 || lf !== -1) {
         const end = cr === -1 ? lf : lf === -1 ? cr : cr < lf ? cr : lf
-        this.#line(text, i, end)
+        if (!this.#line(text, i, end)) return
         i = end + 1
         if (end === cr) {
           if (i === n) {
@@ -134,22 +159,35 @@ export class SseLineTracker {
     if (i < n) this.#extend(text, i)
   }
 
+  /** Whether `text[i, end)`, after `before` bytes of the same line in earlier chunks, is over the limit (then noted). */
+  #isTooLong(text: string, i: number, end: number, before: number, line: number): boolean {
+    const bytes = before + utf8Length(text.slice(i, end))
+    if (bytes <= this.#maxLineBytes) return false
+    this.tooLong = { at: i, line, snippet: snippetOf(text.slice(i, i + 200)) }
+    return true
+  }
+
   #dispatch(line: number, index: number): void {
     this.#dispatchLines[this.dispatches] = line
     this.#dispatchIndexes[this.dispatches] = index
     this.dispatches++
   }
 
-  #line(text: string, i: number, end: number): void {
-    this.lines++
+  /** Reads one complete line; `false` when it is too long (scanning stops). */
+  #line(text: string, i: number, end: number): boolean {
     const partial = this.#partial
     if (partial === 0 && end === i) {
       // A blank line: it dispatches the block if the block has data (§9.2.6).
+      this.lines++
       if (this.#hasData) this.#dispatch(this.#startLine, this.#startIndex)
       this.#startLine = 0
       this.#hasData = false
-      return
+      return true
     }
+    if ((partial > 0 || end - i > this.#safeUnits) && this.#isTooLong(text, i, end, this.#partialBytes, this.lines + 1)) {
+      return false
+    }
+    this.lines++
     if (this.#startLine === 0) {
       this.#startLine = this.lines
       this.#startIndex = i
@@ -161,7 +199,9 @@ export class SseLineTracker {
           : isDataField(this.#partialHead + text.slice(i, i + 5), 0, partial + end - i)
     }
     this.#partial = 0
+    this.#partialBytes = 0
     this.#partialHead = ''
+    return true
   }
 
   #extend(text: string, i: number): void {
@@ -171,6 +211,10 @@ export class SseLineTracker {
     }
     if (this.#partialHead.length < 5) this.#partialHead += text.slice(i, i + 5 - this.#partialHead.length)
     this.#partial += text.length - i
+    this.#partialBytes += utf8Length(i === 0 ? text : text.slice(i))
+    if (this.#partialBytes > this.#maxLineBytes) {
+      this.tooLong = { at: i, line: this.lines + 1, snippet: snippetOf(text.slice(i, i + 200)) }
+    }
   }
 }
 

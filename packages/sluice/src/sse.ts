@@ -13,7 +13,7 @@ import { maxLineBytesOf, type DecodeOptions } from './options.js'
 import { SSE_END_EVENT, sseEndOf } from './protocol.js'
 import type { StandardSchemaV1 } from './standard-schema.js'
 import { SseLineTracker, type BlockStart } from './sse-lines.js'
-import { ChunkDecoder, utf8Length } from './text.js'
+import { ChunkDecoder } from './text.js'
 import { Pending, RecordGate, SKIPPED } from './validate.js'
 
 /** One Server-Sent Event. */
@@ -73,11 +73,10 @@ export class SseParser {
   #out: unknown[] = []
   #failed = false
   #retry: number | undefined
-  #partialBytes = 0
   #probing = false
   #truncated: string | undefined
   // Line numbers and event positions, for errors: eventsource-parser reports neither.
-  readonly #lines = new SseLineTracker()
+  readonly #lines: SseLineTracker
   #eventsInChunk = 0
   /**
    * The `id` field of the first event dispatched, `null` before it: whether a server replaying from
@@ -89,6 +88,7 @@ export class SseParser {
     this.gate = new RecordGate(options.schema, options.onInvalid)
     this.#decoder = new ChunkDecoder(options)
     this.#maxLineBytes = maxLineBytesOf(options)
+    this.#lines = new SseLineTracker(this.#maxLineBytes)
     this.#json = options.json === true || options.schema !== undefined
     this.#hooks = hooks
     this.lastEventId = hooks.lastEventId ?? ''
@@ -144,11 +144,17 @@ export class SseParser {
     try {
       const text = this.#decoder.decode(chunk)
       if (text.length === 0) return
-      const linesBefore = this.#lines.lines
-      this.#lines.scan(text, this.#decoder.textStart)
-      this.#checkLineLength(text, linesBefore)
+      const lines = this.#lines
+      lines.scan(text, this.#decoder.textStart)
       this.#eventsInChunk = 0
-      this.#parser.feed(text)
+      const tooLong = lines.tooLong
+      if (tooLong === undefined) {
+        this.#parser.feed(text)
+        return
+      }
+      // Deliver the events before the long line, then refuse it before the parser buffers it.
+      if (tooLong.at > 0) this.#parser.feed(text.slice(0, tooLong.at))
+      if (!this.done) this.#fail(new LineTooLongError(this.#maxLineBytes, tooLong.line, tooLong.snippet))
     } catch (error) {
       this.#fail(error)
     }
@@ -245,20 +251,6 @@ export class SseParser {
     this.#out.push(new Pending(error))
     this.#failed = true
     this.#parser.reset()
-  }
-
-  /**
-   * Keeps the open last line within `maxLineBytes`, counted in bytes, before the parser buffers it.
-   * `linesBefore` tells whether this chunk ended a line (then the open line starts in it) or only
-   * continued the open one.
-   */
-  #checkLineLength(text: string, linesBefore: number): void {
-    const tailStart = this.#lines.tailStart
-    const tailBytes = tailStart === text.length ? 0 : utf8Length(tailStart === 0 ? text : text.slice(tailStart))
-    this.#partialBytes = this.#lines.lines === linesBefore ? this.#partialBytes + tailBytes : tailBytes
-    if (this.#partialBytes > this.#maxLineBytes) {
-      throw new LineTooLongError(this.#maxLineBytes, this.#lines.lines + 1, snippetOf(text.slice(tailStart, tailStart + 200)))
-    }
   }
 
   readonly #eventLine = (): number => this.#blockStart().line
