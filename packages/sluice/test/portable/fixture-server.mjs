@@ -117,6 +117,7 @@ async function handle(req, res, closed, attempts) {
     // A resumable stream of n records whose connections fail as `plan` says, one step per attempt
     // (the last step repeats): `ok` serves the rest and the end marker; `end:K` sends K records and
     // half of one more, then ends cleanly; `destroy:K` does the same, then destroys the socket;
+    // `stall:K` sends K records, then nothing while keeping the connection open;
     // `status:S` or `status:S:R` answers S with Retry-After R. Serves the records after the
     // Last-Event-ID it gets (from it, inclusively, with `inclusive=1`), as sluice-server advises.
     case '/resume': {
@@ -142,6 +143,12 @@ async function handle(req, res, closed, attempts) {
       for (let seq = from; seq <= last; seq++) res.write(encode(format, seq))
       if (kind === 'ok') {
         res.end(endMarker(format, last - from + 1))
+        return
+      }
+      if (kind === 'stall') {
+        // Hold the connection open, sending nothing, until the client gives up on it (at most 10 s).
+        const timer = setTimeout(() => res.destroy(), 10_000)
+        res.on('close', () => clearTimeout(timer))
         return
       }
       const next = encode(format, last + 1)

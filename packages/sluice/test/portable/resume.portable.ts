@@ -76,6 +76,24 @@ test(
 )
 
 test(
+  'resume: a connection that goes silent is dropped after idleTimeoutMs and resumed',
+  async () => {
+    const id = streamId()
+    const retries: RetryInfo[] = []
+    const stream = ndjson<Tick>(serverUrl(`resume?format=ndjson&n=6&id=${id}&plan=stall:2,ok`), {
+      idOf: (tick) => tick.seq,
+      idleTimeoutMs: 150,
+      retry: fast,
+      onRetry: (info) => retries.push(info),
+    })
+    expect(await collect(stream)).toEqual(ticks(1, 6))
+    expect(retries.map((r) => r.error.code), 'retried errors').toEqual(['IDLE_TIMEOUT'])
+    expect((await attemptsOf(id)).map((a) => a.lastEventId), 'Last-Event-ID per attempt').toEqual([null, '2'])
+  },
+  ['server'],
+)
+
+test(
   'resume: a 503 is retried after the delay its Retry-After gives, not the backoff',
   async () => {
     const id = streamId()
