@@ -72,6 +72,8 @@ async function timeRecords(url: string, format: 'ndjson' | 'sse'): Promise<Arriv
     seqs.push(record.seq)
   }
   expect(seqs).toEqual([0, 1, 2, 3, 4])
+  // nginx consumes X-Accel-* headers and does not pass them on to the client.
+  expect(response.headers.has('x-accel-buffering')).toBe(false)
   return { at, encoding: response.headers.get('content-encoding') }
 }
 
