@@ -93,7 +93,7 @@ export function createNodeHandler(
     Promise.resolve()
       .then(() => handler(request))
       .then(
-        (response) => sendResponse(response, res, writeTimeoutMs, onError),
+        (response) => sendResponse(response, res, req.method === 'HEAD', writeTimeoutMs, onError),
         (error: unknown) => {
           onError(error)
           if (res.headersSent) res.destroy()
@@ -156,6 +156,7 @@ function toRequest(req: IncomingMessage, signal: AbortSignal): Request {
 async function sendResponse(
   response: Response,
   res: ServerResponse,
+  head: boolean,
   writeTimeoutMs: number,
   onError: (error: unknown) => void,
 ): Promise<void> {
@@ -170,7 +171,9 @@ async function sendResponse(
     return
   }
   res.writeHead(response.status, response.statusText || undefined, headers)
-  if (response.body === null) {
+  if (response.body === null || head || response.status === 204 || response.status === 304) {
+    // Node ignores body writes here: reading an endless stream into them would spin forever.
+    await response.body?.cancel()
     res.end()
     return
   }

@@ -175,6 +175,16 @@ describe('serve', () => {
     expect(await response.json()).toEqual({ method: 'POST', path: '/feed?x=1', lastEventId: '41', body: 'hello' })
   })
 
+  test('a HEAD request gets the headers and cancels the body without reading it', async () => {
+    const { source, pulled } = countingSource()
+    const closed = deferred<StreamSummary>()
+    const server = await start(() => ndjsonResponse(source, { onClose: closed.resolve }))
+    const response = await fetch(server.url, { method: 'HEAD' })
+    expect(response.headers.get('content-type')).toBe('application/x-ndjson')
+    expect((await closed.promise).reason).toBe('cancel')
+    expect(pulled()).toBeLessThanOrEqual(1)
+  })
+
   test('passes every Set-Cookie header through', async () => {
     const server = await start(() => {
       const headers = new Headers()
