@@ -305,6 +305,7 @@ class ResilientStream<T> implements RecordStream<T> {
           const records = new RecordIterator<T>(this.#watch(readerOf(response), attempt, () => lastRecordAt), parser)
           const sentId = this.#lastEventId
           let first = true
+          let atYield = false
           try {
             for await (const record of records) {
               lastRecordAt = Date.now()
@@ -318,13 +319,16 @@ class ResilientStream<T> implements RecordStream<T> {
               deliveredThisAttempt++
               delivered++
               failures = 0
+              atYield = true
               yield record
+              atYield = false
               if (this.#closed) break
             }
           } finally {
             this.#counters.skipped += parser.gate.skipped
             const tracked = this.#format.lastEventIdOf?.(parser)
-            if (tracked !== undefined) this.#lastEventId = tracked === '' ? undefined : tracked
+            // Events parsed but never delivered (the consumer left at a yield, or close()) must not move the resume position.
+            if (tracked !== undefined && !atYield && !this.#closed) this.#lastEventId = tracked === '' ? undefined : tracked
           }
           if (this.#closed) continue
           if (parser.done || !this.#format.openEnded) {
@@ -482,7 +486,7 @@ class ResilientStream<T> implements RecordStream<T> {
       addEventListener?: (type: string, listener: () => void) => void
       removeEventListener?: (type: string, listener: () => void) => void
     }
-    const doc = (globalThis as { document?: Document }).document
+    const doc = pageOf()
     const offline = () => target.navigator?.onLine === false && typeof target.addEventListener === 'function'
     const hidden = () => this.#options.pauseWhenHidden === true && doc?.visibilityState === 'hidden'
     while (!this.#closed && (offline() || hidden())) {
@@ -505,7 +509,7 @@ class ResilientStream<T> implements RecordStream<T> {
 
   /** With `pauseWhenHidden`, ends the attempt when the page is hidden; the stream resumes when it is shown. */
   #watchVisibility(attempt: AbortController): () => void {
-    const doc = (globalThis as { document?: Document }).document
+    const doc = pageOf()
     if (this.#options.pauseWhenHidden !== true || doc === undefined) return () => {}
     const onChange = () => {
       if (doc.visibilityState === 'hidden') attempt.abort(PAUSED)
@@ -513,6 +517,17 @@ class ResilientStream<T> implements RecordStream<T> {
     doc.addEventListener('visibilitychange', onChange)
     return () => doc.removeEventListener('visibilitychange', onChange)
   }
+}
+
+/** What the stream needs of `document` (typed here: Deno's and workers' types have no `Document`). */
+interface PageVisibility {
+  readonly visibilityState: string
+  addEventListener(type: 'visibilitychange', listener: () => void): void
+  removeEventListener(type: 'visibilitychange', listener: () => void): void
+}
+
+function pageOf(): PageVisibility | undefined {
+  return (globalThis as { document?: PageVisibility }).document
 }
 
 function isRequest(input: unknown): input is Request {

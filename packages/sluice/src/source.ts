@@ -44,7 +44,7 @@ function streamReader(stream: ReadableStream<Uint8Array>): ChunkReader {
   if (stream.locked) throw new TypeError('Cannot read stream: it is locked to another reader')
   const reader = stream.getReader()
   return {
-    read: () => reader.read().then(checkChunk),
+    read: () => reader.read().then((result) => checkChunk(result.done ? { done: true, value: undefined } : result)),
     cancel: (reason) => reader.cancel(reason).catch(() => undefined),
   }
 }
