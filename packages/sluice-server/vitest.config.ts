@@ -1,10 +1,12 @@
 import { defineConfig } from 'vitest/config'
 
+// Resolve `sluice` (and `sluice/protocol`) from its src through the `source` export condition, so
+// the tests need no build. Setting conditions replaces Vite's defaults, so they are listed too.
+const defaults = ['module', 'development|production']
+
 export default defineConfig({
-  // Resolve `sluice` (and `sluice/protocol`) from its src through the `source` export condition,
-  // so the tests need no build.
-  resolve: { conditions: ['source'] },
-  ssr: { resolve: { conditions: ['source'] } },
+  resolve: { conditions: ['source', ...defaults, 'browser'] },
+  ssr: { resolve: { conditions: ['source', ...defaults, 'node'] } },
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 20_000,
