@@ -41,7 +41,7 @@ export function decodeNdjson(
   options: NdjsonOptions<StandardSchemaV1 | undefined> = {},
 ): AsyncIterableIterator<unknown> {
   const parser = new NdjsonParser(options)
-  throwIfAborted(options.signal)
+  // An already aborted signal rejects the first read (and cancels the source) like a later abort.
   return new RecordIterator(readerOf(source), parser, options.signal)
 }
 
@@ -75,10 +75,6 @@ export function decodeSse(
   options: SseOptions<StandardSchemaV1 | undefined> = {},
 ): AsyncIterableIterator<SseEvent<unknown>> {
   const parser = new SseParser(options)
-  throwIfAborted(options.signal)
   return new RecordIterator(readerOf(source), parser, options.signal)
 }
 
-function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw signal.reason
-}

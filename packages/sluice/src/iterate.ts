@@ -24,17 +24,29 @@ export class RecordIterator<T> implements AsyncIterableIterator<T> {
   #index = 0
   #finished = false
   #sourceDone = false
+  #abortReported = false
+  #closedByAbort = false
   readonly #reader: ChunkReader
   readonly #parser: PushParser
   readonly #signal: AbortSignal | undefined
   readonly #onAbort: (() => void) | undefined
+  // Settles when the signal aborts, so a read stuck in a source that ignores cancellation (an async
+  // generator awaiting something) cannot hold the abort back.
+  readonly #aborted: Promise<never> | undefined
 
   constructor(reader: ChunkReader, parser: PushParser, signal?: AbortSignal) {
     this.#reader = reader
     this.#parser = parser
     this.#signal = signal
     if (signal) {
-      this.#onAbort = () => void this.#close(signal.reason)
+      let reject: (reason: unknown) => void = () => {}
+      this.#aborted = new Promise<never>((_, r) => (reject = r))
+      this.#aborted.catch(() => {}) // Observed by the read it races; never an unhandled rejection.
+      this.#onAbort = () => {
+        reject(signal.reason)
+        if (!this.#finished) this.#closedByAbort = true
+        void this.#close(signal.reason)
+      }
       signal.addEventListener('abort', this.#onAbort, { once: true })
     }
   }
@@ -67,7 +79,9 @@ export class RecordIterator<T> implements AsyncIterableIterator<T> {
 
   async #pull(): Promise<IteratorResult<T>> {
     for (;;) {
-      if (this.#signal?.aborted) {
+      // The abort reason rejects one read (not one after a normal end); then the iterator is done.
+      if (this.#signal?.aborted && !this.#abortReported && (!this.#finished || this.#closedByAbort)) {
+        this.#abortReported = true
         await this.#close(this.#signal.reason)
         throw this.#signal.reason
       }
@@ -97,7 +111,9 @@ export class RecordIterator<T> implements AsyncIterableIterator<T> {
       }
       let result: IteratorResult<Chunk, unknown>
       try {
-        result = await this.#reader.read()
+        // One promise per chunk, only with a signal: the hot path stays per chunk, not per record.
+        const read = this.#reader.read()
+        result = await (this.#aborted === undefined ? read : Promise.race([read, this.#aborted]))
       } catch (error) {
         if (this.#signal?.aborted) continue
         await this.#close(error)

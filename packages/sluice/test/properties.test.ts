@@ -38,7 +38,7 @@ describe('ndjson properties', () => {
     end: fc.constantFrom('trailer', 'newline', 'none'),
   })
 
-  function encode(s: fc.RecordValue<typeof stream extends fc.Arbitrary<infer T> ? T : never>): string {
+  function encode(s: typeof stream extends fc.Arbitrary<infer T> ? T : never): string {
     let out = s.bom ? '\uFEFF' : ''
     s.records.forEach((r, i) => {
       out += s.heartbeats[i]! + JSON.stringify(r)
