@@ -93,6 +93,13 @@ const results = {
   },
 }
 results.machine.line = `${results.machine.cpu}, ${results.machine.cores} cores, ${(results.machine.memory / 2 ** 30).toFixed(0)} GiB, Node ${results.machine.node}, ${results.machine.os}`
+// Which sluice was measured: the commit, and whether its src/ had uncommitted changes (then say so).
+const git = (...argv) => spawnSync('git', argv, { cwd: root, encoding: 'utf8' })
+const head = git('rev-parse', '--short', 'HEAD')
+results.sluice = {
+  commit: head.status === 0 ? head.stdout.trim() : 'unknown',
+  dirty: head.status === 0 && git('status', '--porcelain', '--', 'packages/sluice/src').stdout.trim() !== '',
+}
 results.load = { start: os.loadavg()[0] }
 log(`machine: ${results.machine.line}; load average ${results.load.start.toFixed(2)}`)
 const started = performance.now()

@@ -80,7 +80,8 @@ export function targets(results) {
 
 export function markdown(results) {
   const parts = []
-  parts.push(`Machine: ${results.machine.line}. Run: \`${results.command}\`, ${results.date}, ${fixed(results.seconds, 0)} s in all; 1-minute load average ${fixed(results.load.start)} before, ${fixed(results.load.end)} after (the load before is other work sharing the cores).`)
+  const measured = `sluice at commit ${results.sluice.commit}${results.sluice.dirty ? ' plus uncommitted changes in packages/sluice/src' : ''}`
+  parts.push(`Machine: ${results.machine.line}. Measured: ${measured}. Run: \`${results.command}\`, ${results.date}, ${fixed(results.seconds, 0)} s in all; 1-minute load average ${fixed(results.load.start)} before, ${fixed(results.load.end)} after (the load before is other work sharing the cores).`)
   parts.push('')
   parts.push('![benchmark chart](bench/results/chart.svg)')
   const t = targets(results)
