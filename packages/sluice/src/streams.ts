@@ -8,35 +8,59 @@ import type { Chunk } from './source.js'
 import { SseParser, type SseEvent, type SseOptions } from './sse.js'
 import type { StandardSchemaV1 } from './standard-schema.js'
 import { Pending, SKIPPED } from './validate.js'
+import type { Infer } from './decode.js'
 import type { PushParser } from './iterate.js'
 
+/** The constructor of {@link NdjsonDecoderStream}: the record type comes from `schema` when there is one. */
+export interface NdjsonDecoderStreamConstructor {
+  new <S extends StandardSchemaV1>(options: NdjsonOptions<S> & { schema: S }): NdjsonDecoderStream<Infer<S>>
+  new <T = unknown>(options?: NdjsonOptions<StandardSchemaV1 | undefined>): NdjsonDecoderStream<T>
+  readonly prototype: NdjsonDecoderStream<unknown>
+}
+
+/** The constructor of {@link SseDecoderStream}: the data type comes from `schema` when there is one. */
+export interface SseDecoderStreamConstructor {
+  new <S extends StandardSchemaV1>(options: SseOptions<S> & { schema: S }): SseDecoderStream<Infer<S>>
+  new <T = unknown>(options: SseOptions<StandardSchemaV1 | undefined> & { json: true }): SseDecoderStream<T>
+  new <T = string>(options?: SseOptions<StandardSchemaV1 | undefined>): SseDecoderStream<T>
+  readonly prototype: SseDecoderStream<unknown>
+}
+
+class NdjsonTransform<T> extends TransformStream<Chunk, T> {
+  constructor(options: NdjsonOptions<StandardSchemaV1 | undefined> = {}) {
+    super(transformerOf(new NdjsonParser(options)))
+  }
+}
+
+class SseTransform<T> extends TransformStream<Chunk, SseEvent<T>> {
+  constructor(options: SseOptions<StandardSchemaV1 | undefined> = {}) {
+    super(transformerOf(new SseParser(options)))
+  }
+}
+
 /**
- * Decodes NDJSON bytes into records.
+ * Decodes NDJSON bytes into records: a `TransformStream` for `pipeThrough`. It ends (and cancels
+ * what pipes into it) on the end trailer; records are typed by `schema` when one is given.
  *
  * @example
  * ```ts
  * const records = response.body!.pipeThrough(new NdjsonDecoderStream<{ seq: number }>())
  * ```
  */
-export class NdjsonDecoderStream<T = unknown> extends TransformStream<Chunk, T> {
-  constructor(options: NdjsonOptions<StandardSchemaV1 | undefined> = {}) {
-    super(transformerOf(new NdjsonParser(options)))
-  }
-}
+export type NdjsonDecoderStream<T = unknown> = NdjsonTransform<T>
+export const NdjsonDecoderStream = NdjsonTransform as NdjsonDecoderStreamConstructor
 
 /**
- * Decodes Server-Sent Events bytes into {@link SseEvent}s.
+ * Decodes Server-Sent Events bytes into {@link SseEvent}s: a `TransformStream` for `pipeThrough`.
+ * It ends on the end event; `data` is typed by `schema` when one is given.
  *
  * @example
  * ```ts
  * const events = response.body!.pipeThrough(new SseDecoderStream())
  * ```
  */
-export class SseDecoderStream<T = string> extends TransformStream<Chunk, SseEvent<T>> {
-  constructor(options: SseOptions<StandardSchemaV1 | undefined> = {}) {
-    super(transformerOf(new SseParser(options)))
-  }
-}
+export type SseDecoderStream<T = string> = SseTransform<T>
+export const SseDecoderStream = SseTransform as SseDecoderStreamConstructor
 
 function transformerOf<T>(parser: PushParser): Transformer<Chunk, T> {
   const out: unknown[] = []
