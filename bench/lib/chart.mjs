@@ -95,7 +95,7 @@ export function chart(results) {
     )
   }
   if (results.memory) {
-    const sizes = [...new Set(results.memory.runs.map((r) => r.size))]
+    const sizes = [...new Set(results.memory.runs.map((r) => r.size))].sort((a, b) => a - b)
     add(
       barPanel(
         y,

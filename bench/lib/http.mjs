@@ -49,13 +49,13 @@ export async function consume(mode, url, { timeoutMs = 300_000 } = {}) {
 }
 
 /**
- * Peak RSS of each consumer mode at each size. Each size is one run per mode, modes in turn.
+ * Peak RSS of consumers: one fresh process per `{ mode, size }` run, in the order given.
  * The store-and-forward mode is expected to fail at sizes past V8's string limit: reported, not thrown.
  */
-export async function runMemory({ url, sizes, modes, log }) {
+export async function runMemory({ url, runs, log }) {
   const results = []
-  for (const size of sizes) {
-    for (const mode of modes) {
+  for (const { size, mode } of runs) {
+    {
       const report = await consume(mode, `${url}/ndjson?bytes=${size}&seed=7`)
       if (mode !== 'text' && report.error) throw new Error(`memory ${mode} at ${size} B failed: ${report.error}`)
       // Records carry seq 0..n-1: a consumer that parsed them all has summed n(n-1)/2.

@@ -104,7 +104,7 @@ export function markdown(results) {
     for (const r of m.runs) {
       parts.push(`| ${MODE_LABELS[r.mode]} | ${formatBytes(r.size)} | ${fixed(r.maxRss / MiB, 1)} MiB | ${fixed(r.ms / 1000, 1)} s | ${r.mode === 'bare' ? 'n/a' : r.records} | ${r.error ? `failed: ${r.error}` : 'ok'} |`)
     }
-    parts.push('', `V8's longest string on this Node: \`buffer.constants.MAX_STRING_LENGTH\` = ${m.maxStringLength} UTF-16 units. This stream decodes to ${fixed(m.unitsPerByte, 3)} units per byte, so \`res.text()\` fails past about ${formatBytes(Math.floor(m.maxStringLength / m.unitsPerByte))} of body.`)
+    parts.push('', `V8's longest string on this Node: \`buffer.constants.MAX_STRING_LENGTH\` = ${m.maxStringLength} UTF-16 units. This stream decodes to ${fixed(m.unitsPerByte, 3)} units per byte, so \`res.text()\` must fail past about ${formatBytes(Math.floor(m.maxStringLength / m.unitsPerByte))} of this body (computed from those two figures).`)
   }
   if (results.latency) {
     const l = results.latency
