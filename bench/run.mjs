@@ -62,8 +62,8 @@ const plan = quick
       ],
       rounds: 7,
       warmup: 2,
-      // 512 MiB: store-and-forward still fits in one string there (a little under V8's limit), not at 1 GiB.
-      memoryRuns: [...runsOf([64 * MiB, 1024 * MiB]), { mode: 'text', size: 512 * MiB }],
+      // Store-and-forward either side of V8's string limit (536,870,888): 511 MiB is under it in bytes, 512 MiB over.
+      memoryRuns: [...runsOf([64 * MiB, 1024 * MiB]), { mode: 'text', size: 511 * MiB }, { mode: 'text', size: 512 * MiB }],
       latency: { count: 3000, intervalMs: 1, discard: 100 },
     }
 

@@ -23,7 +23,7 @@ function colorOf(name, limit) {
 /** Horizontal bars in groups: `groups` = [{ title, bars: [{ label, value, color, note }] }]. */
 function barPanel(y, title, unit, groups) {
   const max = Math.max(...groups.flatMap((g) => g.bars.map((b) => b.value)).filter(Number.isFinite), 1)
-  const scale = (WIDTH - LABEL - 130) / max
+  const scale = (WIDTH - LABEL - 250) / max
   let svg = `<text x="10" y="${y + 18}" class="title">${esc(title)}</text>`
   y += 30
   for (const group of groups) {
@@ -58,7 +58,6 @@ function linePanel(y, title, series) {
     svg += `<text x="${left - 6}" y="${sy(maxY * f) + 4}" class="value" text-anchor="end">${(maxY * f).toFixed(0)}</text>`
     svg += `<text x="${sx(maxX * f)}" y="${sy(0) + 16}" class="value" text-anchor="middle">${(maxX * f).toFixed(0)} MiB</text>`
   }
-  svg += `<text x="${left}" y="${sy(maxY) - 8}" class="value">RSS, MiB</text>`
   series.forEach((s, i) => {
     const color = s.color ?? SERIES[i % SERIES.length]
     const d = s.points.map((p, j) => `${j ? 'L' : 'M'}${sx(p[0]).toFixed(1)},${sy(p[1]).toFixed(1)}`).join('')
@@ -118,7 +117,7 @@ export function chart(results) {
     add(
       linePanel(
         y,
-        `RSS while receiving ${formatBytes(largest)}, sluice and the bare read loop (sampled every 100 ms)`,
+        `RSS in MiB while receiving ${formatBytes(largest)}, sluice and the bare read loop (sampled every 100 ms)`,
         results.memory.runs
           .filter((r) => r.size === largest && r.mode !== 'text')
           .map((r) => ({
