@@ -5,7 +5,7 @@
  *
  *   node --expose-gc run.mjs            full run: writes BENCHMARKS.md's results block and bench/results/
  *   node --expose-gc run.mjs --quick    every contestant once on small corpora (CI); writes .bench-corpus/quick/
- *   --only=ndjson,sse,memory,latency    run some sections (development)
+ *   --only=ndjson,sse,memory,latency    run some sections (development; writes .bench-corpus/partial/)
  *   --no-build                          skip building sluice
  *
  * Exits non-zero when a contestant fails or disagrees with the corpus; targets are reported, never enforced.
@@ -176,7 +176,8 @@ results.load.end = os.loadavg()[0]
 
 const md = markdown(results)
 const svg = chart(results)
-const outDir = quick ? join(root, '.bench-corpus', 'quick') : join(root, 'bench', 'results')
+// Only a full run of every section replaces the committed results; the others go to the gitignored .bench-corpus/.
+const outDir = quick || only ? join(root, '.bench-corpus', quick ? 'quick' : 'partial') : join(root, 'bench', 'results')
 mkdirSync(outDir, { recursive: true })
 writeFileSync(join(outDir, 'chart.svg'), svg)
 writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(results, null, 1)}\n`)
