@@ -12,7 +12,15 @@ const port = Number(process.env.PORT ?? 5173)
 const host = process.env.HOST ?? '127.0.0.1'
 
 const vite = await createVite({ root, configFile: `${root}vite.config.ts`, server: { middlewareMode: true, hmr: false }, appType: 'spa' })
-const handleApi = createNodeHandler(api, { writeTimeoutMs: 30_000 })
+const handleApi = createNodeHandler(api, {
+  writeTimeoutMs: 30_000,
+  // Injected faults end streams on purpose: one line for those, the whole error for anything else.
+  onError: (error) => {
+    const message = error instanceof Error ? error.message : String(error)
+    if (message.startsWith('fault:')) console.log(`stream ended by ${message}`)
+    else console.error(error)
+  },
+})
 
 const server = createServer((request, response) => {
   if (request.url?.startsWith('/api/')) handleApi(request, response)

@@ -49,4 +49,6 @@ export const suites = [
   },
   // Issue 7: every benchmark contestant once on small corpora, so `pnpm bench` never rots (no thresholds).
   { name: 'bench: quick', kind: 'check', cwd: 'bench', command: 'pnpm', args: ['run', 'bench:quick'] },
+  // Issue 6: the demo started as the README starts it (npm run demo), driven in Debian's Chromium.
+  { name: 'e2e: demo in chromium', kind: 'results', command: 'node', args: ['e2e/run.mjs'] },
 ]
