@@ -200,6 +200,15 @@ export class NetworkError extends SluiceError {
   }
 }
 
+/** The server redirected in a loop (or past the runtime's redirect limit): final, never retried. */
+export class RedirectError extends SluiceError {
+  readonly code = 'REDIRECT_LOOP'
+
+  constructor(cause: unknown) {
+    super('Cannot stream: the server redirected too many times (a redirect loop)', { cause })
+  }
+}
+
 /** Which timer fired: headers never came (`connect`), no bytes came (`idle`), or only heartbeats came (`stall`). */
 export type TimeoutKind = 'connect' | 'idle' | 'stall'
 

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ContentTypeError, HttpError, NetworkError, SluiceError, TimeoutError, snippetOf } from './errors.js'
+import { ContentTypeError, HttpError, NetworkError, RedirectError, SluiceError, TimeoutError, snippetOf } from './errors.js'
 import { RecordIterator, type PushParser } from './iterate.js'
 import { NdjsonParser, type NdjsonOptions } from './ndjson.js'
 import { LAST_EVENT_ID_HEADER, NDJSON_CONTENT_TYPES, SSE_CONTENT_TYPE } from './protocol.js'
@@ -349,7 +349,8 @@ class ResilientStream<T> implements RecordStream<T> {
         if (reason instanceof SluiceError) error = reason
         const failure = asSluiceError(error)
         failures = deliveredThisAttempt > 0 ? 1 : failures + 1
-        const resumable = delivered === 0 || this.#format.canResume
+        // A resume id that cannot go into a header (CR, LF, NUL) is no resume position: replaying would duplicate.
+        const resumable = delivered === 0 || (this.#format.canResume && isSendableId(this.#lastEventId))
         if (this.#retry === undefined || !isRetryable(failure) || !resumable || failures >= this.#retry.maxAttempts) {
           failure.attempts = attempts
           throw failure
@@ -384,7 +385,7 @@ class ResilientStream<T> implements RecordStream<T> {
       if (!headers.has('cache-control')) headers.set('cache-control', 'no-cache')
       const id = this.#lastEventId
       // An id with CR, LF or NUL would split or corrupt the header: never send it (HTML §9.2.4).
-      if (id !== undefined && id !== '' && !/[\r\n\0]/.test(id)) headers.set(LAST_EVENT_ID_HEADER, id)
+      if (id !== undefined && id !== '' && isSendableId(id)) headers.set(LAST_EVENT_ID_HEADER, id)
       const body = typeof options.body === 'function' ? await options.body() : options.body
       const init: RequestInit = { method: this.#method, headers, signal: attempt.signal }
       if (body !== undefined && body !== null) init.body = body
@@ -393,7 +394,8 @@ class ResilientStream<T> implements RecordStream<T> {
       try {
         response = await this.#fetch(isRequest(this.#input) ? this.#input.url : String(this.#input), init)
       } catch (error) {
-        throw attempt.signal.aborted ? attempt.signal.reason : new NetworkError(error)
+        if (attempt.signal.aborted) throw attempt.signal.reason
+        throw isRedirectLoop(error) ? new RedirectError(error) : new NetworkError(error)
       }
       if (response.status === 204) {
         await response.body?.cancel().catch(() => undefined)
@@ -530,8 +532,20 @@ function pageOf(): PageVisibility | undefined {
   return (globalThis as { document?: PageVisibility }).document
 }
 
+/** Whether an id can be sent as `Last-Event-ID`: CR, LF or NUL would split or corrupt the header. */
+function isSendableId(id: string | undefined): boolean {
+  return id === undefined || !/[\r\n\0]/.test(id)
+}
+
 function isRequest(input: unknown): input is Request {
   return typeof Request !== 'undefined' && input instanceof Request
+}
+
+/** Whether fetch failed on its redirect limit (undici: cause "redirect count exceeded"; Deno, Bun: "redirect" in the message). */
+function isRedirectLoop(error: unknown): boolean {
+  const cause = (error as { cause?: unknown } | null)?.cause
+  const text = `${(error as Error | null)?.message ?? ''} ${(cause as Error | undefined)?.message ?? ''}`
+  return /redirect/i.test(text)
 }
 
 function asSluiceError(error: unknown): SluiceError {

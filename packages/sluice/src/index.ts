@@ -27,4 +27,4 @@ export {
 export { ndjson, sse, type FetchOptions, type NdjsonStreamOptions, type SseStreamOptions, type RetryInfo } from './fetch.js'
 export type { RecordStream, StreamCounters, StreamState } from './record-stream.js'
 export type { RetryPolicy } from './retry.js'
-export { HttpError, ContentTypeError, NetworkError, TimeoutError, type TimeoutKind } from './errors.js'
+export { HttpError, ContentTypeError, NetworkError, RedirectError, TimeoutError, type TimeoutKind } from './errors.js'
