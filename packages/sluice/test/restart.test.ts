@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, expect, test } from 'vitest'
 import { z } from 'zod'
 import { ndjson } from '../src/index.js'
+import { recordFigure } from './hardening/figures.js'
 
 const script = fileURLToPath(new URL('./support/metrics-server.ts', import.meta.url))
 const Metric = z.object({ seq: z.number(), rps: z.number(), p99: z.number(), host: z.string() })
@@ -62,4 +63,5 @@ test('ndjson() survives the server killed and restarted mid-stream: no gap, no d
   expect(retries).toBeGreaterThan(0)
   expect(stream.counters.reconnects).toBeGreaterThan(0)
   expect(seen).toEqual(Array.from({ length: total }, (_, i) => i))
+  recordFigure({ scenario: 'server process killed (SIGKILL) and restarted mid-stream', cases: 1, faults: 1, records: seen.length, lost: 0, duplicated: 0, detail: `${retries} retries while it was down` })
 }, 30_000)

@@ -15,12 +15,26 @@ const byte = fc.oneof(
   fc.integer({ min: 0, max: 255 }),
   fc.constantFrom(10, 13, 58, 123, 125, 34, 0xef, 0xbb, 0xbf, 0xc3, 0x80, 0xff),
 )
-const input = fc.tuple(fc.uint8Array({ maxLength: 3000 }), fc.array(byte, { maxLength: 600 })).map(([a, b]) => {
+const noise = fc.tuple(fc.uint8Array({ maxLength: 3000 }), fc.array(byte, { maxLength: 600 })).map(([a, b]) => {
   const out = new Uint8Array(a.length + b.length)
   out.set(a)
   out.set(Uint8Array.from(b), a.length)
   return out
 })
+/** Well-formed NDJSON and SSE with a few bytes flipped: near-misses reach deeper than pure noise. */
+const nearMiss = fc
+  .tuple(
+    fc.array(fc.jsonValue({ maxDepth: 2 }), { maxLength: 20 }),
+    fc.boolean(),
+    fc.array(fc.tuple(fc.nat(), byte), { maxLength: 3 }),
+  )
+  .map(([values, sse, flips]) => {
+    const text = values.map((v) => (sse ? `data: ${JSON.stringify(v)}\n\n` : `${JSON.stringify(v)}\n`)).join('')
+    const bytes = new TextEncoder().encode(text)
+    for (const [at, value] of flips) if (bytes.length > 0) bytes[at % bytes.length] = value
+    return bytes
+  })
+const input = fc.oneof(noise, nearMiss)
 const cuts = fc.array(fc.integer({ min: 1, max: 97 }), { minLength: 1, maxLength: 40 })
 
 function* chunked(bytes: Uint8Array, sizes: number[]) {
