@@ -45,6 +45,18 @@ function* chunked(bytes: Uint8Array, sizes: number[]) {
   }
 }
 
+/** A ReadableStream over chunks (ReadableStream.from is missing from the DOM lib's types). */
+function streamOf(chunks: Iterable<Uint8Array>): ReadableStream<Uint8Array> {
+  const iterator = chunks[Symbol.iterator]()
+  return new ReadableStream({
+    pull(controller) {
+      const next = iterator.next()
+      if (next.done) controller.close()
+      else controller.enqueue(next.value)
+    },
+  })
+}
+
 type Decoder = (bytes: Uint8Array, sizes: number[], fatal: boolean) => Promise<number>
 
 const decoders: Record<string, Decoder> = {
@@ -60,13 +72,13 @@ const decoders: Record<string, Decoder> = {
   },
   NdjsonDecoderStream: async (bytes, sizes, fatal) => {
     let n = 0
-    const source = ReadableStream.from(chunked(bytes, sizes))
+    const source = streamOf(chunked(bytes, sizes))
     for await (const _ of source.pipeThrough(new NdjsonDecoderStream({ maxLineBytes: MAX_LINE, fatal }))) n++
     return n
   },
   SseDecoderStream: async (bytes, sizes, fatal) => {
     let n = 0
-    const source = ReadableStream.from(chunked(bytes, sizes))
+    const source = streamOf(chunked(bytes, sizes))
     for await (const _ of source.pipeThrough(new SseDecoderStream({ maxLineBytes: MAX_LINE, fatal }))) n++
     return n
   },
