@@ -57,6 +57,14 @@ function streamOf(chunks: Iterable<Uint8Array>): ReadableStream<Uint8Array> {
   })
 }
 
+/** Reads a stream to its end, counting what came out. */
+async function drain(stream: ReadableStream<unknown>): Promise<number> {
+  const reader = stream.getReader()
+  let n = 0
+  while (!(await reader.read()).done) n++
+  return n
+}
+
 type Decoder = (bytes: Uint8Array, sizes: number[], fatal: boolean) => Promise<number>
 
 const decoders: Record<string, Decoder> = {
@@ -71,16 +79,10 @@ const decoders: Record<string, Decoder> = {
     return n
   },
   NdjsonDecoderStream: async (bytes, sizes, fatal) => {
-    let n = 0
-    const source = streamOf(chunked(bytes, sizes))
-    for await (const _ of source.pipeThrough(new NdjsonDecoderStream({ maxLineBytes: MAX_LINE, fatal }))) n++
-    return n
+    return drain(streamOf(chunked(bytes, sizes)).pipeThrough(new NdjsonDecoderStream({ maxLineBytes: MAX_LINE, fatal })))
   },
   SseDecoderStream: async (bytes, sizes, fatal) => {
-    let n = 0
-    const source = streamOf(chunked(bytes, sizes))
-    for await (const _ of source.pipeThrough(new SseDecoderStream({ maxLineBytes: MAX_LINE, fatal }))) n++
-    return n
+    return drain(streamOf(chunked(bytes, sizes)).pipeThrough(new SseDecoderStream({ maxLineBytes: MAX_LINE, fatal })))
   },
 }
 
