@@ -448,7 +448,8 @@ class ResilientStream<T> implements RecordStream<T> {
         }
         try {
           const result = await reader.read()
-          if (!result.done) counters.bytes += typeof result.value === 'string' ? result.value.length : result.value.byteLength
+          // A fetch body yields Uint8Arrays; anything else is left for the decoder's chunk check to refuse.
+          if (!result.done && result.value instanceof Uint8Array) counters.bytes += result.value.byteLength
           return result
         } catch (error) {
           throw attempt.signal.aborted ? attempt.signal.reason : new NetworkError(error)

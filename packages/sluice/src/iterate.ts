@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { ChunkReader, Chunk } from './source.js'
+import { checkChunk, type ChunkReader, type Chunk } from './source.js'
 import { Pending, SKIPPED } from './validate.js'
 
 /** What the driver needs of a decoder. */
@@ -102,7 +102,8 @@ export class RecordIterator<T> implements AsyncIterableIterator<T> {
         if (value !== SKIPPED) return { value: value as T, done: false }
       }
       if (this.#finished) return { value: undefined, done: true }
-      this.#queue.length = 0
+      // Setting length is a runtime call even when it changes nothing: skip it for an empty queue.
+      if (this.#queue.length !== 0) this.#queue.length = 0
       this.#index = 0
       if (this.#parser.done || this.#sourceDone) {
         // The end marker came (or the source ended and was flushed): nothing more to read.
@@ -113,7 +114,7 @@ export class RecordIterator<T> implements AsyncIterableIterator<T> {
       try {
         // One promise per chunk, only with a signal: the hot path stays per chunk, not per record.
         const read = this.#reader.read()
-        result = await (this.#aborted === undefined ? read : Promise.race([read, this.#aborted]))
+        result = checkChunk(await (this.#aborted === undefined ? read : Promise.race([read, this.#aborted])))
       } catch (error) {
         if (this.#signal?.aborted) continue
         await this.#close(error)

@@ -15,9 +15,12 @@ export type ByteSource =
 /** A chunk as a decoder accepts it. */
 export type Chunk = Uint8Array | string
 
-/** Pulls chunks one at a time; `cancel` releases the source (aborts a fetch, closes a cursor). */
+/**
+ * Pulls chunks one at a time; `cancel` releases the source (aborts a fetch, closes a cursor).
+ * Chunks come unchecked (one promise less per chunk): the reader's user runs {@link checkChunk}.
+ */
 export interface ChunkReader {
-  read(): Promise<IteratorResult<Chunk, unknown>>
+  read(): Promise<IteratorResult<unknown, unknown>>
   cancel(reason?: unknown): Promise<void>
 }
 
@@ -44,14 +47,14 @@ function streamReader(stream: ReadableStream<Uint8Array>): ChunkReader {
   if (stream.locked) throw new TypeError('Cannot read stream: it is locked to another reader')
   const reader = stream.getReader()
   return {
-    read: () => reader.read().then((result) => checkChunk(result.done ? { done: true, value: undefined } : result)),
+    read: () => reader.read(),
     cancel: (reason) => reader.cancel(reason).catch(() => undefined),
   }
 }
 
 function iteratorReader(iterator: AsyncIterator<Chunk>): ChunkReader {
   return {
-    read: () => iterator.next().then(checkChunk),
+    read: () => iterator.next(),
     cancel: async (reason) => {
       try {
         await iterator.return?.(reason)
@@ -64,7 +67,7 @@ function iteratorReader(iterator: AsyncIterator<Chunk>): ChunkReader {
 
 function syncIteratorReader(iterator: Iterator<Chunk>): ChunkReader {
   return {
-    read: async () => checkChunk(iterator.next()),
+    read: async () => iterator.next(),
     cancel: async (reason) => {
       iterator.return?.(reason)
     },
@@ -75,8 +78,9 @@ function emptyReader(): ChunkReader {
   return { read: async () => ({ done: true, value: undefined }), cancel: async () => {} }
 }
 
-function checkChunk(result: IteratorResult<unknown, unknown>): IteratorResult<Chunk, unknown> {
-  if (result.done) return result
+/** Checks a chunk read from a source: bytes or text; other buffers become bytes; anything else is a TypeError. */
+export function checkChunk(result: IteratorResult<unknown, unknown>): IteratorResult<Chunk, unknown> {
+  if (result.done) return { done: true, value: undefined }
   const value = result.value
   if (value instanceof Uint8Array || typeof value === 'string') return result as IteratorResult<Chunk>
   if (value instanceof ArrayBuffer) return { done: false, value: new Uint8Array(value) }
