@@ -11,7 +11,7 @@ import { LineSplitter } from './lines.js'
 import { maxLineBytesOf, type DecodeOptions } from './options.js'
 import { ndjsonEndOf } from './protocol.js'
 import { ChunkDecoder } from './text.js'
-import { Pending, RecordGate, SKIPPED } from './validate.js'
+import { Outbox, RecordGate, type Pending } from './validate.js'
 
 /** Options of the NDJSON decoders. */
 export interface NdjsonOptions<S extends import('./standard-schema.js').StandardSchemaV1 | undefined = undefined>
@@ -29,8 +29,7 @@ export class NdjsonParser {
   readonly #decoder: ChunkDecoder
   readonly #lines: LineSplitter
   readonly #end: EndTracker<unknown>
-  #out: unknown[] = []
-  #failed = false
+  readonly #box = new Outbox()
 
   constructor(options: NdjsonOptions<import('./standard-schema.js').StandardSchemaV1 | undefined> = {}) {
     this.gate = new RecordGate(options.schema, options.onInvalid)
@@ -50,33 +49,33 @@ export class NdjsonParser {
 
   /** Whether the end marker arrived (nothing more is read after it) or an error stopped decoding. */
   get done(): boolean {
-    return this.#end.ended || this.#failed
+    return this.#end.ended || this.#box.failed
   }
 
   /** Decodes one chunk, appending records (and {@link Pending} slots) to `out`. */
   push(chunk: Uint8Array | string, out: unknown[]): void {
     if (this.done) return
-    this.#out = out
+    this.#box.items = out
     try {
       this.#lines.push(this.#decoder.decode(chunk), this.#onLine)
     } catch (error) {
-      this.#fail(error)
+      this.#box.fail(error)
     }
   }
 
   /** Ends the stream: a partial last line is a record if it is complete JSON, truncation if not. */
   end(out: unknown[]): void {
     if (this.done) return
-    this.#out = out
+    this.#box.items = out
     try {
       const rest = this.#decoder.end()
       if (rest) this.#lines.push(rest, this.#onLine)
       const last = this.#lines.end()
       if (last !== undefined && !isBlank(last) && !this.done) this.#acceptLast(last)
       const missing = this.done ? undefined : this.#end.missing(this.#lines.lineNumber)
-      if (missing) this.#fail(missing)
+      if (missing) this.#box.fail(missing)
     } catch (error) {
-      this.#fail(error)
+      this.#box.fail(error)
     }
   }
 
@@ -90,7 +89,7 @@ export class NdjsonParser {
         received: this.#end.received,
         snippet: snippetOf(line),
       })
-      this.#fail(error)
+      this.#box.fail(error)
       return
     }
     this.#record(value, line, -1)
@@ -106,7 +105,7 @@ export class NdjsonParser {
       value = JSON.parse(line)
     } catch (cause) {
       this.#end.received++
-      this.#emit(this.gate.reject(new ParseError(this.#position(line, start), cause)))
+      this.#box.emit(this.gate.reject(new ParseError(this.#position(line, start), cause)))
       return
     }
     this.#record(value, line, start)
@@ -115,25 +114,16 @@ export class NdjsonParser {
   #record(value: unknown, line: string, start: number): void {
     const end = this.#end.test(value, this.#lines.lineNumber)
     if (end !== false) {
-      if (end !== true) this.#fail(end)
+      if (end !== true) this.#box.fail(end)
       return
     }
     this.#end.received++
     // No schema: skip the position closure on the hot path.
-    if (!this.gate.validates) this.#out.push(value)
-    else this.#emit(this.gate.check(value, () => this.#position(line, start)))
+    if (!this.gate.validates) this.#box.items.push(value)
+    else this.#box.emit(this.gate.check(value, () => this.#position(line, start)))
   }
 
-  #emit(item: unknown): void {
-    if (item === SKIPPED) return
-    this.#out.push(item)
-    if (item instanceof Pending && item.promise === undefined) this.#failed = true
-  }
 
-  #fail(error: unknown): void {
-    this.#out.push(new Pending(error))
-    this.#failed = true
-  }
 
   #position(line: string, start: number): RecordPosition {
     return { line: this.#lines.lineNumber, offset: this.#lines.offsetOf(start), snippet: snippetOf(line) }

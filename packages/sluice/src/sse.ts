@@ -14,7 +14,7 @@ import { SSE_END_EVENT, sseEndOf } from './protocol.js'
 import type { StandardSchemaV1 } from './standard-schema.js'
 import { SseLineTracker, type BlockStart } from './sse-lines.js'
 import { ChunkDecoder } from './text.js'
-import { Pending, RecordGate, SKIPPED } from './validate.js'
+import { Outbox, Pending, RecordGate, SKIPPED } from './validate.js'
 
 /** One Server-Sent Event. */
 export interface SseEvent<T = string> {
@@ -70,8 +70,7 @@ export class SseParser {
   readonly #json: boolean
   readonly #maxLineBytes: number
   readonly #hooks: SseHooks
-  #out: unknown[] = []
-  #failed = false
+  readonly #box = new Outbox()
   #retry: number | undefined
   #probing = false
   #truncated: string | undefined
@@ -134,13 +133,13 @@ export class SseParser {
 
   /** Whether the end event arrived or an error stopped decoding. */
   get done(): boolean {
-    return this.#end.ended || this.#failed
+    return this.#end.ended || this.#box.failed
   }
 
   /** Decodes one chunk, appending events (and {@link Pending} slots) to `out`. */
   push(chunk: Uint8Array | string, out: unknown[]): void {
     if (this.done) return
-    this.#out = out
+    this.#box.items = out
     try {
       const text = this.#decoder.decode(chunk)
       if (text.length === 0) return
@@ -166,7 +165,7 @@ export class SseParser {
    */
   end(out: unknown[]): void {
     if (this.done) return
-    this.#out = out
+    this.#box.items = out
     try {
       const rest = this.#decoder.end()
       if (rest) this.push(rest, out)
@@ -218,38 +217,32 @@ export class SseParser {
       this.#retry = undefined
     }
     if (!this.#json) {
-      this.#out.push(event)
+      this.#box.items.push(event)
       return
     }
     let value: unknown
     try {
       value = JSON.parse(message.data)
     } catch (cause) {
-      this.#emit(this.gate.reject(new ParseError(this.#position(message.data), cause)))
+      this.#box.emit(this.gate.reject(new ParseError(this.#position(message.data), cause)))
       return
     }
     const checked = this.gate.check(value, () => this.#position(message.data))
     if (checked instanceof Pending && checked.promise !== undefined) {
-      this.#emit(new Pending(undefined, checked.promise.then((data) => (data === SKIPPED ? data : { ...event, data }))))
+      this.#box.emit(new Pending(undefined, checked.promise.then((data) => (data === SKIPPED ? data : { ...event, data }))))
       return
     }
     if (checked === SKIPPED || checked instanceof Pending) {
-      this.#emit(checked)
+      this.#box.emit(checked)
       return
     }
     event.data = checked
-    this.#out.push(event)
+    this.#box.items.push(event)
   }
 
-  #emit(item: unknown): void {
-    if (item === SKIPPED) return
-    this.#out.push(item)
-    if (item instanceof Pending && item.promise === undefined) this.#failed = true
-  }
 
   #fail(error: unknown): void {
-    this.#out.push(new Pending(error))
-    this.#failed = true
+    this.#box.fail(error)
     this.#parser.reset()
   }
 

@@ -84,3 +84,22 @@ export class RecordGate {
     return SKIPPED
   }
 }
+
+/** A decoder's output for one chunk: records and {@link Pending} slots. A queued error stops decoding. */
+export class Outbox {
+  items: unknown[] = []
+  failed = false
+
+  /** Queues a record or what stands for it; {@link SKIPPED} is dropped. */
+  emit(item: unknown): void {
+    if (item === SKIPPED) return
+    this.items.push(item)
+    if (item instanceof Pending && item.promise === undefined) this.failed = true
+  }
+
+  /** Queues an error, raised once the records before it are delivered. */
+  fail(error: unknown): void {
+    this.items.push(new Pending(error))
+    this.failed = true
+  }
+}
