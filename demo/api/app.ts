@@ -95,8 +95,8 @@ export async function api(request: Request): Promise<Response> {
       return json({ fault, downMs: 1500 })
     }
     if (fault === 'slow') {
-      slowUntil = Date.now() + 6000
-      return json({ fault, untilMs: 6000 })
+      slowUntil = Date.now() + 4000
+      return json({ fault, untilMs: 4000 })
     }
     if ((FAULTS as readonly string[]).includes(fault)) return json({ fault, streams: injectFault(fault as FaultKind) })
   }

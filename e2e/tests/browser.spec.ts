@@ -1,0 +1,70 @@
+/**
+ * Browser-only behaviour of the resilient streams, in real Chromium: no retries burn while offline,
+ * and `pauseWhenHidden` disconnects a hidden page and resumes from the last id when it is shown.
+ */
+import { expect, test } from '@playwright/test'
+
+test.beforeEach(async ({ page }) => {
+  await page.goto('/lab.html')
+  await expect(page.locator('body')).toHaveAttribute('data-ready', 'true')
+})
+
+test('offline: no attempt is made (no retry burnt) until the browser is online again', async ({ page, context }) => {
+  await context.setOffline(true)
+  const client = `offline-${Date.now()}`
+  await page.evaluate((client) => {
+    const w = window as any
+    w.seen = []
+    w.retries = 0
+    w.stream = w.sluice.ndjson(`/api/metrics.ndjson?client=${client}`, {
+      idOf: (m: { seq: number }) => m.seq,
+      onRetry: () => w.retries++,
+    })
+    void (async () => {
+      for await (const m of w.stream) w.seen.push(m.seq)
+    })()
+  }, client)
+  // While offline the stream waits in `retrying` without a single request or retry.
+  await expect.poll(() => page.evaluate(() => (window as any).stream.state)).toBe('retrying')
+  const sentWhileOffline = await (await page.request.get(`/api/debug/sent?client=${client}`)).json()
+  expect(sentWhileOffline.ids).toEqual([])
+  expect(await page.evaluate(() => (window as any).retries)).toBe(0)
+  await context.setOffline(false)
+  await expect.poll(() => page.evaluate(() => (window as any).seen.length)).toBeGreaterThan(2)
+  expect(await page.evaluate(() => (window as any).retries)).toBe(0)
+  await page.evaluate(() => (window as any).stream.close())
+})
+
+test('pauseWhenHidden: a hidden page disconnects, and resumes from the last id with no gap', async ({ page }) => {
+  const client = `hidden-${Date.now()}`
+  await page.evaluate((client) => {
+    const w = window as any
+    let hidden = false
+    Object.defineProperty(document, 'visibilityState', { get: () => (hidden ? 'hidden' : 'visible') })
+    w.setHidden = (value: boolean) => {
+      hidden = value
+      document.dispatchEvent(new Event('visibilitychange'))
+    }
+    w.seen = []
+    w.stream = w.sluice.ndjson(`/api/metrics.ndjson?client=${client}`, {
+      idOf: (m: { seq: number }) => m.seq,
+      pauseWhenHidden: true,
+    })
+    void (async () => {
+      for await (const m of w.stream) w.seen.push(m.seq)
+    })()
+  }, client)
+  await expect.poll(() => page.evaluate(() => (window as any).seen.length)).toBeGreaterThan(2)
+  await page.evaluate(() => (window as any).setHidden(true))
+  await expect.poll(() => page.evaluate(() => (window as any).stream.state)).toBe('retrying')
+  const whileHidden = await page.evaluate(() => (window as any).seen.length)
+  // Hidden: nothing more arrives (the connection is closed, not merely ignored).
+  await page.waitForTimeout(600)
+  expect(await page.evaluate(() => (window as any).seen.length)).toBe(whileHidden)
+  await page.evaluate(() => (window as any).setHidden(false))
+  await expect.poll(() => page.evaluate(() => (window as any).seen.length)).toBeGreaterThan(whileHidden + 2)
+  const seen: number[] = await page.evaluate(() => (window as any).seen)
+  expect(seen).toEqual(seen.map((_, i) => i))
+  expect(await page.evaluate(() => (window as any).stream.counters.reconnects)).toBeGreaterThan(0)
+  await page.evaluate(() => (window as any).stream.close())
+})
