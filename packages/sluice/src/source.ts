@@ -20,7 +20,7 @@ export type Chunk = Uint8Array | string
  * Chunks come unchecked (one promise less per chunk): the reader's user runs {@link checkChunk}.
  */
 export interface ChunkReader {
-  read(): Promise<IteratorResult<unknown, unknown>>
+  read(): Promise<RawRead>
   cancel(reason?: unknown): Promise<void>
 }
 
@@ -78,11 +78,17 @@ function emptyReader(): ChunkReader {
   return { read: async () => ({ done: true, value: undefined }), cancel: async () => {} }
 }
 
+/** One read as sources return it: an iterator result, or a stream read (whose `value` is optional when done). */
+export interface RawRead {
+  done?: boolean | undefined
+  value?: unknown
+}
+
 /** Checks a chunk read from a source: bytes or text; other buffers become bytes; anything else is a TypeError. */
-export function checkChunk(result: IteratorResult<unknown, unknown>): IteratorResult<Chunk, unknown> {
+export function checkChunk(result: RawRead): IteratorResult<Chunk, unknown> {
   if (result.done) return { done: true, value: undefined }
   const value = result.value
-  if (value instanceof Uint8Array || typeof value === 'string') return result as IteratorResult<Chunk>
+  if (value instanceof Uint8Array || typeof value === 'string') return { done: false, value }
   if (value instanceof ArrayBuffer) return { done: false, value: new Uint8Array(value) }
   if (ArrayBuffer.isView(value)) {
     return { done: false, value: new Uint8Array(value.buffer, value.byteOffset, value.byteLength) }
