@@ -5,6 +5,8 @@
  * (`Uint8Array` chunks) and to the string (string chunks), so both source kinds are covered.
  */
 
+import { mulberry32 as prng } from './portable/chunkings.js'
+
 /** One way of splitting an input, with a label that names it in failure messages. */
 export interface Chunking<C> {
   label: string
@@ -22,17 +24,8 @@ export interface ChunkingOptions {
 
 const encoder = new TextEncoder()
 
-/** A small seeded PRNG (mulberry32): the same seed gives the same chunking on every run. */
-export function prng(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** A small seeded PRNG: the same seed gives the same chunking on every run (shared with the portable suite). */
+export { prng }
 
 /** Splits `length` units at the given points (sorted, deduplicated, inside `(0, length)`). */
 function splitPoints(length: number, points: Iterable<number>): number[] {
