@@ -3,7 +3,7 @@
  * node:http on loopback.
  */
 import { appendFileSync } from 'node:fs'
-import { connect } from 'node:net'
+import { connect, type Socket } from 'node:net'
 import { decodeNdjson } from 'sluice'
 import { afterEach, expect, test } from 'vitest'
 import { ndjsonResponse } from '../src/index.js'
@@ -38,6 +38,101 @@ test('a raw socket that sends a request and never reads: bounded pulls, then the
   await closed
   console.log(`slow-read client: ${pulled} records of 16 KiB pulled before the write timeout reaped it`)
   recordFigure({ scenario: 'server: slow-read client that never reads (writeTimeoutMs 500)', cases: 1, detail: `${pulled} records of 16 KiB pulled (socket buffers), then reaped and the source released` })
+})
+
+/** A raw HTTP/1.1 request on a socket that reads nothing until told to. */
+function rawClient(port: number): { socket: Socket; closed: Promise<void> } {
+  const socket = connect(port, '127.0.0.1')
+  socket.on('error', () => {})
+  socket.pause()
+  socket.write(`GET /stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`)
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()))
+  return { socket, closed }
+}
+
+/** Reads whatever is buffered (at most `max` bytes) without letting the socket flow; returns the count. */
+function readUpTo(socket: Socket, max: number): number {
+  let read = 0
+  while (read < max) {
+    const chunk = socket.read() as Buffer | null
+    if (chunk === null) break
+    read += chunk.length
+  }
+  return read
+}
+
+const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+test('a client that reads slowly holds the source to its own pace: the server runs ahead by a bounded amount', async () => {
+  const pad = 1024
+  const counting = countingSource(pad)
+  const server = await serve(() => ndjsonResponse(counting.source, { heartbeatMs: 0 }), { writeTimeoutMs: 2000 })
+  servers.push(server)
+  const { socket, closed } = rawClient(server.port)
+  const recordBytes = pad + 30 // {"seq":n,"pad":"…"}\n
+  let consumed = 0
+  let maxLead = 0
+  // 32 KiB every 10 ms: about 3 MB/s, far below what loopback and the source could do.
+  for (let i = 0; i < 150; i++) {
+    await tick(10)
+    consumed += readUpTo(socket, 32 * 1024)
+    maxLead = Math.max(maxLead, counting.pulled() * recordBytes - consumed)
+  }
+  expect(counting.isReleased()).toBe(false) // a slow reader that keeps reading is served, not reaped
+  socket.destroy()
+  await closed
+  await counting.released
+  const pulledMiB = (counting.pulled() * recordBytes) / 2 ** 20
+  console.log(`slow reader: read ${(consumed / 2 ** 20).toFixed(1)} MiB, source pulled ${pulledMiB.toFixed(1)} MiB, lead at most ${(maxLead / 2 ** 20).toFixed(1)} MiB`)
+  expect(consumed).toBeGreaterThan(1024 * 1024)
+  // Socket buffers on both sides, node's writable buffer and one queued record: a few MiB, not the
+  // hundreds the source makes in the same time when nobody holds it back.
+  expect(maxLead).toBeLessThan(8 * 2 ** 20)
+  recordFigure({
+    scenario: 'server: slow-read client (reads 32 KiB every 10 ms for 1.5 s, writeTimeoutMs 2000)',
+    cases: 1,
+    detail: `read ${(consumed / 2 ** 20).toFixed(1)} MiB; source pulled ${pulledMiB.toFixed(1)} MiB; the server ran at most ${(maxLead / 2 ** 20).toFixed(1)} MiB ahead; not reaped while it kept reading, source released when it left`,
+  })
+})
+
+test('a client that stops reading mid-stream is kept for a pause shorter than writeTimeoutMs and reaped after a longer one', async () => {
+  const writeTimeoutMs = 600
+  const counting = countingSource(1024)
+  const server = await serve(() => ndjsonResponse(counting.source, { heartbeatMs: 0 }), { writeTimeoutMs })
+  servers.push(server)
+  const { socket, closed } = rawClient(server.port)
+  let consumed = 0
+  const readFor = async (ms: number) => {
+    for (const end = Date.now() + ms; Date.now() < end; ) {
+      await tick(5)
+      consumed += readUpTo(socket, 256 * 1024)
+    }
+  }
+  await readFor(200)
+  const beforeShortPause = consumed
+  await tick(writeTimeoutMs / 3) // shorter than the timeout: kept
+  await readFor(200)
+  expect(counting.isReleased()).toBe(false)
+  expect(consumed).toBeGreaterThan(beforeShortPause)
+  const pausedAt = Date.now()
+  const pulledAtPause = counting.pulled()
+  await counting.released // longer than the timeout: the server destroys the connection and releases the source
+  const reapedAfter = Date.now() - pausedAt
+  // Let the socket drain what the kernel already holds: then the server's close arrives.
+  socket.resume()
+  await closed
+  // The timer runs from the start of the write that could not complete, which may precede the
+  // pause by the time one drain takes (measured: up to ~80 ms on loopback).
+  expect(reapedAfter).toBeGreaterThanOrEqual(writeTimeoutMs - 250)
+  expect(reapedAfter).toBeLessThan(writeTimeoutMs + 2000)
+  // While the client read nothing, the source was pulled only to fill the buffers already in flight.
+  const pulledWhilePaused = counting.pulled() - pulledAtPause
+  expect(pulledWhilePaused).toBeLessThan(8000)
+  recordFigure({
+    scenario: `server: client pauses mid-stream (writeTimeoutMs ${writeTimeoutMs})`,
+    cases: 2,
+    detail: `a ${writeTimeoutMs / 3} ms pause is kept; a longer one is reaped ${reapedAfter} ms after it began, source released; ${pulledWhilePaused} records of 1 KiB pulled while it read nothing`,
+  })
 })
 
 test('200 concurrent streams all complete with their end markers', async () => {
