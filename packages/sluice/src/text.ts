@@ -37,6 +37,13 @@ export class ChunkDecoder {
       text = chunk
       bytes = utf8Length(chunk)
       this.textStart = this.#bytesSeen
+      // Bytes held back for a character the string cannot finish: they are invalid now (U+FFFD, or
+      // an error with fatal), and come before the string, not after it with the next byte chunk.
+      if (this.#held > 0) {
+        this.textStart -= this.#held
+        text = this.end() + text
+        this.#held = 0
+      }
     } else {
       try {
         text = this.#decoder.decode(chunk, { stream: true })

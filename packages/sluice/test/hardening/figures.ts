@@ -3,6 +3,8 @@
  * SLUICE_FIGURES names a file. One JSON line per scenario, appended.
  */
 import { appendFileSync } from 'node:fs'
+import v8 from 'node:v8'
+import vm from 'node:vm'
 
 export interface Figure {
   scenario: string
@@ -20,11 +22,30 @@ export function recordFigure(figure: Figure): void {
   if (file) appendFileSync(file, `${JSON.stringify(figure)}\n`)
 }
 
-export function recordFuzz(name: string, cases: number, outcomes: Map<string, number>): void {
-  const detail = [...outcomes].map(([code, n]) => `${code} ${n}`).join(', ')
+/** A fuzz property's outcomes: how many cases ended in records (`ok`) or in each error code, and the slowest case. */
+export function recordFuzz(name: string, cases: number, outcomes: Map<string, number>, slowestMs: number): void {
+  const sorted = [...outcomes].sort((a, b) => b[1] - a[1])
+  const detail = `${sorted.map(([code, n]) => `${code} ${n}`).join(', ')}; slowest case ${slowestMs.toFixed(0)} ms`
   recordFigure({ scenario: `fuzz: ${name}`, cases, detail })
 }
 
 /** Resident memory now, in MiB. */
 export const rssMiB = () => process.memoryUsage().rss / 1024 / 1024
 export const heapMiB = () => process.memoryUsage().heapUsed / 1024 / 1024
+
+/**
+ * A full garbage collection, so heap samples measure what is retained, not what is waiting to be
+ * collected. `--expose-gc` set at run time reaches a fresh context's `gc` in any worker.
+ */
+export const gc: () => void = (() => {
+  const exposed = (globalThis as { gc?: () => void }).gc
+  if (exposed) return exposed
+  v8.setFlagsFromString('--expose-gc')
+  return vm.runInNewContext('gc') as () => void
+})()
+
+/** Heap in use after a full collection, in MiB. */
+export function retainedHeapMiB(): number {
+  gc()
+  return heapMiB()
+}
