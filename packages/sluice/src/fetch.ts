@@ -218,8 +218,11 @@ class ResilientStream<T> implements RecordStream<T> {
         throw new RangeError(`Cannot use ${key}: expected a positive number of milliseconds, got ${String(value)}`)
       }
     }
-    options.signal?.addEventListener('abort', () => this.#stop(), { once: true })
+    // Removed again in #stop: an app-wide signal passed to every stream must not keep each one alive.
+    options.signal?.addEventListener('abort', this.#onAbort, { once: true })
   }
+
+  readonly #onAbort = (): void => this.#stop()
 
   get state(): StreamState {
     return this.#state
@@ -255,6 +258,7 @@ class ResilientStream<T> implements RecordStream<T> {
   #stop(): void {
     if (this.#closed) return
     this.#closed = true
+    this.#options.signal?.removeEventListener('abort', this.#onAbort)
     this.#inflight?.abort(CLOSED)
     this.#setState('closed')
   }

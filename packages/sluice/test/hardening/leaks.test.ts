@@ -1,0 +1,72 @@
+/**
+ * What a finished stream leaves behind in objects that outlive it: an app-wide AbortSignal passed
+ * to every stream (a shutdown signal) must not collect one listener, and one stream, per stream.
+ */
+import { getEventListeners } from 'node:events'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterAll, beforeAll, expect, test } from 'vitest'
+import { ndjson, sse } from '../../src/index.js'
+import v8 from 'node:v8'
+import vm from 'node:vm'
+import { heapMiB, recordFigure } from './figures.js'
+
+v8.setFlagsFromString('--expose-gc')
+const gc = vm.runInNewContext('gc') as () => void
+function retainedHeapMiB(): number {
+  gc()
+  return heapMiB()
+}
+
+let url = ''
+const server = createServer((request, response) => {
+  if (request.url === '/sse') {
+    response.writeHead(200, { 'content-type': 'text/event-stream' })
+    response.end('id: 1\ndata: {"seq":1}\n\nevent: end\ndata: {"count":1}\n\n')
+  } else {
+    response.writeHead(200, { 'content-type': 'application/x-ndjson' })
+    response.end('{"seq":1}\n{"$sluice":"end","count":1}\n')
+  }
+})
+beforeAll(async () => {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+})
+afterAll(async () => {
+  server.closeAllConnections()
+  await new Promise((resolve) => server.close(resolve))
+})
+
+test('streams that end, break or close leave no listener on a shared signal, and are collected', async () => {
+  const shutdown = new AbortController()
+  const streams = 600
+  // Warm up (the runtime's fetch keeps a connection pool per origin) before the heap baseline.
+  for await (const _ of ndjson(`${url}/ndjson`, { signal: shutdown.signal }));
+  const before = retainedHeapMiB()
+  for (let i = 0; i < streams; i++) {
+    const ending = i % 3
+    const stream = i % 2 === 0 ? ndjson(`${url}/ndjson`, { signal: shutdown.signal, requireEnd: true }) : sse(`${url}/sse`, { signal: shutdown.signal, json: true })
+    if (ending === 0) for await (const _ of stream); // to the end marker
+    else if (ending === 1) for await (const _ of stream) break // the consumer leaves
+    else {
+      for await (const _ of stream) {
+        stream.close() // closed from outside
+      }
+    }
+  }
+  const after = retainedHeapMiB()
+  const listeners = getEventListeners(shutdown.signal, 'abort').length
+  expect(listeners).toBe(0)
+  expect(after - before).toBeLessThan(4)
+  recordFigure({
+    scenario: `leaks: ${streams} streams (NDJSON and SSE; ended, broken out of, closed) sharing one AbortSignal`,
+    cases: streams,
+    detail: `${listeners} listeners left on the signal; retained heap ${before.toFixed(1)} → ${after.toFixed(1)} MiB after GC`,
+  })
+})
+
+test('a stream never iterated and then closed leaves no listener on its signal', () => {
+  const shutdown = new AbortController()
+  for (let i = 0; i < 100; i++) ndjson(`${url}/ndjson`, { signal: shutdown.signal }).close()
+  expect(getEventListeners(shutdown.signal, 'abort')).toHaveLength(0)
+})
