@@ -45,6 +45,11 @@ export function resolveRetry(policy: RetryPolicy | true | undefined): ResolvedRe
     }
   }
   if (resolved.factor < 1) throw new RangeError(`Cannot use retry.factor: expected at least 1, got ${resolved.factor}`)
+  // Both given and contradictory: no delay could honour both. (A ceiling given alone below the
+  // default floor lowers the floor with it.)
+  if (typeof policy === 'object' && policy.minDelayMs !== undefined && policy.maxDelayMs !== undefined && policy.minDelayMs > policy.maxDelayMs) {
+    throw new RangeError(`Cannot use retry.minDelayMs ${policy.minDelayMs}: above retry.maxDelayMs ${policy.maxDelayMs}`)
+  }
   return resolved
 }
 
@@ -60,10 +65,13 @@ export function delayFor(
   random: () => number = Math.random,
 ): number {
   let delay: number
-  if (hintMs !== undefined) {
+  if (hintMs !== undefined && !Number.isNaN(hintMs)) {
     delay = hintMs
   } else {
-    const ceiling = Math.min(policy.maxDelayMs, policy.initialDelayMs * policy.factor ** Math.max(0, attempt - 1))
+    // factor ** attempt overflows to Infinity after ~1000 attempts, and 0 * Infinity is NaN, which
+    // setTimeout reads as 1 ms: a zero initial delay stays zero (then the floor applies).
+    const growth = policy.initialDelayMs === 0 ? 0 : policy.initialDelayMs * policy.factor ** Math.max(0, attempt - 1)
+    const ceiling = Math.min(policy.maxDelayMs, growth)
     delay = policy.jitter ? random() * ceiling : ceiling
   }
   return Math.min(policy.maxDelayMs, Math.max(policy.minDelayMs, delay))
