@@ -33,6 +33,8 @@ export interface ChaosOptions {
   inclusive?: boolean
   /** SSE: the `retry:` the server sends at the start of each stream. */
   retryMs?: number
+  /** Keep a log entry (headers included) per request. Default `true`; a soak turns it off so its heap measures the client only. */
+  keepLog?: boolean
 }
 
 export interface RequestLog {
@@ -42,7 +44,12 @@ export interface RequestLog {
 
 export interface ChaosServer {
   url: string
+  /** One entry per request (empty with `keepLog: false`). */
   requests: RequestLog[]
+  /** Requests served so far. */
+  served(): number
+  /** Requests whose response has neither finished nor lost its connection: a client that walked away without closing shows here. */
+  inFlight(): number
   close(): Promise<void>
 }
 
@@ -81,12 +88,16 @@ export async function bodyFor(format: Format, from: number, total: number): Prom
 
 export async function startChaosServer(options: ChaosOptions): Promise<ChaosServer> {
   const requests: RequestLog[] = []
+  let served = 0
+  let inFlight = 0
   const sockets = new Set<import('node:net').Socket>()
   const timers = new Set<ReturnType<typeof setTimeout>>()
   const server: Server = createServer((request, response) => {
-    const index = requests.length
+    const index = served++
+    inFlight++
+    response.once('close', () => inFlight--)
     const lastEventId = header(request, 'last-event-id')
-    requests.push({ lastEventId, headers: request.headers })
+    if (options.keepLog !== false) requests.push({ lastEventId, headers: request.headers })
     handle(options, options.plan(index), lastEventId, response, timers)
   })
   server.on('connection', (socket) => {
@@ -98,6 +109,8 @@ export async function startChaosServer(options: ChaosOptions): Promise<ChaosServ
   return {
     url: `http://127.0.0.1:${port}/stream`,
     requests,
+    served: () => served,
+    inFlight: () => inFlight,
     close: async () => {
       for (const timer of timers) clearInterval(timer)
       for (const socket of sockets) socket.destroy()
