@@ -13,6 +13,15 @@ export const suites = [
     command: 'pnpm',
     args: ['exec', 'vitest', 'run'],
   },
+  // Issue 8: fuzzing, hostile servers, soak and leaks (packages/sluice/test/hardening/), bounded for CI.
+  // scripts/reliability.mjs runs the same files (and --long, longer) to write RELIABILITY.md.
+  {
+    name: 'node: sluice hardening',
+    kind: 'vitest',
+    cwd: 'packages/sluice',
+    command: 'pnpm',
+    args: ['exec', 'vitest', 'run', '-c', 'vitest.hardening.config.ts'],
+  },
   // Issue 4: sluice-server unit tests, node:http adapter over loopback, and a real nginx in front.
   {
     name: 'node: sluice-server',

@@ -6,6 +6,8 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['source'] } },
   test: {
     include: ['test/**/*.test.ts'],
+    // test/hardening/ is its own suite (vitest.hardening.config.ts): one file at a time, with gc.
+    exclude: ['test/hardening/**', '**/node_modules/**'],
     testTimeout: 20_000,
     typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: './tsconfig.test.json' },
   },
