@@ -63,5 +63,5 @@ test('ndjson() survives the server killed and restarted mid-stream: no gap, no d
   expect(retries).toBeGreaterThan(0)
   expect(stream.counters.reconnects).toBeGreaterThan(0)
   expect(seen).toEqual(Array.from({ length: total }, (_, i) => i))
-  recordFigure({ scenario: 'server process killed (SIGKILL) and restarted mid-stream', cases: 1, faults: 1, records: seen.length, lost: 0, duplicated: 0, detail: `${retries} retries while it was down` })
+  recordFigure({ scenario: 'server process killed (SIGKILL) and restarted mid-stream', cases: 1, faults: 1, records: seen.length, lost: total - new Set(seen).size, duplicated: seen.length - new Set(seen).size, detail: `${retries} retries while it was down` })
 }, 30_000)
