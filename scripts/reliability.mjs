@@ -8,7 +8,8 @@ import os from 'node:os'
 import { join, resolve } from 'node:path'
 
 const root = resolve(import.meta.dirname, '..')
-const out = join(root, '.artifacts', 'reliability')
+// One directory per run: two runs at once (two terminals, two helpers) must not mix their figures.
+const out = join(root, '.artifacts', 'reliability', String(process.pid))
 rmSync(out, { recursive: true, force: true })
 mkdirSync(out, { recursive: true })
 const figures = join(out, 'figures.jsonl')
@@ -20,14 +21,17 @@ const env = {
 }
 const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs')
 const runs = [
-  { cwd: 'packages/sluice', files: ['test/hardening', 'test/resilience.test.ts', 'test/restart.test.ts'] },
+  // test/hardening/ has its own config (one file at a time, --expose-gc); the unit config excludes it.
+  { cwd: 'packages/sluice', config: 'vitest.hardening.config.ts', files: [] },
+  { cwd: 'packages/sluice', files: ['test/resilience.test.ts', 'test/restart.test.ts'] },
   { cwd: 'packages/sluice-server', files: ['test/slow-client.test.ts'] },
 ]
 let passed = 0
 let failed = 0
 for (const [i, run] of runs.entries()) {
   const report = join(out, `vitest-${i}.json`)
-  spawnSync(process.execPath, [vitest, 'run', ...run.files, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`], {
+  const config = run.config ? ['-c', run.config] : []
+  spawnSync(process.execPath, [vitest, 'run', ...config, ...run.files, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`], {
     cwd: join(root, run.cwd),
     env,
     stdio: 'inherit',
