@@ -149,6 +149,7 @@ test('a 503 whose body never ends is read for a snippet only, then retried', asy
   expect((errors[0] as SluiceError & { snippet: string }).snippet.length).toBeLessThanOrEqual(200)
   // The client cancelled the body after its snippet: the server could not push its 512 MiB.
   expect(written).toBeLessThan(64 * MiB)
+  recordFigure({ scenario: 'hostile: a 503 whose body never ends (512 MiB offered)', cases: 1, detail: `HTTP_ERROR with a ${(errors[0] as SluiceError & { snippet: string }).snippet.length}-character snippet, retried; the server got ${(written / MiB).toFixed(1)} MiB out before the client cancelled` })
 })
 
 test('a 503 whose body never comes costs one connect timeout, not a hang', async () => {
@@ -171,6 +172,7 @@ test('a 503 whose body never comes costs one connect timeout, not a hang', async
   expect(codes).toEqual(['CONNECT_TIMEOUT'])
   expect(elapsed).toBeGreaterThanOrEqual(290)
   expect(elapsed).toBeLessThan(5000)
+  recordFigure({ scenario: 'hostile: a 503 whose body never comes (connectTimeoutMs 300)', cases: 1, detail: `one CONNECT_TIMEOUT, then delivered on the retry, ${elapsed} ms in all` })
 })
 
 test('response headers past the runtime limit are a retried NETWORK_ERROR, final after maxAttempts', async () => {
@@ -187,4 +189,5 @@ test('response headers past the runtime limit are a retried NETWORK_ERROR, final
   expect((error as SluiceError).code).toBe('NETWORK_ERROR')
   expect((error as SluiceError).attempts).toBe(3)
   expect(requests()).toBe(3)
+  recordFigure({ scenario: 'hostile: 256 KiB of response headers', cases: 1, detail: `NETWORK_ERROR each attempt, final after ${requests()} (maxAttempts 3)` })
 })
