@@ -135,15 +135,34 @@ test('a client that stops reading mid-stream is kept for a pause shorter than wr
   })
 })
 
-test('200 concurrent streams all complete with their end markers', async () => {
+test('200 concurrent streams are all open at once and all complete, in order, with their end markers', async () => {
   const perStream = 50
+  const streams = 200
+  let open = 0
+  let peakOpen = 0
+  let released = 0
+  // Each source yields its first record, then waits until all are open (or 10 s went by): the
+  // server must hold every stream at once, not serve them one after another.
+  let allOpen!: () => void
+  const barrier = new Promise<void>((resolve) => (allOpen = resolve))
+  const giveUp = setTimeout(allOpen, 10_000)
   const server = await serve(
     () =>
       ndjsonResponse(
         (async function* () {
-          for (let seq = 0; seq < perStream; seq++) {
-            await new Promise((resolve) => setImmediate(resolve))
-            yield { seq }
+          open++
+          peakOpen = Math.max(peakOpen, open)
+          if (open === streams) allOpen()
+          try {
+            yield { seq: 0 }
+            await barrier
+            for (let seq = 1; seq < perStream; seq++) {
+              await new Promise((resolve) => setImmediate(resolve))
+              yield { seq }
+            }
+          } finally {
+            open--
+            released++
           }
         })(),
         { heartbeatMs: 0 },
@@ -151,14 +170,20 @@ test('200 concurrent streams all complete with their end markers', async () => {
     { writeTimeoutMs: 10_000 },
   )
   servers.push(server)
-  const counts = await Promise.all(
-    Array.from({ length: 200 }, async () => {
-      let n = 0
+  const received = await Promise.all(
+    Array.from({ length: streams }, async () => {
+      const seqs: number[] = []
       // requireEnd: each stream must reach its end marker with the right count.
-      for await (const _ of decodeNdjson(await fetch(`${server.url}/s`), { requireEnd: true })) n++
-      return n
+      for await (const r of decodeNdjson<{ seq: number }>(await fetch(`${server.url}/s`), { requireEnd: true })) seqs.push(r.seq)
+      return seqs
     }),
   )
-  expect(counts).toEqual(Array(200).fill(perStream))
-  recordFigure({ scenario: 'server: 200 concurrent streams', cases: 200, records: 200 * perStream, lost: 0, duplicated: 0, detail: 'every stream reached its end marker with the right count' })
+  clearTimeout(giveUp)
+  const records = received.reduce((n, seqs) => n + seqs.length, 0)
+  const duplicated = received.reduce((n, seqs) => n + seqs.length - new Set(seqs).size, 0)
+  const lost = received.reduce((n, seqs) => n + perStream - new Set(seqs).size, 0)
+  for (const seqs of received) expect(seqs).toEqual(Array.from({ length: perStream }, (_, i) => i))
+  expect(released).toBe(streams)
+  expect(peakOpen).toBe(streams)
+  recordFigure({ scenario: `server: ${streams} concurrent streams`, cases: streams, records, lost, duplicated, detail: `${peakOpen} open at once; every stream in order to its end marker, every source released` })
 }, 60_000)
