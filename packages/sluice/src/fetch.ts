@@ -295,6 +295,8 @@ class ResilientStream<T> implements RecordStream<T> {
         const hideWatch = this.#watchVisibility(attempt)
         let deliveredThisAttempt = 0
         let error: unknown
+        /** A failure that is not the network's, raised while decoding: final, thrown as it is. */
+        let notNetwork: { error: unknown } | undefined
         try {
           const response = await this.#connect(attempt)
           if (response === undefined) {
@@ -328,6 +330,12 @@ class ResilientStream<T> implements RecordStream<T> {
               atYield = false
               if (this.#closed) break
             }
+          } catch (thrown) {
+            // The reader's failures are SluiceErrors already; anything else came from decoding the
+            // records (a schema or an idOf that threw, say on a record nested too deep for it). The
+            // next attempt would meet the same record: not a network error, and not retried.
+            if (!(thrown instanceof SluiceError) && !attempt.signal.aborted) notNetwork = { error: thrown }
+            throw thrown
           } finally {
             this.#counters.skipped += parser.gate.skipped
             const tracked = this.#format.lastEventIdOf?.(parser)
@@ -351,6 +359,7 @@ class ResilientStream<T> implements RecordStream<T> {
         const reason = attempt.signal.reason
         if (reason === PAUSED) continue
         if (reason instanceof SluiceError) error = reason
+        if (notNetwork !== undefined) throw notNetwork.error
         const failure = asSluiceError(error)
         failures = deliveredThisAttempt > 0 ? 1 : failures + 1
         // A resume id that cannot go into a header (CR, LF, NUL) is no resume position: replaying would duplicate.
