@@ -218,8 +218,10 @@ class ResilientStream<T> implements RecordStream<T> {
         throw new RangeError(`Cannot use ${key}: expected a positive number of milliseconds, got ${String(value)}`)
       }
     }
+    // Already aborted: closed from the start, so iterating sends nothing and rejects with the reason.
+    if (options.signal?.aborted) this.#stop()
     // Removed again in #stop: an app-wide signal passed to every stream must not keep each one alive.
-    options.signal?.addEventListener('abort', this.#onAbort, { once: true })
+    else options.signal?.addEventListener('abort', this.#onAbort, { once: true })
   }
 
   readonly #onAbort = (): void => this.#stop()

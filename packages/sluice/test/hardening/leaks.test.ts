@@ -70,3 +70,25 @@ test('a stream never iterated and then closed leaves no listener on its signal',
   for (let i = 0; i < 100; i++) ndjson(`${url}/ndjson`, { signal: shutdown.signal }).close()
   expect(getEventListeners(shutdown.signal, 'abort')).toHaveLength(0)
 })
+
+test.each(['ndjson', 'sse'] as const)('%s(): a signal aborted before the stream starts sends no request and rejects with its reason', async (format) => {
+  let requests = 0
+  const counting: typeof fetch = (input, init) => {
+    requests++
+    return fetch(input, init)
+  }
+  const controller = new AbortController()
+  controller.abort(new Error('too late'))
+  const got: unknown[] = []
+  const stream = format === 'ndjson' ? ndjson(`${url}/ndjson`, { fetch: counting, signal: controller.signal }) : sse(`${url}/sse`, { fetch: counting, signal: controller.signal })
+  const error = await (async () => {
+    for await (const r of stream) got.push(r)
+  })().then(
+    () => undefined,
+    (e: unknown) => e as Error,
+  )
+  expect(error?.message).toBe('too late')
+  expect(got).toEqual([])
+  expect(requests).toBe(0)
+  expect(stream.state).toBe('closed')
+})
