@@ -4,7 +4,7 @@
  *
  * - `GET /api/metrics.ndjson?client=ID`, `GET /api/metrics.sse?client=ID`: the live series
  * - `POST /api/faults/{cut|stall|malformed|invalid|truncate|restart|slow}`: inject a fault
- * - `POST /api/rate?perSecond=N`: records per second (1 to 200)
+ * - `GET /api/rate`, `POST /api/rate?perSecond=N`: records per second (1 to 200)
  * - `GET /api/debug/sent?client=ID`: the distinct ids fully handed to each client's streams
  * - `GET /api/health`: a non-streaming endpoint for load balancers
  */
@@ -44,7 +44,8 @@ function json(body: unknown, status = 200, headers: HeadersInit = {}): Response 
   return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } })
 }
 
-const SEQ = /"seq":(\d+)/
+/** A record's id in the bytes on the wire (a chunk is one record today; matchAll keeps it right if that changes). */
+const SEQ = /"seq":(\d+)/g
 
 function stream(request: Request, format: 'ndjson' | 'sse'): Response {
   const url = new URL(request.url)
@@ -60,8 +61,7 @@ function stream(request: Request, format: 'ndjson' | 'sse'): Response {
       : sseResponse(source, { heartbeatMs: 1000, idOf: (m) => m.seq, retryMs: 500 })
   const decoder = new TextDecoder()
   const faults = new FaultStream(format, (chunk) => {
-    const match = SEQ.exec(decoder.decode(chunk))
-    if (match) ids.add(Number(match[1]))
+    for (const match of decoder.decode(chunk).matchAll(SEQ)) ids.add(Number(match[1]))
   })
   return new Response(produced.body!.pipeThrough(faults.stream), { headers: produced.headers })
 }
@@ -80,6 +80,7 @@ export async function api(request: Request): Promise<Response> {
     const ids = [...(sent.get(url.searchParams.get('client') ?? '') ?? [])].sort((a, b) => a - b)
     return json({ ids })
   }
+  if (request.method === 'GET' && path === '/api/rate') return json({ perSecond })
   if (request.method === 'POST' && path === '/api/rate') {
     const value = Number(url.searchParams.get('perSecond'))
     if (!(value >= 1 && value <= 200)) return json({ error: 'perSecond must be 1 to 200' }, 400)

@@ -1,7 +1,8 @@
 /**
  * Faults the demo API applies to the streams it is serving, so the page can show sluice recover.
  * Each open stream's bytes pass through a {@link FaultStream}; a fault is armed on every open
- * stream and fires on the next record.
+ * stream and fires on the next record (faults injected in quick succession fire on successive
+ * records, in order).
  */
 
 export type FaultKind = 'cut' | 'stall' | 'malformed' | 'invalid' | 'truncate'
@@ -24,7 +25,6 @@ export function injectFault(kind: FaultKind): number {
 
 /** Ends every open stream at once with a cut (for a server restart). */
 export function cutAll(): void {
-  for (const stream of open) stream.arm('cut')
   for (const stream of open) stream.kill()
 }
 
@@ -36,7 +36,7 @@ export function cutAll(): void {
 export class FaultStream {
   /** Pipe the response body through it. */
   readonly stream: TransformStream<Uint8Array, Uint8Array>
-  #armed: FaultKind | undefined
+  readonly #armed: FaultKind[] = []
   #controller: TransformStreamDefaultController<Uint8Array> | undefined
   #release: (() => void) | undefined
 
@@ -48,8 +48,7 @@ export class FaultStream {
         open.add(this)
       },
       transform: async (chunk, controller) => {
-        const fault = this.#armed
-        this.#armed = undefined
+        const fault = this.#armed.shift()
         switch (fault) {
           case 'cut':
             controller.enqueue(chunk.subarray(0, Math.max(1, chunk.length >> 1)))
@@ -80,7 +79,7 @@ export class FaultStream {
   }
 
   arm(kind: FaultKind): void {
-    this.#armed = kind
+    this.#armed.push(kind)
   }
 
   /** Breaks the connection now, without waiting for the next record. */

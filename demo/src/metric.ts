@@ -30,9 +30,10 @@ function noise(seq: number, salt: number): number {
 
 /**
  * Record `seq`, a pure function of `seq` (and the series' start time), so a stream resumed from
- * `Last-Event-ID` replays exactly what was lost.
+ * `Last-Event-ID` replays exactly what was lost. Sample `seq` covers second `seq` of the service's
+ * time, whatever the rate the demo streams samples at.
  */
-export function metricAt(seq: number, startedAt: number, intervalMs = 250): Metric {
+export function metricAt(seq: number, startedAt: number, intervalMs = 1000): Metric {
   const wave = Math.sin(seq / 40) * 0.25 + Math.sin(seq / 7) * 0.05
   const rps = Math.round(1200 * (1 + wave) + noise(seq, 1) * 80)
   const p50 = +(18 + wave * 6 + noise(seq, 2) * 3).toFixed(1)
