@@ -178,6 +178,7 @@ interface Format<T> {
 
 const CLOSED = Symbol('closed')
 const PAUSED = Symbol('paused')
+const ENDED = Symbol('ended')
 
 class ResilientStream<T> implements RecordStream<T> {
   #state: StreamState = 'connecting'
@@ -307,7 +308,13 @@ class ResilientStream<T> implements RecordStream<T> {
             continue
           }
           this.#setState('open')
-          this.#options.onOpen?.(response)
+          try {
+            this.#options.onOpen?.(response)
+          } catch (thrown) {
+            // The caller's bug, not the network's: final (the attempt's finally releases the body).
+            notNetwork = { error: thrown }
+            throw thrown
+          }
           const parser = this.#format.parser(this.#lastEventId ?? '')
           let lastRecordAt = Date.now()
           const records = new RecordIterator<T>(this.#watch(readerOf(response), attempt, () => lastRecordAt), parser)
@@ -356,6 +363,9 @@ class ResilientStream<T> implements RecordStream<T> {
         } finally {
           hideWatch()
           this.#inflight = undefined
+          // Whatever ended the attempt, its request and body go with it: a body left unread (a hook
+          // that threw, an error before the first read) would hold its connection open.
+          if (!attempt.signal.aborted) attempt.abort(ENDED)
         }
         if (this.#closed) continue
         const reason = attempt.signal.reason

@@ -92,3 +92,41 @@ test.each(['ndjson', 'sse'] as const)('%s(): a signal aborted before the stream 
   expect(requests).toBe(0)
   expect(stream.state).toBe('closed')
 })
+
+test.each(['ndjson', 'sse'] as const)('%s(): an onOpen hook that throws is final, thrown as it is, and the connection is released', async (format) => {
+  let opened = 0
+  let released = 0
+  const endless = createServer((_, response) => {
+    opened++
+    response.writeHead(200, { 'content-type': format === 'ndjson' ? 'application/x-ndjson' : 'text/event-stream' })
+    const timer = setInterval(() => response.write(format === 'ndjson' ? '{"seq":1}\n' : 'data: 1\n\n'), 5)
+    response.on('close', () => {
+      clearInterval(timer)
+      released++
+    })
+  })
+  await new Promise<void>((resolve) => endless.listen(0, '127.0.0.1', resolve))
+  const target = `http://127.0.0.1:${(endless.address() as AddressInfo).port}/`
+  const hookError = new Error('bug in onOpen')
+  const options = {
+    retry: { initialDelayMs: 1, minDelayMs: 0, maxAttempts: 3 },
+    onOpen: () => {
+      throw hookError
+    },
+  }
+  try {
+    const error = await (async () => {
+      for await (const _ of format === 'ndjson' ? ndjson(target, options) : sse(target, options));
+    })().then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    expect(error).toBe(hookError)
+    expect(opened).toBe(1)
+    for (let i = 0; i < 100 && released < opened; i++) await new Promise((resolve) => setTimeout(resolve, 10))
+    expect(released).toBe(opened)
+  } finally {
+    endless.closeAllConnections()
+    endless.close()
+  }
+})

@@ -90,6 +90,16 @@ test('a Retry-After that is no delay (negative, fractional, text, a past or malf
   expect(parseRetryAfter('Thu, 01 Jan 1970 00:00:00 GMT')).toBe(0) // a past date: retry now (then the floor applies)
 })
 
+test('parseRetryAfter on arbitrary text never throws and gives nothing or a delay of at least 0', () => {
+  fc.assert(
+    fc.property(fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.nat().map(String), fc.date({ noInvalidDate: true }).map((d) => d.toUTCString())), (header) => {
+      const ms = parseRetryAfter(header)
+      if (ms !== undefined) expect(ms).toBeGreaterThanOrEqual(0)
+    }),
+    { numRuns: runs * 3 },
+  )
+})
+
 test('a floor above the ceiling is refused when both are given', () => {
   expect(() => resolveRetry({ minDelayMs: 500, maxDelayMs: 100 })).toThrow(RangeError)
 })
