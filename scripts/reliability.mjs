@@ -51,7 +51,7 @@ const rows = existsSync(figures)
   : []
 // Sections in a fixed order, rows in the order the tests ran within each.
 const sections = [
-  ['Chaos, soak and restart', (s) => /^(chaos|soak|server process)/.test(s)],
+  ['Chaos, soak, concurrency and restart', (s) => /^(chaos|soak|concurrent|server process)/.test(s)],
   ['Hostile servers', (s) => s.startsWith('hostile')],
   ['Leaks and policy', (s) => /^(leaks|policy)/.test(s)],
   ['Fuzzing', (s) => s.startsWith('fuzz')],
@@ -112,7 +112,8 @@ ${grouped.map(([title, list]) => `## ${title}\n\n${table(list)}`).join('\n\n')}
   exclusively or inclusively from \`Last-Event-ID\`, the consumer of \`ndjson()\` (with \`idOf\`) and \`sse()\`
   receives every record exactly once and in order, with a schema or without, however slowly it
   consumes. Over thousands of streams the retained heap stays flat, and once a stream ends no timer,
-  socket or request it made is left (the server sees every request finished or closed).
+  socket or request it made is left (the server sees every request finished or closed). The same
+  holds for 200 streams at once sharing the runtime's connection pool, each under its own faults.
 - **Restart**: a server killed with SIGKILL and restarted on the same port mid-stream costs retries,
   never records.
 - **Hostile servers**: an endless line (even gzip-compressed) is a final \`LINE_TOO_LONG\` after about
@@ -125,9 +126,16 @@ ${grouped.map(([title, list]) => `## ${title}\n\n${table(list)}`).join('\n\n')}
   open; an id with CR, LF or NUL never reaches a header, the stream goes on past it, and a later
   sendable id resumes it (with none, a failure is thrown rather than answered with a replay);
   \`__proto__\`, \`constructor\` and \`prototype\` keys pollute no prototype, raw, zod-validated or SSE JSON.
+  Malformed HTTP (not HTTP at all, bad chunk framing, a short body, content-length with chunked, a
+  broken header line) and oversized headers are a \`NETWORK_ERROR\`, retried, and the stream recovers
+  without loss or duplicate; an error body that never ends is read for a 200-character snippet and
+  cancelled, and one that never comes costs one connect timeout. A record nested too deep for a
+  recursive schema ends the stream with the schema's error: final, never retried as a network error.
 - **Leaks and policy**: streams that end, are broken out of or closed leave nothing on a shared
-  \`AbortSignal\` and are collected; every reconnection delay lies within \`[minDelayMs, maxDelayMs]\`
-  whatever the policy and the server's hints.
+  \`AbortSignal\` and are collected; a signal aborted before the stream starts sends no request; a
+  hook that throws is final and its connection released; every reconnection delay lies within
+  \`[minDelayMs, maxDelayMs]\` and is a finite number, whatever the policy, the attempt and the
+  server's hints (\`Retry-After\` of any size or form, \`retry: 0\`).
 - **Fuzzing**: arbitrary bytes (noise, and near-miss NDJSON and SSE) under arbitrary chunkings (bytes
   and strings) and options (JSON, schema, skip, \`requireEnd\`, \`fatal\`), through \`decodeNdjson\`,
   \`decodeSse\`, both TransformStreams and the resilient \`ndjson()\`/\`sse()\`, end in records or in a
