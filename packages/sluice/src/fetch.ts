@@ -410,7 +410,7 @@ class ResilientStream<T> implements RecordStream<T> {
       if (!headers.has('cache-control')) headers.set('cache-control', 'no-cache')
       const id = this.#lastEventId
       // An id with CR, LF or NUL would split or corrupt the header: never send it (HTML §9.2.4).
-      if (id !== undefined && id !== '' && isSendableId(id)) headers.set(LAST_EVENT_ID_HEADER, id)
+      if (id !== undefined && id !== '' && isSendableId(id)) headers.set(LAST_EVENT_ID_HEADER, headerValueOf(id))
       const body = typeof options.body === 'function' ? await options.body() : options.body
       const init: RequestInit = { method: this.#method, headers, signal: attempt.signal }
       if (body !== undefined && body !== null) init.body = body
@@ -561,6 +561,17 @@ function pageOf(): PageVisibility | undefined {
 /** Whether an id can be sent as `Last-Event-ID`: CR, LF or NUL would split or corrupt the header. */
 function isSendableId(id: string | undefined): boolean {
   return id === undefined || !/[\r\n\0]/.test(id)
+}
+
+/**
+ * An id as `Last-Event-ID` carries it: its UTF-8 bytes (HTML §9.2.4, as EventSource sends them),
+ * one per character, since `Headers` takes a byte string and throws on any character above U+00FF.
+ */
+function headerValueOf(id: string): string {
+  if (!/[^\x00-\x7f]/.test(id)) return id
+  let bytes = ''
+  for (const byte of new TextEncoder().encode(id)) bytes += String.fromCharCode(byte)
+  return bytes
 }
 
 function isRequest(input: unknown): input is Request {

@@ -350,6 +350,41 @@ test('an id with CR, LF or NUL never reaches a header: the stream goes on, and r
   expect(data).toEqual(['one', 'two', 'resumed after 1'])
 })
 
+test('ids beyond Latin-1 (CJK, emoji) resume: Last-Event-ID carries their UTF-8 bytes, as EventSource sends them', async () => {
+  const ids = ['é-1', '日本-2', '🚀-3', 'plain-4']
+  // node:http hands header values over as Latin-1: the bytes, one per character.
+  const sent = (request: IncomingMessage) => {
+    const value = request.headers['last-event-id']
+    return typeof value === 'string' ? Buffer.from(value, 'latin1').toString('utf8') : undefined
+  }
+  const after = (request: IncomingMessage) => ids.indexOf(sent(request) ?? '') + 1
+  const events = await serve((request, response) => {
+    response.writeHead(200, { 'content-type': 'text/event-stream' })
+    const from = after(request)
+    // Two events per connection, then a cut without the end event: three reconnects in all.
+    const body = ids.slice(from, from + 2).map((id) => `id: ${id}\ndata: ${id}\n\n`).join('')
+    response.end(from + 2 >= ids.length ? `${body}event: end\ndata: {}\n\n` : body)
+  })
+  const got: string[] = []
+  for await (const e of sse(events.url, { retry: { initialDelayMs: 1, minDelayMs: 0, maxAttempts: 2 } })) got.push(e.data)
+  expect(got).toEqual(ids)
+  expect(events.requests.map(sent)).toEqual([undefined, '日本-2'])
+
+  const records = await serve((request, response, index) => {
+    response.writeHead(200, { 'content-type': 'application/x-ndjson' })
+    const from = after(request)
+    if (index === 0) {
+      response.write(ids.slice(0, 3).map((id) => `${JSON.stringify({ id })}\n`).join(''))
+      setImmediate(() => response.socket?.destroy())
+    } else response.end(ids.slice(from).map((id) => `${JSON.stringify({ id })}\n`).join(''))
+  })
+  const got2: string[] = []
+  for await (const r of ndjson<{ id: string }>(records.url, { idOf: (r) => r.id, retry: { initialDelayMs: 1, minDelayMs: 0, maxAttempts: 2 } })) got2.push(r.id)
+  expect(got2).toEqual(ids)
+  expect(records.requests.map(sent)).toEqual([undefined, '🚀-3'])
+  recordFigure({ scenario: 'hostile: ids beyond Latin-1 (é, CJK, emoji) as resume positions', cases: 2, records: got.length + got2.length, lost: 2 * ids.length - new Set(got).size - new Set(got2).size, duplicated: got.length - new Set(got).size + got2.length - new Set(got2).size, detail: `resumed from the UTF-8 id each time (${events.requests.length + records.requests.length} requests)` })
+})
+
 test('__proto__, constructor and prototype keys pollute nothing', async () => {
   const hostile =
     '{"seq":1,"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}},"prototype":{"polluted":true}}\n' +
@@ -370,5 +405,5 @@ test('__proto__, constructor and prototype keys pollute nothing', async () => {
   // JSON.parse keeps "__proto__" as an own data key, which is what the producer sent.
   expect(Object.hasOwn(raw[0]!, '__proto__')).toBe(true)
   expect(Object.hasOwn(raw[1]!.nested as object, '__proto__')).toBe(true)
-  recordFigure({ scenario: 'hostile: __proto__ / constructor keys', cases: 3, detail: 'no prototype polluted (raw, zod-validated, SSE json)' })
+  recordFigure({ scenario: 'hostile: __proto__ / constructor / prototype keys, top level and nested', cases: 3, records: raw.length + validated.length + events.length, detail: 'no prototype polluted (raw, zod-validated, SSE json); __proto__ kept as an own key, as JSON.parse does' })
 })
