@@ -124,7 +124,8 @@ ${grouped.map(([title, list]) => `## ${title}\n\n${table(list)}`).join('\n\n')}
   \`Retry-After\` (seconds or HTTP-date) is capped by \`maxDelayMs\`; a server that never sends headers is
   a \`CONNECT_TIMEOUT\` per attempt, retried, then final with the attempt count, leaving no connection
   open; an id with CR, LF or NUL never reaches a header, the stream goes on past it, and a later
-  sendable id resumes it (with none, a failure is thrown rather than answered with a replay);
+  sendable id resumes it (with none, a failure is thrown rather than answered with a replay); an id
+  beyond Latin-1 (CJK, emoji) is sent as its UTF-8 bytes, as EventSource sends it, and resumes;
   \`__proto__\`, \`constructor\` and \`prototype\` keys pollute no prototype, raw, zod-validated or SSE JSON.
   Malformed HTTP (not HTTP at all, bad chunk framing, a short body, content-length with chunked, a
   broken header line) and oversized headers are a \`NETWORK_ERROR\`, retried, and the stream recovers
