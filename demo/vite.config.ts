@@ -2,6 +2,6 @@ import { defaultClientConditions, defineConfig } from 'vite'
 
 export default defineConfig({
   // Workspace packages resolve from their TypeScript sources: no build step before the demo.
-  resolve: { conditions: ['source', ...defaultClientConditions] },
+  resolve: { conditions: ['sluice-source', ...defaultClientConditions] },
   server: { host: '127.0.0.1' },
 })

@@ -5,8 +5,8 @@ import { defineConfig } from 'vitest/config'
 const defaults = ['module', 'development|production']
 
 export default defineConfig({
-  resolve: { conditions: ['source', ...defaults, 'browser'] },
-  ssr: { resolve: { conditions: ['source', ...defaults, 'node'] } },
+  resolve: { conditions: ['sluice-source', ...defaults, 'browser'] },
+  ssr: { resolve: { conditions: ['sluice-source', ...defaults, 'node'] } },
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 20_000,

@@ -2,8 +2,8 @@ import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
   // Workspace packages (sluice-server in the resilience tests, and its `sluice/protocol`) resolve from src.
-  resolve: { conditions: ['source'] },
-  ssr: { resolve: { conditions: ['source'] } },
+  resolve: { conditions: ['sluice-source'] },
+  ssr: { resolve: { conditions: ['sluice-source'] } },
   test: {
     include: ['test/**/*.test.ts'],
     // test/hardening/ is its own suite (vitest.hardening.config.ts): one file at a time, with gc.

@@ -5,8 +5,8 @@ import { defineConfig } from 'vitest/config'
 // a real `gc` and one file at a time (no other file's garbage in the heap being sampled).
 // SLUICE_FUZZ_RUNS and SLUICE_SOAK_FAULTS lengthen it (scripts/reliability.mjs --long).
 export default defineConfig({
-  resolve: { conditions: ['source'] },
-  ssr: { resolve: { conditions: ['source'] } },
+  resolve: { conditions: ['sluice-source'] },
+  ssr: { resolve: { conditions: ['sluice-source'] } },
   test: {
     include: ['test/hardening/**/*.test.ts'],
     testTimeout: 60_000,

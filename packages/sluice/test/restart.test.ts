@@ -23,7 +23,7 @@ async function freePort(): Promise<number> {
 
 /** Starts the metrics API in a child process and resolves once it listens. */
 function start(port: number, total: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', script, String(port), String(total)], {
+  const child = spawn(process.execPath, ['--conditions=sluice-source', '--import', 'tsx', script, String(port), String(total)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   children.push(child)

@@ -1,7 +1,7 @@
 /**
  * A stateless metrics API in its own process, for restart tests: record n is a pure function of
  * n, served with sluice-server from the position in `Last-Event-ID`, one record every few ms.
- * Usage: node --conditions=source --import tsx metrics-server.ts <port> <total>
+ * Usage: node --conditions=sluice-source --import tsx metrics-server.ts <port> <total>
  */
 import { lastEventId, ndjsonResponse } from '../../../sluice-server/src/index.js'
 import { serve } from '../../../sluice-server/src/node.js'
