@@ -3,8 +3,10 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
-const report = fileURLToPath(new URL('../.artifacts/e2e/report.json', import.meta.url))
-rmSync(report, { force: true })
+// Screenshots, traces and the JSON report of this run only.
+const artifacts = fileURLToPath(new URL('../.artifacts/e2e/', import.meta.url))
+const report = `${artifacts}report.json`
+rmSync(artifacts, { recursive: true, force: true })
 const cli = fileURLToPath(new URL('./node_modules/@playwright/test/cli.js', import.meta.url))
 const run = spawnSync(process.execPath, [cli, 'test'], { stdio: 'inherit', cwd: fileURLToPath(new URL('.', import.meta.url)) })
 let passed = 0

@@ -18,6 +18,8 @@ let slowUntil = 0
 let restartingUntil = 0
 /** Ids each client was sent (distinct), for the end-to-end tests' "no gap, no duplicate" check. */
 const sent = new Map<string, Set<number>>()
+/** Clients remembered in `sent`: the oldest is forgotten past this, so a long-running demo stays bounded. */
+const MAX_CLIENTS = 64
 
 function currentRate(): number {
   return Date.now() < slowUntil ? 0.5 : perSecond
@@ -53,16 +55,25 @@ function stream(request: Request, format: 'ndjson' | 'sse'): Response {
   const last = lastEventId(request)
   const from = last === undefined || !/^\d+$/.test(last) ? 0 : Number(last) + 1
   const ids = sent.get(client) ?? new Set<number>()
+  // Re-inserted, so the Map's order is least recently streamed first.
+  sent.delete(client)
   sent.set(client, ids)
+  if (sent.size > MAX_CLIENTS) sent.delete(sent.keys().next().value!)
   const source = series(from, request.signal)
   const produced =
     format === 'ndjson'
       ? ndjsonResponse(source, { heartbeatMs: 1000, idOf: (m) => m.seq })
       : sseResponse(source, { heartbeatMs: 1000, idOf: (m) => m.seq, retryMs: 500 })
   const decoder = new TextDecoder()
-  const faults = new FaultStream(format, (chunk) => {
-    for (const match of decoder.decode(chunk).matchAll(SEQ)) ids.add(Number(match[1]))
-  })
+  const faults = new FaultStream(
+    format,
+    (seqs) => {
+      for (const seq of seqs) ids.add(seq)
+    },
+    (chunk) => Array.from(decoder.decode(chunk).matchAll(SEQ), (match) => Number(match[1])),
+  )
+  // A client gone (its idle timeout after a stall, a closed tab) ends a stream held by a fault at once.
+  request.signal.addEventListener('abort', () => faults.kill(), { once: true })
   return new Response(produced.body!.pipeThrough(faults.stream), { headers: produced.headers })
 }
 

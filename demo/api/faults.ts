@@ -1,8 +1,8 @@
 /**
  * Faults the demo API applies to the streams it is serving, so the page can show sluice recover.
  * Each open stream's bytes pass through a {@link FaultStream}; a fault is armed on every open
- * stream and fires on the next record (faults injected in quick succession fire on successive
- * records, in order).
+ * stream and fires on the next record, never on a heartbeat (faults injected in quick succession
+ * fire on successive records, in order).
  */
 
 export type FaultKind = 'cut' | 'stall' | 'malformed' | 'invalid' | 'truncate'
@@ -40,7 +40,11 @@ export class FaultStream {
   #controller: TransformStreamDefaultController<Uint8Array> | undefined
   #release: (() => void) | undefined
 
-  constructor(format: 'ndjson' | 'sse', onRecord: (chunk: Uint8Array) => void) {
+  /**
+   * `idsOf` reads the record ids in a chunk: a chunk without one (a heartbeat, the end marker)
+   * passes through and leaves an armed fault for the next record, so a cut is always mid-record.
+   */
+  constructor(format: 'ndjson' | 'sse', onRecord: (ids: readonly number[]) => void, idsOf: (chunk: Uint8Array) => number[]) {
     const encoder = new TextEncoder()
     this.stream = new TransformStream({
       start: (controller) => {
@@ -48,6 +52,8 @@ export class FaultStream {
         open.add(this)
       },
       transform: async (chunk, controller) => {
+        const ids = idsOf(chunk)
+        if (ids.length === 0) return controller.enqueue(chunk)
         const fault = this.#armed.shift()
         switch (fault) {
           case 'cut':
@@ -72,7 +78,7 @@ export class FaultStream {
             break
         }
         controller.enqueue(chunk)
-        onRecord(chunk)
+        onRecord(ids)
       },
       flush: () => this.#close(),
     })

@@ -281,9 +281,10 @@ void fetch('/api/rate')
 
 for (const button of document.querySelectorAll<HTMLButtonElement>('[data-fault]')) {
   button.addEventListener('click', async () => {
-    note(`fault injected: ${button.textContent}`, 'warn')
+    // Logged once the API has applied it, so what follows in the log is its effect.
     const response = await fetch(`/api/faults/${button.dataset.fault}`, { method: 'POST' })
-    if (!response.ok) note(`fault not applied: HTTP ${response.status}`, 'bad')
+    if (response.ok) note(`fault injected: ${button.textContent}`, 'warn')
+    else note(`fault not applied (${button.textContent}): HTTP ${response.status}`, 'bad')
   })
 }
 
