@@ -122,8 +122,11 @@ describe('sse properties', () => {
   function encode(s: Stream, dataOf: (data: string[]) => string[] = (d) => d) {
     const lines: string[] = []
     const expected: SseEvent<string>[] = []
+    // The index in `lines` of each event's first line, where its block starts.
+    const firstLines: number[] = []
     let lastEventId = ''
     s.events.forEach((e, i) => {
+      firstLines.push(lines.length)
       if (e.comment !== undefined) lines.push(`:${e.comment}`)
       if (e.event !== undefined) lines.push(`event: ${e.event}`)
       if (e.id !== undefined) lines.push(e.id === '' && i % 2 ? 'id' : `id: ${e.id}`)
@@ -140,14 +143,18 @@ describe('sse properties', () => {
     })
     let body = s.bom ? '\uFEFF' : ''
     let previous = ''
+    // The byte offset of each line.
+    const offsets: number[] = []
     lines.forEach((line, i) => {
       let ending = s.endings[i % s.endings.length]!
       // A lone CR then an empty line ended by LF reads as one CRLF: the spec's own ambiguity.
       if (previous === '\r' && line === '' && ending === '\n') ending = '\r\n'
+      offsets.push(utf8(body).length)
       body += line + ending
       previous = ending
     })
-    return { body, expected }
+    const startOf = (event: number) => ({ line: firstLines[event]! + 1, offset: offsets[firstLines[event]!]! })
+    return { body, expected, startOf }
   }
 
   test('any chunking of the bytes decodes to the events the spec model gives', async () => {
@@ -173,6 +180,28 @@ describe('sse properties', () => {
         const bytes = utf8(body)
         const want = expected.map((e) => ({ ...e, data: JSON.parse(e.data) as unknown }))
         expect(await collect(decodeSse(chunksAt(bytes, cuts), { json: true }))).toEqual({ items: want })
+      }),
+      { numRuns: RUNS },
+    )
+  })
+
+  test('bad json is reported at the line and byte where its block starts, under any chunking', async () => {
+    // Comments make some blocks longer than the text sluice keeps for a later exact pass (MAX_PENDING_UNITS).
+    const long = `: ${'ü'.repeat(70_000)}`
+    await fc.assert(
+      fc.asyncProperty(stream, fc.nat(), fc.boolean(), points, async (s, at, padded, cuts) => {
+        fc.pre(s.events.length > 0)
+        const bad = at % s.events.length
+        if (padded) s.events = s.events.map((e) => ({ ...e, comment: e.comment === undefined ? undefined : long }))
+        let n = 0
+        const { body, startOf } = encode(s, () => [n++ === bad ? '{bad' : '1'])
+        const bytes = utf8(body)
+        const want = { code: 'PARSE_ERROR', ...startOf(bad), snippet: '{bad' }
+        for (const chunks of [[bytes], chunksAt(bytes, cuts), ...(padded ? [] : [oneByteAtATime(bytes)])]) {
+          const { items, error } = await collect(decodeSse(chunks, { json: true }))
+          expect(items).toHaveLength(bad)
+          expect(error).toMatchObject(want)
+        }
       }),
       { numRuns: RUNS },
     )
