@@ -24,6 +24,9 @@ export type { BlockStart, LongLine } from './sse-line-scan.js'
  */
 export const MAX_PENDING_UNITS = 64 * 1024
 
+// How many chunks' entries the pending list may keep after it is cleared.
+const MAX_KEPT_ENTRIES = 64
+
 /** Follows the line structure of an event stream chunk by chunk, counting on the fast path. */
 export class SseLineTracker {
   /** The first line over `maxLineBytes`; scanning stops there. */
@@ -44,8 +47,11 @@ export class SseLineTracker {
   #headText = ''
   #headFrom = 0
   #headStart = 0
+  // `#moreTexts` and `#moreStarts` hold `#more` entries: clearing them resets the count, and their
+  // storage stays (no reallocation per event when chunks are small).
   readonly #moreTexts: string[] = []
   readonly #moreStarts: number[] = []
+  #more = 0
   #pendingUnits = 0
   // The chunk last scanned, and after which of its characters no block is open (-1: none such).
   #text = ''
@@ -130,8 +136,9 @@ export class SseLineTracker {
       this.#headFrom = from
       this.#headStart = this.#textStart
     } else {
-      this.#moreTexts.push(text)
-      this.#moreStarts.push(this.#textStart)
+      this.#moreTexts[this.#more] = text
+      this.#moreStarts[this.#more] = this.#textStart
+      this.#more++
     }
     this.#pendingUnits += text.length - from
     if (this.#pendingUnits > MAX_PENDING_UNITS) this.#catchUp()
@@ -140,7 +147,9 @@ export class SseLineTracker {
   #clearPending(): void {
     this.#headText = ''
     this.#pendingUnits = 0
-    if (this.#moreTexts.length !== 0) {
+    this.#more = 0
+    // Entries past the count still hold chunks: few small ones at most, else drop them.
+    if (this.#moreTexts.length > MAX_KEPT_ENTRIES) {
       this.#moreTexts.length = 0
       this.#moreStarts.length = 0
     }
@@ -154,7 +163,7 @@ export class SseLineTracker {
       scanner.lines = this.#baseLines
     }
     if (this.#headText !== '') scanner.scan(this.#headText, this.#headStart, this.#headFrom)
-    for (let k = 0; k < this.#moreTexts.length; k++) scanner.scan(this.#moreTexts[k]!, this.#moreStarts[k]!)
+    for (let k = 0; k < this.#more; k++) scanner.scan(this.#moreTexts[k]!, this.#moreStarts[k]!)
     this.#clearPending()
     this.#base = scanner
     return scanner
