@@ -119,13 +119,19 @@ describe('sse properties', () => {
   type Stream = typeof stream extends fc.Arbitrary<infer T> ? T : never
 
   /** Encodes the events, and computes what the spec says they decode to (the model). */
-  function encode(s: Stream, dataOf: (data: string[]) => string[] = (d) => d) {
+  function encode(s: Stream, dataOf: (data: string[]) => string[] = (d) => d, extra?: { before: number; line: string }) {
     const lines: string[] = []
     const expected: SseEvent<string>[] = []
     // The index in `lines` of each event's first line, where its block starts.
     const firstLines: number[] = []
     let lastEventId = ''
+    // The index in `lines` of the extra line, if any.
+    let extraLine = -1
     s.events.forEach((e, i) => {
+      if (extra?.before === i) {
+        extraLine = lines.length
+        lines.push(extra.line)
+      }
       firstLines.push(lines.length)
       if (e.comment !== undefined) lines.push(`:${e.comment}`)
       if (e.event !== undefined) lines.push(`event: ${e.event}`)
@@ -154,7 +160,7 @@ describe('sse properties', () => {
       previous = ending
     })
     const startOf = (event: number) => ({ line: firstLines[event]! + 1, offset: offsets[firstLines[event]!]! })
-    return { body, expected, startOf }
+    return { body, expected, startOf, extraLine: extraLine + 1 }
   }
 
   test('any chunking of the bytes decodes to the events the spec model gives', async () => {
@@ -201,6 +207,27 @@ describe('sse properties', () => {
           const { items, error } = await collect(decodeSse(chunks, { json: true }))
           expect(items).toHaveLength(bad)
           expect(error).toMatchObject(want)
+        }
+      }),
+      { numRuns: RUNS },
+    )
+  })
+
+  test('a line over maxLineBytes is refused on its line number, under any chunking', async () => {
+    // A limit of 300 bytes lets chunks of up to 100 characters be counted on the fast path, and sends
+    // larger ones, and the chunks a long line spans, to the exact pass: both, and the switch between them.
+    const sizes = fc.constantFrom(1, 7, 37, 100, 101, 512)
+    await fc.assert(
+      fc.asyncProperty(stream, fc.nat(), sizes, points, async (s, at, size, cuts) => {
+        fc.pre(s.events.length > 0)
+        const before = at % s.events.length
+        const { body, expected, extraLine } = encode(s, undefined, { before, line: `: ${'é'.repeat(200)}` })
+        const bytes = utf8(body)
+        const fixed = Array.from({ length: Math.ceil(bytes.length / size) }, (_, k) => bytes.subarray(k * size, (k + 1) * size))
+        for (const chunks of [[bytes], fixed, chunksAt(bytes, cuts)]) {
+          const { items, error } = await collect(decodeSse(chunks, { maxLineBytes: 300 }))
+          expect(items).toEqual(expected.slice(0, before))
+          expect(error).toMatchObject({ code: 'LINE_TOO_LONG', line: extraLine })
         }
       }),
       { numRuns: RUNS },
