@@ -20,7 +20,7 @@ export type { BlockStart, LongLine } from './sse-line-scan.js'
 
 /**
  * How much text (UTF-16 units) after the last blank line is kept for a later exact pass; past
- * this, the pass runs at once and the text is dropped, so a block with no end holds no memory.
+ * this, the pass runs at once and the text is dropped, so a block that never ends holds no more than this.
  */
 export const MAX_PENDING_UNITS = 64 * 1024
 
@@ -39,7 +39,7 @@ export class SseLineTracker {
   // Length in UTF-16 units of the line still open at the end of the last chunk.
   #partial = 0
   #afterCr = false
-  // The exact state where `#pending` starts: a scanner, or (undefined) none open after `#baseLines` lines.
+  // The exact state where the pending text starts: a scanner, or (undefined) no block open after `#baseLines` lines.
   #base: SseLineScanner | undefined = undefined
   #baseLines = 0
   // The text since then, not yet run through the exact pass: `#headText` from `#headFrom` on, then
