@@ -1,73 +1,65 @@
 /**
- * Where Server-Sent Events sit in the stream, for error reports: eventsource-parser tells sluice
- * neither line numbers nor where an event started, so each chunk is scanned for line breaks
- * (HTML §9.2.5: CRLF, lone LF, lone CR) before the parser sees it, and the blank lines that will
- * dispatch an event are noted with the line where that event's block began.
+ * Where Server-Sent Events sit in the stream, for error reports, at the cost of a line count: the
+ * exact pass ({@link SseLineScanner}) runs only when it must.
  *
- * It also bounds line length (`maxLineBytes`, in bytes) before the parser buffers anything. One
- * `indexOf` per line, as the parser itself does; a block start is only remembered, its byte offset
- * is computed when an error asks for it.
+ * eventsource-parser reports neither line numbers nor where an event started, so sluice counts
+ * lines itself. On a chunk with only LF line breaks (HTML §9.2.5) and no line that could be over
+ * `maxLineBytes`, one `indexOf` per line counts them and finds the last blank line, after which
+ * no event block is open. The text from there on is kept (at most {@link MAX_PENDING_UNITS} of
+ * it) so that, when an error asks where an event started, the exact pass can be run over it and
+ * over the current chunk. A chunk with a CR, one right after a chunk ending with CR, and one that
+ * might hold a line over the limit are scanned exactly at once.
  *
  * @see https://html.spec.whatwg.org/multipage/server-sent-events.html#parsing-an-event-stream
  * @module
  */
 
-import { snippetOf } from './errors.js'
-import { utf8Length } from './text.js'
+import { SseLineScanner, type BlockStart, type LongLine } from './sse-line-scan.js'
 
-const LF = 10
-const COLON = 58
+export type { BlockStart, LongLine } from './sse-line-scan.js'
 
-/** The first line of an event's block: its byte offset is computed from here on demand. */
-export interface BlockStart {
-  /** 1-based line number. */
-  line: number
-  /** The decoded chunk the line starts in, and where. */
-  text: string
-  index: number
-  /** Byte offset of `text` within the stream. */
-  textStart: number
-}
+/**
+ * How much text (UTF-16 units) after the last blank line is kept for a later exact pass; past
+ * this, the pass runs at once and the text is dropped, so a block that never ends holds no more than this.
+ */
+export const MAX_PENDING_UNITS = 64 * 1024
 
-/** A line over the limit, found by {@link SseLineTracker.scan}. */
-export interface LongLine {
-  /** Where it starts (or continues) in the chunk: the text before it is safe to parse. */
-  at: number
-  /** Its 1-based line number. */
-  line: number
-  snippet: string
-}
+// How many chunks' entries the pending list may keep after it is cleared.
+const MAX_KEPT_ENTRIES = 64
 
-/** Follows the line structure of an event stream chunk by chunk. */
+/** Follows the line structure of an event stream chunk by chunk, counting on the fast path. */
 export class SseLineTracker {
   /** The first line over `maxLineBytes`; scanning stops there. */
   tooLong: LongLine | undefined = undefined
+  /** Complete lines so far. */
+  lines = 0
   readonly #maxLineBytes: number
   // UTF-16 units never exceed UTF-8 bytes, and bytes never exceed 3 per unit: a line this short is within the limit.
   readonly #safeUnits: number
-  #partialBytes = 0
-  /** Complete lines so far. */
-  lines = 0
-  /** Where, in the chunk last scanned, the line still open at its end starts (its length when none is). */
-  tailStart = 0
-  /** How many blank lines of the chunk last scanned dispatch an event (their blocks: {@link blockOf}). */
-  dispatches = 0
-  // Per dispatch in the chunk: the line its block starts on, and the index there (-1: an earlier chunk).
-  readonly #dispatchLines: number[] = []
-  readonly #dispatchIndexes: number[] = []
+  // Length in UTF-16 units of the line still open at the end of the last chunk.
+  #partial = 0
+  #afterCr = false
+  // The exact state where the pending text starts: a scanner, or (undefined) no block open after `#baseLines` lines.
+  #base: SseLineScanner | undefined = undefined
+  #baseLines = 0
+  // The text since then, not yet run through the exact pass: `#headText` from `#headFrom` on, then
+  // whole chunks (kept apart so that the usual case, one chunk with a blank line, allocates nothing).
+  #headText = ''
+  #headFrom = 0
+  #headStart = 0
+  // `#moreTexts` and `#moreStarts` hold `#more` entries: clearing them resets the count, and their
+  // storage stays (no reallocation per event when chunks are small).
+  readonly #moreTexts: string[] = []
+  readonly #moreStarts: number[] = []
+  #more = 0
+  #pendingUnits = 0
+  // The chunk last scanned, and after which of its characters no block is open (-1: none such).
   #text = ''
   #textStart = 0
-  // A CR ended the last chunk: an LF starting the next one is the rest of that CRLF (§9.2.5).
-  #afterCr = false
-  // Length in UTF-16 units of the line still open at the end of the last chunk, and its first units.
-  #partial = 0
-  #partialHead = ''
-  // The block being read: its first line (0: none open), where that line starts in `#text` (-1: in an
-  // earlier chunk, kept in `#earlier`), and whether it has a data field, so its blank line dispatches.
-  #startLine = 0
-  #startIndex = 0
-  #earlier: BlockStart | undefined = undefined
-  #hasData = false
+  #syncAt = -1
+  #syncLines = 0
+  // The exact pass over the chunk last scanned, once run: its dispatches are known.
+  #exact: SseLineScanner | undefined = undefined
 
   constructor(maxLineBytes: number) {
     this.#maxLineBytes = maxLineBytes
@@ -79,146 +71,111 @@ export class SseLineTracker {
     return this.lines + (this.#partial > 0 ? 1 : 0)
   }
 
-  /** Where the block of the n-th (0-based) dispatch of the chunk last scanned starts. */
+  /** Where the block of the n-th (0-based) dispatch of the chunk last scanned starts (runs the exact pass). */
   blockOf(n: number): BlockStart | undefined {
-    if (n < 0 || n >= this.dispatches) return undefined
-    const index = this.#dispatchIndexes[n]!
-    const line = this.#dispatchLines[n]!
-    if (index === -1) return { ...this.#earlier!, line }
-    return { line, text: this.#text, index, textStart: this.#textStart }
+    if (this.#exact === undefined) {
+      const scanner = this.#catchUp()
+      scanner.scan(this.#text, this.#textStart)
+      this.#exact = scanner
+    }
+    return this.#exact.blockOf(n)
   }
 
   /** Scans one chunk of decoded text; `textStart` is its byte offset within the stream. */
   scan(text: string, textStart: number): void {
-    if (this.#startLine !== 0 && this.#startIndex !== -1) {
-      // A block stays open across the chunk boundary: keep where it started.
-      this.#earlier = { line: this.#startLine, text: this.#text, index: this.#startIndex, textStart: this.#textStart }
-      this.#startIndex = -1
-    }
+    this.#commit()
     this.#text = text
     this.#textStart = textStart
-    this.dispatches = 0
-    const n = text.length
-    let i = 0
-    if (this.#afterCr) {
-      this.#afterCr = false
-      if (text.charCodeAt(0) === LF) i = 1
+    if (this.#afterCr || this.#partial + text.length > this.#safeUnits || text.indexOf('\r') !== -1) {
+      this.#scanExactly()
+      return
     }
-    if (text.indexOf('\r', i) === -1) {
-      let lf = text.indexOf('\n', i)
-      if (lf !== -1 && this.#partial > 0) {
-        if (!this.#line(text, i, lf)) return
-        i = lf + 1
-        lf = text.indexOf('\n', i)
+    // LF only, every line within the limit: count lines, and note the last blank one.
+    let lines = this.lines
+    let sync = -1
+    let syncLines = 0
+    // The previous line break: just before the chunk when no line is open (-2: one is).
+    let previous = this.#partial === 0 ? -1 : -2
+    let lf = text.indexOf('\n')
+    while (lf !== -1) {
+      lines++
+      if (lf === previous + 1) {
+        sync = lf + 1
+        syncLines = lines
       }
-      // Hot path: LF only, no partial line; the state lives in locals.
-      let lines = this.lines
-      let startLine = this.#startLine
-      let startIndex = this.#startIndex
-      let hasData = this.#hasData
-      while (lf !== -1) {
-        lines++
-        if (lf === i) {
-          if (hasData) this.#dispatch(startLine, startIndex)
-          startLine = 0
-          hasData = false
-        } else {
-          if (lf - i > this.#safeUnits && this.#isTooLong(text, i, lf, 0, lines)) return
-          if (startLine === 0) {
-            startLine = lines
-            startIndex = i
-          }
-          if (!hasData) hasData = isDataField(text, i, lf - i)
-        }
-        i = lf + 1
-        lf = text.indexOf('\n', i)
-      }
-      this.lines = lines
-      this.#startLine = startLine
-      this.#startIndex = startIndex
-      this.#hasData = hasData
+      previous = lf
+      lf = text.indexOf('\n', lf + 1)
+    }
+    this.lines = lines
+    this.#partial = previous < -1 ? this.#partial + text.length : text.length - previous - 1
+    this.#syncAt = sync
+    this.#syncLines = syncLines
+  }
+
+  /** Files the chunk last scanned as text still to run through the exact pass (or as past it). */
+  #commit(): void {
+    const exact = this.#exact
+    if (exact !== undefined) {
+      this.#exact = undefined
+      this.#base = exact
+      this.#clearPending()
+      return
+    }
+    const text = this.#text
+    if (text === '') return
+    let from = 0
+    if (this.#syncAt !== -1) {
+      this.#base = undefined
+      this.#baseLines = this.#syncLines
+      this.#clearPending()
+      from = this.#syncAt
+      if (from === text.length) return
+    }
+    if (this.#headText === '') {
+      this.#headText = text
+      this.#headFrom = from
+      this.#headStart = this.#textStart
     } else {
-      let cr = text.indexOf('\r', i)
-      let lf = text.indexOf('\n', i)
-      while (cr !== -1 || lf !== -1) {
-        const end = cr === -1 ? lf : lf === -1 ? cr : cr < lf ? cr : lf
-        if (!this.#line(text, i, end)) return
-        i = end + 1
-        if (end === cr) {
-          if (i === n) {
-            this.#afterCr = true
-            break
-          }
-          if (text.charCodeAt(i) === LF) i++
-        }
-        if (cr !== -1 && cr < i) cr = text.indexOf('\r', i)
-        if (lf !== -1 && lf < i) lf = text.indexOf('\n', i)
-      }
+      this.#moreTexts[this.#more] = text
+      this.#moreStarts[this.#more] = this.#textStart
+      this.#more++
     }
-    this.tailStart = i < n ? i : n
-    if (i < n) this.#extend(text, i)
+    this.#pendingUnits += text.length - from
+    if (this.#pendingUnits > MAX_PENDING_UNITS) this.#catchUp()
   }
 
-  /** Whether `text[i, end)`, after `before` bytes of the same line in earlier chunks, is over the limit (then noted). */
-  #isTooLong(text: string, i: number, end: number, before: number, line: number): boolean {
-    const bytes = before + utf8Length(text.slice(i, end))
-    if (bytes <= this.#maxLineBytes) return false
-    this.tooLong = { at: i, line, snippet: snippetOf(text.slice(i, i + 200)) }
-    return true
-  }
-
-  #dispatch(line: number, index: number): void {
-    this.#dispatchLines[this.dispatches] = line
-    this.#dispatchIndexes[this.dispatches] = index
-    this.dispatches++
-  }
-
-  /** Reads one complete line; `false` when it is too long (scanning stops). */
-  #line(text: string, i: number, end: number): boolean {
-    const partial = this.#partial
-    if (partial === 0 && end === i) {
-      // A blank line: it dispatches the block if the block has data (§9.2.6).
-      this.lines++
-      if (this.#hasData) this.#dispatch(this.#startLine, this.#startIndex)
-      this.#startLine = 0
-      this.#hasData = false
-      return true
-    }
-    if ((partial > 0 || end - i > this.#safeUnits) && this.#isTooLong(text, i, end, this.#partialBytes, this.lines + 1)) {
-      return false
-    }
-    this.lines++
-    if (this.#startLine === 0) {
-      this.#startLine = this.lines
-      this.#startIndex = i
-    }
-    if (!this.#hasData) {
-      this.#hasData =
-        partial === 0
-          ? isDataField(text, i, end - i)
-          : isDataField(this.#partialHead + text.slice(i, i + 5), 0, partial + end - i)
-    }
-    this.#partial = 0
-    this.#partialBytes = 0
-    this.#partialHead = ''
-    return true
-  }
-
-  #extend(text: string, i: number): void {
-    if (this.#partial === 0 && this.#startLine === 0) {
-      this.#startLine = this.lines + 1
-      this.#startIndex = i
-    }
-    if (this.#partialHead.length < 5) this.#partialHead += text.slice(i, i + 5 - this.#partialHead.length)
-    this.#partial += text.length - i
-    this.#partialBytes += utf8Length(i === 0 ? text : text.slice(i))
-    if (this.#partialBytes > this.#maxLineBytes) {
-      this.tooLong = { at: i, line: this.lines + 1, snippet: snippetOf(text.slice(i, i + 200)) }
+  #clearPending(): void {
+    this.#headText = ''
+    this.#pendingUnits = 0
+    this.#more = 0
+    // Entries past the count still hold chunks: few small ones at most, else drop them.
+    if (this.#moreTexts.length > MAX_KEPT_ENTRIES) {
+      this.#moreTexts.length = 0
+      this.#moreStarts.length = 0
     }
   }
-}
 
-/** Whether the line of `length` units at `text[i]` is a data field: `data` alone or `data:...`. */
-function isDataField(text: string, i: number, length: number): boolean {
-  return (length === 4 || (length > 4 && text.charCodeAt(i + 4) === COLON)) && text.startsWith('data', i)
+  /** Runs the exact pass over the pending text: the scanner returned stands where the chunk last scanned starts. */
+  #catchUp(): SseLineScanner {
+    let scanner = this.#base
+    if (scanner === undefined) {
+      scanner = new SseLineScanner(this.#maxLineBytes)
+      scanner.lines = this.#baseLines
+    }
+    if (this.#headText !== '') scanner.scan(this.#headText, this.#headStart, this.#headFrom)
+    for (let k = 0; k < this.#more; k++) scanner.scan(this.#moreTexts[k]!, this.#moreStarts[k]!)
+    this.#clearPending()
+    this.#base = scanner
+    return scanner
+  }
+
+  #scanExactly(): void {
+    const scanner = this.#catchUp()
+    scanner.scan(this.#text, this.#textStart)
+    this.#exact = scanner
+    this.tooLong = scanner.tooLong
+    this.lines = scanner.lines
+    this.#partial = scanner.partial
+    this.#afterCr = scanner.afterCr
+  }
 }

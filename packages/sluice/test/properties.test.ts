@@ -119,11 +119,20 @@ describe('sse properties', () => {
   type Stream = typeof stream extends fc.Arbitrary<infer T> ? T : never
 
   /** Encodes the events, and computes what the spec says they decode to (the model). */
-  function encode(s: Stream, dataOf: (data: string[]) => string[] = (d) => d) {
+  function encode(s: Stream, dataOf: (data: string[]) => string[] = (d) => d, extra?: { before: number; line: string }) {
     const lines: string[] = []
     const expected: SseEvent<string>[] = []
+    // The index in `lines` of each event's first line, where its block starts.
+    const firstLines: number[] = []
     let lastEventId = ''
+    // The index in `lines` of the extra line, if any.
+    let extraLine = -1
     s.events.forEach((e, i) => {
+      if (extra?.before === i) {
+        extraLine = lines.length
+        lines.push(extra.line)
+      }
+      firstLines.push(lines.length)
       if (e.comment !== undefined) lines.push(`:${e.comment}`)
       if (e.event !== undefined) lines.push(`event: ${e.event}`)
       if (e.id !== undefined) lines.push(e.id === '' && i % 2 ? 'id' : `id: ${e.id}`)
@@ -140,14 +149,18 @@ describe('sse properties', () => {
     })
     let body = s.bom ? '\uFEFF' : ''
     let previous = ''
+    // The byte offset of each line.
+    const offsets: number[] = []
     lines.forEach((line, i) => {
       let ending = s.endings[i % s.endings.length]!
       // A lone CR then an empty line ended by LF reads as one CRLF: the spec's own ambiguity.
       if (previous === '\r' && line === '' && ending === '\n') ending = '\r\n'
+      offsets.push(utf8(body).length)
       body += line + ending
       previous = ending
     })
-    return { body, expected }
+    const startOf = (event: number) => ({ line: firstLines[event]! + 1, offset: offsets[firstLines[event]!]! })
+    return { body, expected, startOf, extraLine: extraLine + 1 }
   }
 
   test('any chunking of the bytes decodes to the events the spec model gives', async () => {
@@ -173,6 +186,49 @@ describe('sse properties', () => {
         const bytes = utf8(body)
         const want = expected.map((e) => ({ ...e, data: JSON.parse(e.data) as unknown }))
         expect(await collect(decodeSse(chunksAt(bytes, cuts), { json: true }))).toEqual({ items: want })
+      }),
+      { numRuns: RUNS },
+    )
+  })
+
+  test('bad json is reported at the line and byte where its block starts, under any chunking', async () => {
+    // Comments make some blocks longer than the text sluice keeps for a later exact pass (MAX_PENDING_UNITS).
+    const long = `: ${'ü'.repeat(70_000)}`
+    await fc.assert(
+      fc.asyncProperty(stream, fc.nat(), fc.boolean(), points, async (s, at, padded, cuts) => {
+        fc.pre(s.events.length > 0)
+        const bad = at % s.events.length
+        if (padded) s.events = s.events.map((e) => ({ ...e, comment: e.comment === undefined ? undefined : long }))
+        let n = 0
+        const { body, startOf } = encode(s, () => [n++ === bad ? '{bad' : '1'])
+        const bytes = utf8(body)
+        const want = { code: 'PARSE_ERROR', ...startOf(bad), snippet: '{bad' }
+        for (const chunks of [[bytes], chunksAt(bytes, cuts), ...(padded ? [] : [oneByteAtATime(bytes)])]) {
+          const { items, error } = await collect(decodeSse(chunks, { json: true }))
+          expect(items).toHaveLength(bad)
+          expect(error).toMatchObject(want)
+        }
+      }),
+      { numRuns: RUNS },
+    )
+  })
+
+  test('a line over maxLineBytes is refused on its line number, under any chunking', async () => {
+    // A limit of 300 bytes lets chunks of up to 100 characters be counted on the fast path, and sends
+    // larger ones, and the chunks a long line spans, to the exact pass: both, and the switch between them.
+    const sizes = fc.constantFrom(1, 7, 37, 100, 101, 512)
+    await fc.assert(
+      fc.asyncProperty(stream, fc.nat(), sizes, points, async (s, at, size, cuts) => {
+        fc.pre(s.events.length > 0)
+        const before = at % s.events.length
+        const { body, expected, extraLine } = encode(s, undefined, { before, line: `: ${'é'.repeat(200)}` })
+        const bytes = utf8(body)
+        const fixed = Array.from({ length: Math.ceil(bytes.length / size) }, (_, k) => bytes.subarray(k * size, (k + 1) * size))
+        for (const chunks of [[bytes], fixed, chunksAt(bytes, cuts)]) {
+          const { items, error } = await collect(decodeSse(chunks, { maxLineBytes: 300 }))
+          expect(items).toEqual(expected.slice(0, before))
+          expect(error).toMatchObject({ code: 'LINE_TOO_LONG', line: extraLine })
+        }
       }),
       { numRuns: RUNS },
     )
