@@ -110,22 +110,22 @@ export class RecordIterator<T> implements AsyncIterableIterator<T> {
         await this.#close()
         continue
       }
-      let result: IteratorResult<Chunk, unknown>
+      let chunk: Chunk | undefined
       try {
         // One promise per chunk, only with a signal: the hot path stays per chunk, not per record.
         const read = this.#reader.read()
-        result = checkChunk(await (this.#aborted === undefined ? read : Promise.race([read, this.#aborted])))
+        chunk = checkChunk(await (this.#aborted === undefined ? read : Promise.race([read, this.#aborted])))
       } catch (error) {
         if (this.#signal?.aborted) continue
         await this.#close(error)
         throw error
       }
       if (this.#finished) continue
-      if (result.done) {
+      if (chunk === undefined) {
         this.#sourceDone = true
         this.#parser.end(this.#queue)
       } else {
-        this.#parser.push(result.value, this.#queue)
+        this.#parser.push(chunk, this.#queue)
       }
     }
   }

@@ -33,6 +33,11 @@ export class LineSplitter {
     this.#maxLineBytes = maxLineBytes
   }
 
+  /** UTF-8 bytes of the partial line waiting for its end. */
+  get partialBytes(): number {
+    return this.#carryBytes
+  }
+
   /** Whether a partial line is waiting for its end. */
   get hasPartial(): boolean {
     return this.#parts.length > 0

@@ -1,0 +1,96 @@
+/**
+ * Bytes to whole lines before decoding: the bytes of a partial line wait, undecoded, until its LF
+ * arrives, so small chunks cost one decode per line instead of one per chunk, and the text handed
+ * on always ends with a line break (nothing for the line splitter to carry).
+ *
+ * Cutting bytes at LF never cuts a character: every byte of a multi-byte UTF-8 sequence is 0x80 or
+ * above (RFC 3629 §3), so 0x0A is always a whole character.
+ *
+ * @module
+ */
+import type { LineSink, LineSplitter } from './lines.js'
+import type { ChunkDecoder } from './text.js'
+
+const LF = 10
+/** A held buffer grown past this (by a long line) is dropped once the line is decoded. */
+const SHRINK_ABOVE = 64 * 1024
+/** Below this many bytes, a loop beats a call into the runtime (and a `subarray` view per call). */
+const SMALL = 64
+
+/** Holds the undecoded bytes of a partial line and feeds whole lines to a decoder and a splitter. */
+export class LineGatherer {
+  readonly #decoder: ChunkDecoder
+  readonly #lines: LineSplitter
+  readonly #maxLineBytes: number
+  #held = new Uint8Array(256)
+  #length = 0
+
+  constructor(decoder: ChunkDecoder, lines: LineSplitter, maxLineBytes: number) {
+    this.#decoder = decoder
+    this.#lines = lines
+    this.#maxLineBytes = maxLineBytes
+  }
+
+  /** Splits one chunk of bytes: complete lines go to `sink`, the bytes after the last LF wait. */
+  push(chunk: Uint8Array, sink: LineSink): void {
+    const last = lastLf(chunk)
+    if (last === -1) {
+      this.#hold(chunk, 0, chunk.length)
+      // Bound memory: past the limit, hand the bytes on, and the splitter raises LineTooLongError.
+      if (this.#length + this.#lines.partialBytes > this.#maxLineBytes) this.flush(sink)
+      return
+    }
+    let start = 0
+    if (this.#length > 0) {
+      // The waiting bytes and this chunk's first line are one line: decode them together.
+      const lf = last < SMALL ? firstLf(chunk) : chunk.indexOf(LF)
+      this.#hold(chunk, 0, lf + 1)
+      this.flush(sink)
+      start = lf + 1
+    }
+    if (start <= last) this.#emit(start === 0 && last === chunk.length - 1 ? chunk : chunk.subarray(start, last + 1), sink)
+    if (last + 1 < chunk.length) this.#hold(chunk, last + 1, chunk.length)
+  }
+
+  /** Decodes the waiting bytes as they are (before a string chunk, at the end, or past the limit). */
+  flush(sink: LineSink): void {
+    if (this.#length === 0) return
+    const bytes = this.#held.subarray(0, this.#length)
+    this.#length = 0
+    // After a long line, give the large buffer back (decode copies the bytes out first).
+    if (this.#held.length > SHRINK_ABOVE) this.#held = new Uint8Array(256)
+    this.#emit(bytes, sink)
+  }
+
+  #emit(bytes: Uint8Array, sink: LineSink): void {
+    this.#lines.push(this.#decoder.decode(bytes), sink)
+  }
+
+  /** Copies `chunk[from, to)` in: a source may reuse its buffer once the chunk is handed over. */
+  #hold(chunk: Uint8Array, from: number, to: number): void {
+    const length = this.#length + (to - from)
+    if (length > this.#held.length) {
+      const grown = new Uint8Array(Math.max(length, this.#held.length * 2))
+      grown.set(this.#held.subarray(0, this.#length))
+      this.#held = grown
+    }
+    const held = this.#held
+    if (to - from < SMALL) for (let i = from, j = this.#length; i < to; i++, j++) held[j] = chunk[i]!
+    else held.set(from === 0 && to === chunk.length ? chunk : chunk.subarray(from, to), this.#length)
+    this.#length = length
+  }
+}
+
+/** The index of the last LF in `bytes`, or -1. */
+function lastLf(bytes: Uint8Array): number {
+  if (bytes.length >= SMALL) return bytes.lastIndexOf(LF)
+  for (let i = bytes.length - 1; i >= 0; i--) if (bytes[i] === LF) return i
+  return -1
+}
+
+/** The index of the first LF in `bytes`, which has one. */
+function firstLf(bytes: Uint8Array): number {
+  let i = 0
+  while (bytes[i] !== LF) i++
+  return i
+}
