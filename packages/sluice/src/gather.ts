@@ -16,6 +16,8 @@ const LF = 10
 const SHRINK_ABOVE = 64 * 1024
 /** Below this many bytes, a loop beats a call into the runtime (and a `subarray` view per call). */
 const SMALL = 64
+/** Up to this many bytes, lines after a carried one are copied to decode all in one call. */
+const COPY_MAX = 4096
 
 /** Holds the undecoded bytes of a partial line and feeds whole lines to a decoder and a splitter. */
 export class LineGatherer {
@@ -42,13 +44,13 @@ export class LineGatherer {
     }
     let start = 0
     if (this.#length > 0) {
-      // The waiting bytes and this chunk's first line are one line: decode them together.
-      const lf = last < SMALL ? firstLf(chunk) : chunk.indexOf(LF)
-      this.#hold(chunk, 0, lf + 1)
+      // The waiting bytes and this chunk's first line are one line: decode them together, with the
+      // lines after it too when copying them costs less than a second decode call.
+      start = last < COPY_MAX ? last + 1 : chunk.indexOf(LF) + 1
+      this.#hold(chunk, 0, start)
       this.flush(sink)
-      start = lf + 1
     }
-    if (start <= last) this.#emit(start === 0 && last === chunk.length - 1 ? chunk : chunk.subarray(start, last + 1), sink)
+    if (start <= last) this.#emit(start === 0 && last === chunk.length - 1 ? chunk : viewOf(chunk, start, last + 1), sink)
     if (last + 1 < chunk.length) this.#hold(chunk, last + 1, chunk.length)
   }
 
@@ -76,7 +78,7 @@ export class LineGatherer {
     }
     const held = this.#held
     if (to - from < SMALL) for (let i = from, j = this.#length; i < to; i++, j++) held[j] = chunk[i]!
-    else held.set(from === 0 && to === chunk.length ? chunk : chunk.subarray(from, to), this.#length)
+    else held.set(from === 0 && to === chunk.length ? chunk : viewOf(chunk, from, to), this.#length)
     this.#length = length
   }
 }
@@ -88,9 +90,7 @@ function lastLf(bytes: Uint8Array): number {
   return -1
 }
 
-/** The index of the first LF in `bytes`, which has one. */
-function firstLf(bytes: Uint8Array): number {
-  let i = 0
-  while (bytes[i] !== LF) i++
-  return i
+/** A plain view of `bytes[from, to)` (`subarray` on a Node Buffer makes another Buffer, slowly). */
+function viewOf(bytes: Uint8Array, from: number, to: number): Uint8Array {
+  return new Uint8Array(bytes.buffer, bytes.byteOffset + from, to - from)
 }
