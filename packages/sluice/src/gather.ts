@@ -35,7 +35,11 @@ export class LineGatherer {
 
   /** Splits one chunk of bytes: complete lines go to `sink`, the bytes after the last LF wait. */
   push(chunk: Uint8Array, sink: LineSink): void {
-    const last = lastLf(chunk)
+    if (chunk.length < SMALL) {
+      this.#pushSmall(chunk, sink)
+      return
+    }
+    const last = chunk.lastIndexOf(LF)
     if (last === -1) {
       this.#hold(chunk, 0, chunk.length)
       // Bound memory: past the limit, hand the bytes on, and the splitter raises LineTooLongError.
@@ -52,6 +56,28 @@ export class LineGatherer {
     }
     if (start <= last) this.#emit(start === 0 && last === chunk.length - 1 ? chunk : viewOf(chunk, start, last + 1), sink)
     if (last + 1 < chunk.length) this.#hold(chunk, last + 1, chunk.length)
+  }
+
+  /** {@link push} for a short chunk: a loop finds its last LF (cheaper than a call into the runtime). */
+  #pushSmall(chunk: Uint8Array, sink: LineSink): void {
+    let last = chunk.length - 1
+    while (last >= 0 && chunk[last] !== LF) last--
+    const start = this.#length
+    const length = start + chunk.length
+    this.#reserve(length)
+    const held = this.#held
+    held.set(chunk, start)
+    if (last === -1) {
+      this.#length = length
+      if (length + this.#lines.partialBytes > this.#maxLineBytes) this.flush(sink)
+      return
+    }
+    const end = start + last + 1
+    this.#length = 0
+    this.#emit(held.subarray(0, end), sink)
+    // Move the bytes after the last LF to the front (decode has copied the lines out).
+    for (let i = end; i < length; i++) held[i - end] = held[i]!
+    this.#length = length - end
   }
 
   /** Decodes the waiting bytes as they are (before a string chunk, at the end, or past the limit). */
@@ -71,23 +97,20 @@ export class LineGatherer {
   /** Copies `chunk[from, to)` in: a source may reuse its buffer once the chunk is handed over. */
   #hold(chunk: Uint8Array, from: number, to: number): void {
     const length = this.#length + (to - from)
-    if (length > this.#held.length) {
-      const grown = new Uint8Array(Math.max(length, this.#held.length * 2))
-      grown.set(this.#held.subarray(0, this.#length))
-      this.#held = grown
-    }
+    this.#reserve(length)
     const held = this.#held
     if (to - from < SMALL) for (let i = from, j = this.#length; i < to; i++, j++) held[j] = chunk[i]!
     else held.set(from === 0 && to === chunk.length ? chunk : viewOf(chunk, from, to), this.#length)
     this.#length = length
   }
-}
 
-/** The index of the last LF in `bytes`, or -1. */
-function lastLf(bytes: Uint8Array): number {
-  if (bytes.length >= SMALL) return bytes.lastIndexOf(LF)
-  for (let i = bytes.length - 1; i >= 0; i--) if (bytes[i] === LF) return i
-  return -1
+  /** Grows the held buffer to take `length` bytes, keeping what it holds. */
+  #reserve(length: number): void {
+    if (length <= this.#held.length) return
+    const grown = new Uint8Array(Math.max(length, this.#held.length * 2))
+    grown.set(this.#held.subarray(0, this.#length))
+    this.#held = grown
+  }
 }
 
 /** A plain view of `bytes[from, to)` (`subarray` on a Node Buffer makes another Buffer, slowly). */

@@ -102,8 +102,8 @@ export class RecordIterator<T> implements AsyncIterableIterator<T> {
         if (value !== SKIPPED) return { value: value as T, done: false }
       }
       if (this.#finished) return { value: undefined, done: true }
-      // Setting length is a runtime call even when it changes nothing: skip it for an empty queue.
-      if (this.#queue.length !== 0) this.#queue.length = 0
+      // A fresh array, not `length = 0`: truncating is a runtime call that frees the backing store anyway.
+      if (this.#queue.length !== 0) this.#queue = []
       this.#index = 0
       if (this.#parser.done || this.#sourceDone) {
         // The end marker came (or the source ended and was flushed): nothing more to read.
