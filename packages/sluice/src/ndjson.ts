@@ -64,10 +64,10 @@ export class NdjsonParser {
     this.#box.items = out
     try {
       const gather = this.#gather
-      if (gather === undefined) this.#lines.push(this.#decoder.decode(chunk), this.#onLine)
-      else if (typeof chunk !== 'string') gather.push(chunk, this.#onLine)
+      if (gather && typeof chunk !== 'string') gather.push(chunk, this.#onLine)
       else {
-        gather.flush(this.#onLine)
+        // Bytes waiting for their line's end come before the string.
+        gather?.flush(this.#onLine)
         this.#lines.push(this.#decoder.decode(chunk), this.#onLine)
       }
     } catch (error) {
