@@ -78,6 +78,18 @@ describe('ndjson properties', () => {
     )
   })
 
+  test('with fatal: true (each chunk decoded as it comes) any chunking decodes like the default', async () => {
+    await fc.assert(
+      fc.asyncProperty(stream, points, async (s, cuts) => {
+        const bytes = utf8(encode(s))
+        const options = { requireEnd: s.end === 'trailer' }
+        const expected = await collect(decodeNdjson(chunksAt(bytes, cuts), options))
+        expect(await collect(decodeNdjson(chunksAt(bytes, cuts), { ...options, fatal: true }))).toEqual(expected)
+      }),
+      { numRuns: RUNS },
+    )
+  })
+
   test('any chunking of the text as strings decodes like the bytes', async () => {
     await fc.assert(
       fc.asyncProperty(stream, points, async (s, cuts) => {
