@@ -102,30 +102,30 @@ export class RecordIterator<T> implements AsyncIterableIterator<T> {
         if (value !== SKIPPED) return { value: value as T, done: false }
       }
       if (this.#finished) return { value: undefined, done: true }
-      // Setting length is a runtime call even when it changes nothing: skip it for an empty queue.
-      if (this.#queue.length !== 0) this.#queue.length = 0
+      // A fresh array, not `length = 0`: truncating is a runtime call that frees the backing store anyway.
+      if (this.#queue.length !== 0) this.#queue = []
       this.#index = 0
       if (this.#parser.done || this.#sourceDone) {
         // The end marker came (or the source ended and was flushed): nothing more to read.
         await this.#close()
         continue
       }
-      let result: IteratorResult<Chunk, unknown>
+      let chunk: Chunk | undefined
       try {
         // One promise per chunk, only with a signal: the hot path stays per chunk, not per record.
         const read = this.#reader.read()
-        result = checkChunk(await (this.#aborted === undefined ? read : Promise.race([read, this.#aborted])))
+        chunk = checkChunk(await (this.#aborted === undefined ? read : Promise.race([read, this.#aborted])))
       } catch (error) {
         if (this.#signal?.aborted) continue
         await this.#close(error)
         throw error
       }
       if (this.#finished) continue
-      if (result.done) {
+      if (chunk === undefined) {
         this.#sourceDone = true
         this.#parser.end(this.#queue)
       } else {
-        this.#parser.push(result.value, this.#queue)
+        this.#parser.push(chunk, this.#queue)
       }
     }
   }

@@ -33,9 +33,9 @@ export class LineSplitter {
     this.#maxLineBytes = maxLineBytes
   }
 
-  /** Whether a partial line is waiting for its end. */
-  get hasPartial(): boolean {
-    return this.#parts.length > 0
+  /** UTF-8 bytes of the partial line waiting for its end. */
+  get partialBytes(): number {
+    return this.#carryBytes
   }
 
   /** Splits one chunk of text, handing each complete line to `sink`. */
@@ -51,7 +51,7 @@ export class LineSplitter {
     }
     if (this.#parts.length > 0) {
       const line = this.#parts.join('') + text.slice(0, lf)
-      this.#checkLength(text, lf, this.#carryBytes + utf8Length(text.slice(0, lf)))
+      this.#checkLength(text, this.#carryBytes + utf8Length(text.slice(0, lf)))
       this.#parts = []
       this.#carryBytes = 0
       this.lineNumber++
@@ -63,7 +63,7 @@ export class LineSplitter {
     while (lf !== -1) {
       const line = text.slice(start, lf)
       // UTF-16 units never exceed UTF-8 bytes, and bytes never exceed 3 per unit: count exactly only in between.
-      if (line.length * 3 > max) this.#checkLength(line, line.length, utf8Length(line))
+      if (line.length * 3 > max) this.#checkLength(line, utf8Length(line))
       this.lineNumber++
       sink(line, start)
       start = lf + 1
@@ -104,7 +104,7 @@ export class LineSplitter {
     }
   }
 
-  #checkLength(head: string, _end: number, bytes: number): void {
+  #checkLength(head: string, bytes: number): void {
     if (bytes > this.#maxLineBytes) {
       const snippet = snippetOf(this.#parts.length > 0 ? this.#parts[0]! : head)
       this.#parts = []

@@ -7,6 +7,7 @@
  */
 import { EndTracker, type EndMarkerPredicate } from './end-marker.js'
 import { ParseError, TruncatedStreamError, snippetOf, type RecordPosition } from './errors.js'
+import { LineGatherer } from './gather.js'
 import { LineSplitter } from './lines.js'
 import { maxLineBytesOf, type DecodeOptions } from './options.js'
 import { ndjsonEndOf } from './protocol.js'
@@ -28,13 +29,18 @@ export class NdjsonParser {
   readonly gate: RecordGate
   readonly #decoder: ChunkDecoder
   readonly #lines: LineSplitter
+  // Without `fatal`, bytes wait for their line's end before decoding; with it, each chunk is decoded
+  // as it comes, so an EncodingError names the chunk with the bad bytes.
+  readonly #gather: LineGatherer | undefined
   readonly #end: EndTracker<unknown>
   readonly #box = new Outbox()
 
   constructor(options: NdjsonOptions<import('./standard-schema.js').StandardSchemaV1 | undefined> = {}) {
     this.gate = new RecordGate(options.schema, options.onInvalid)
     this.#decoder = new ChunkDecoder(options)
-    this.#lines = new LineSplitter(this.#decoder, maxLineBytesOf(options))
+    const maxLineBytes = maxLineBytesOf(options)
+    this.#lines = new LineSplitter(this.#decoder, maxLineBytes)
+    this.#gather = options.fatal === true ? undefined : new LineGatherer(this.#decoder, this.#lines, maxLineBytes)
     const marker = options.endMarker === undefined ? ndjsonEndOf : options.endMarker || undefined
     if (marker !== undefined && typeof marker !== 'function') {
       throw new TypeError('Cannot use endMarker: expected a function or false')
@@ -57,7 +63,13 @@ export class NdjsonParser {
     if (this.done) return
     this.#box.items = out
     try {
-      this.#lines.push(this.#decoder.decode(chunk), this.#onLine)
+      const gather = this.#gather
+      if (gather && typeof chunk !== 'string') gather.push(chunk, this.#onLine)
+      else {
+        // Bytes waiting for their line's end come before the string.
+        gather?.flush(this.#onLine)
+        this.#lines.push(this.#decoder.decode(chunk), this.#onLine)
+      }
     } catch (error) {
       this.#box.fail(error)
     }
@@ -68,6 +80,8 @@ export class NdjsonParser {
     if (this.done) return
     this.#box.items = out
     try {
+      this.#gather?.flush(this.#onLine)
+      if (this.done) return
       const rest = this.#decoder.end()
       if (rest) this.#lines.push(rest, this.#onLine)
       const last = this.#lines.end()

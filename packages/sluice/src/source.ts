@@ -84,15 +84,16 @@ export interface RawRead {
   value?: unknown
 }
 
-/** Checks a chunk read from a source: bytes or text; other buffers become bytes; anything else is a TypeError. */
-export function checkChunk(result: RawRead): IteratorResult<Chunk, unknown> {
-  if (result.done) return { done: true, value: undefined }
+/**
+ * Checks a chunk read from a source: bytes or text; other buffers become bytes; anything else is a
+ * TypeError. `undefined` when the source is done (no result object per chunk on the hot path).
+ */
+export function checkChunk(result: RawRead): Chunk | undefined {
+  if (result.done) return undefined
   const value = result.value
-  if (value instanceof Uint8Array || typeof value === 'string') return { done: false, value }
-  if (value instanceof ArrayBuffer) return { done: false, value: new Uint8Array(value) }
-  if (ArrayBuffer.isView(value)) {
-    return { done: false, value: new Uint8Array(value.buffer, value.byteOffset, value.byteLength) }
-  }
+  if (value instanceof Uint8Array || typeof value === 'string') return value
+  if (value instanceof ArrayBuffer) return new Uint8Array(value)
+  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
   throw new TypeError(`Cannot decode chunk: expected Uint8Array or string, got ${describe(value)}`)
 }
 

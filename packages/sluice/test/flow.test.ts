@@ -249,6 +249,24 @@ describe('sources', () => {
     expect(await collect(decodeSse(readable))).toEqual({ items: [{ event: 'message', data: 'é' }] })
   })
 
+  test('a source that reuses one buffer for every chunk (as a BYOB reader may) decodes each as it was', async () => {
+    // Bytes of a partial line wait for their LF: they must be copied, not kept as a view of the chunk.
+    const text = '{"a":"éé"}\n{"b":[1,2,3]}\n{"c":"日本"}\n'
+    for (const size of [1, 3, 7, 16, 64, 100]) {
+      const bytes = utf8(text)
+      const shared = new Uint8Array(size)
+      const reused = function* () {
+        for (let at = 0; at < bytes.length; at += size) {
+          const part = bytes.subarray(at, at + size)
+          shared.fill(0x7b)
+          shared.set(part)
+          yield shared.subarray(0, part.length)
+        }
+      }
+      expect(await collect(decodeNdjson(reused())), `${size} B`).toEqual({ items: [{ a: 'éé' }, { b: [1, 2, 3] }, { c: '日本' }] })
+    }
+  })
+
   test('a source that yields something other than bytes or strings is refused', async () => {
     const { error } = await collect(decodeNdjson([42 as unknown as string]))
     expect(error).toBeInstanceOf(TypeError)

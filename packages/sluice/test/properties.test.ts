@@ -25,6 +25,20 @@ const roundTrip = (value: unknown): unknown => JSON.parse(JSON.stringify(value))
 /** Split points for a chunking: fast-check shrinks them toward the failing cut. */
 const points = fc.array(fc.nat(), { maxLength: 40 })
 
+/** `text` cut at the given code-unit points, never between the halves of a surrogate pair. */
+function cutText(text: string, cuts: readonly number[]): string[] {
+  const parts: string[] = []
+  let at = 0
+  for (const raw of [...new Set(cuts.map((c) => (text.length === 0 ? 0 : c % text.length)))].sort((a, b) => a - b)) {
+    const cut = raw > 0 && (text.charCodeAt(raw) & 0xfc00) === 0xdc00 ? raw - 1 : raw
+    if (cut <= at) continue
+    parts.push(text.slice(at, cut))
+    at = cut
+  }
+  parts.push(text.slice(at))
+  return parts
+}
+
 function oneByteAtATime(bytes: Uint8Array): Uint8Array[] {
   return Array.from({ length: bytes.length }, (_, i) => bytes.subarray(i, i + 1))
 }
@@ -64,6 +78,18 @@ describe('ndjson properties', () => {
     )
   })
 
+  test('with fatal: true (each chunk decoded as it comes) any chunking decodes like the default', async () => {
+    await fc.assert(
+      fc.asyncProperty(stream, points, async (s, cuts) => {
+        const bytes = utf8(encode(s))
+        const options = { requireEnd: s.end === 'trailer' }
+        const expected = await collect(decodeNdjson(chunksAt(bytes, cuts), options))
+        expect(await collect(decodeNdjson(chunksAt(bytes, cuts), { ...options, fatal: true }))).toEqual(expected)
+      }),
+      { numRuns: RUNS },
+    )
+  })
+
   test('any chunking of the text as strings decodes like the bytes', async () => {
     await fc.assert(
       fc.asyncProperty(stream, points, async (s, cuts) => {
@@ -76,6 +102,46 @@ describe('ndjson properties', () => {
         }
         chunks.push(input.slice(at))
         expect(await collect(decodeNdjson(chunks))).toEqual({ items: s.records.map(roundTrip) })
+      }),
+      { numRuns: RUNS },
+    )
+  })
+
+  test('byte and string chunks mixed decode like the whole body, a bad line reported at the same place', async () => {
+    // Bytes wait for their line's end before decoding; a string chunk must first flush them, in order.
+    await fc.assert(
+      fc.asyncProperty(stream, points, points, fc.array(fc.boolean(), { maxLength: 41 }), fc.boolean(), async (s, textCuts, byteCuts, asBytes, bad) => {
+        let input = encode(s)
+        if (bad) input = input.replace(/\n/, '\n{oops}\n')
+        const parts = cutText(input, textCuts)
+        const chunks: (string | Uint8Array)[] = []
+        parts.forEach((part, i) => {
+          if (asBytes[i] ?? true) chunks.push(...chunksAt(utf8(part), byteCuts.map((c) => c + i)))
+          else chunks.push(part)
+        })
+        const whole = await collect(decodeNdjson([utf8(input)], { requireEnd: s.end === 'trailer' }))
+        expect(await collect(decodeNdjson(chunks, { requireEnd: s.end === 'trailer' }))).toEqual(whole)
+      }),
+      { numRuns: RUNS },
+    )
+  })
+
+  test('a line just under, at or over maxLineBytes is accepted or refused by its bytes under any chunking', async () => {
+    const char = fc.constantFrom('a', 'é', '日', '😀')
+    await fc.assert(
+      fc.asyncProperty(fc.array(char, { minLength: 1, maxLength: 40 }), fc.integer({ min: -4, max: 4 }), points, async (chars, delta, cuts) => {
+        const line = JSON.stringify(chars.join(''))
+        const size = utf8(line).length
+        const limit = Math.max(1, size + delta)
+        const bytes = utf8(`1\n${line}\n2\n`)
+        for (const chunks of [chunksAt(bytes, cuts), oneByteAtATime(bytes)]) {
+          const { items, error } = await collect(decodeNdjson(chunks, { maxLineBytes: limit }))
+          if (size <= limit) expect({ items, error }).toEqual({ items: [1, chars.join(''), 2] })
+          else {
+            expect(items).toEqual([1])
+            expect(error).toMatchObject({ code: 'LINE_TOO_LONG', limit, line: 2 })
+          }
+        }
       }),
       { numRuns: RUNS },
     )
