@@ -34,9 +34,12 @@ const bin = (name) => join(pkgDir, 'node_modules', '.bin', name)
 // (6.4 KB minified), eventsource-parser (4.3 KB minified) and messages that say what went wrong and
 // where; decodeNdjson alone carries every kind of source and the error classes. These ceilings hold
 // the line at what exists (+~5%) so nothing grows unnoticed while the size work is open; lower them
-// in the commit that shrinks the code.
+// in the commit that shrinks the code. Raised once, 11 → 11.5 KiB for the whole entry: the SSE line
+// tracker's fast path plus the exact pass it falls back to on error (sse-lines + sse-line-scan, about
+// 1.4 KB minified more) and the NDJSON byte gatherer made decoding 1.1x to 1.3x faster (BENCHMARKS.md);
+// 11,503 B gzipped at that commit.
 const BUDGETS = [
-  { name: 'whole entry (export * from "sluice")', entry: 'export * from "./dist/index.js"', limit: 11 * 1024 },
+  { name: 'whole entry (export * from "sluice")', entry: 'export * from "./dist/index.js"', limit: 11.5 * 1024 },
   { name: 'decodeNdjson alone', entry: 'export { decodeNdjson } from "./dist/index.js"', limit: 4 * 1024 },
 ]
 
