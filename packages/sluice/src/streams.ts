@@ -28,13 +28,13 @@ export interface SseDecoderStreamConstructor {
 
 class NdjsonTransform<T> extends TransformStream<Chunk, T> {
   constructor(options: NdjsonOptions<StandardSchemaV1 | undefined> = {}) {
-    super(transformerOf(new NdjsonParser(options)))
+    super(transformerOf(new NdjsonParser(options), options.signal))
   }
 }
 
 class SseTransform<T> extends TransformStream<Chunk, SseEvent<T>> {
   constructor(options: SseOptions<StandardSchemaV1 | undefined> = {}) {
-    super(transformerOf(new SseParser(options)))
+    super(transformerOf(new SseParser(options), options.signal))
   }
 }
 
@@ -62,8 +62,20 @@ export const NdjsonDecoderStream = NdjsonTransform as NdjsonDecoderStreamConstru
 export type SseDecoderStream<T = string> = SseTransform<T>
 export const SseDecoderStream = SseTransform as SseDecoderStreamConstructor
 
-function transformerOf<T>(parser: PushParser): Transformer<Chunk, T> {
+/** `cancel` is in the Streams spec (the readable side cancelled) but not yet in TypeScript's DOM types. */
+type CancellableTransformer<I, O> = Transformer<I, O> & { cancel?: (reason: unknown) => void }
+
+/**
+ * A transformer around `parser`. Aborting `signal` errors both sides with its reason, so a pipe into
+ * the stream cancels its source, as it does for the iterator decoders.
+ */
+function transformerOf<T>(parser: PushParser, signal: AbortSignal | undefined): CancellableTransformer<Chunk, T> {
   const out: unknown[] = []
+  let onAbort: (() => void) | undefined
+  const release = () => {
+    if (onAbort !== undefined) signal!.removeEventListener('abort', onAbort)
+    onAbort = undefined
+  }
   const deliver = async (controller: TransformStreamDefaultController<T>) => {
     try {
       for (const item of out) {
@@ -79,18 +91,35 @@ function transformerOf<T>(parser: PushParser): Transformer<Chunk, T> {
       out.length = 0
     }
     // The end marker came: close the readable side and cancel whatever pipes in.
-    if (parser.done) controller.terminate()
+    if (parser.done) {
+      release()
+      controller.terminate()
+    }
   }
   return {
+    start(controller) {
+      if (signal === undefined) return
+      if (signal.aborted) return controller.error(signal.reason)
+      onAbort = () => {
+        release()
+        controller.error(signal.reason)
+      }
+      signal.addEventListener('abort', onAbort, { once: true })
+    },
     transform(chunk, controller) {
       if (parser.done) return
       parser.push(chunk, out)
       return deliver(controller)
     },
     flush(controller) {
+      release()
       if (parser.done) return
       parser.end(out)
       return deliver(controller)
+    },
+    // The readable side cancelled (where the runtime reports it to the transformer).
+    cancel() {
+      release()
     },
   }
 }

@@ -205,6 +205,56 @@ const asyncPositive: StandardSchemaV1<unknown, { n: number }> = {
   },
 }
 
+describe('TransformStreams and a signal', () => {
+  const streams = [
+    ['NdjsonDecoderStream', ndjsonChunk, (signal: AbortSignal) => new NdjsonDecoderStream({ signal })],
+    ['SseDecoderStream', sseChunk, (signal: AbortSignal) => new SseDecoderStream({ signal })],
+  ] as const
+  for (const [name, chunk, create] of streams) {
+    test(`${name}: aborting the signal errors the readable side with its reason and cancels the piped source`, async () => {
+      const { stream, state } = endlessStream(chunk)
+      const controller = new AbortController()
+      const reader = stream.pipeThrough(create(controller.signal)).getReader()
+      expect((await reader.read()).done).toBe(false)
+      const reason = new Error('user left')
+      controller.abort(reason)
+      // Records already decoded may still be queued: drain them until the error arrives (bounded).
+      let error: unknown
+      for (let i = 0; i < 100 && error === undefined; i++) {
+        try {
+          if ((await reader.read()).done) break
+        } catch (caught) {
+          error = caught
+        }
+      }
+      expect(error).toBe(reason)
+      await expect.poll(() => state.cancelled).toBe(true)
+      expect(state.reason).toBe(reason)
+    })
+
+    test(`${name}: a signal already aborted errors the stream before any chunk is read`, async () => {
+      const { stream, state } = endlessStream(chunk)
+      const reason = new Error('too late')
+      const reader = stream.pipeThrough(create(AbortSignal.abort(reason))).getReader()
+      await expect(reader.read()).rejects.toBe(reason)
+      await expect.poll(() => state.cancelled).toBe(true)
+    })
+
+    test(`${name}: no abort listener is left once the stream has ended`, async () => {
+      const controller = new AbortController()
+      let listeners = 0
+      const signal = controller.signal
+      const add = signal.addEventListener.bind(signal)
+      const remove = signal.removeEventListener.bind(signal)
+      signal.addEventListener = ((...args: Parameters<typeof add>) => (listeners++, add(...args))) as typeof add
+      signal.removeEventListener = ((...args: Parameters<typeof remove>) => (listeners--, remove(...args))) as typeof remove
+      const { items } = await collectStream(streamOf([chunk]).pipeThrough(create(signal)))
+      expect(items).toHaveLength(4)
+      expect(listeners).toBe(0)
+    })
+  }
+})
+
 describe('async Standard Schema', () => {
   const input = '{"n":1}\n{"n":2}\n{"n":-3}\n{"n":4}\n'
 
