@@ -12,6 +12,11 @@ import { LAST_EVENT_ID_HEADER } from 'sluice/protocol'
  * sluice clients send it for NDJSON streams too, with the `idOf` of the last record they received.
  * Serve the records after it, or from it inclusively: the client drops a replayed duplicate.
  *
+ * An id with characters beyond ASCII comes back as the client had it: EventSource and sluice send
+ * an id's UTF-8 bytes, which `Headers` hands over one character per byte (`'日本'` would read
+ * `'æ\x97¥æ\x9C¬'`), so a value whose bytes are valid UTF-8 is decoded as UTF-8. Any other value
+ * is returned as it is.
+ *
  * @example
  * ```ts
  * import { lastEventId } from 'sluice-server'
@@ -22,5 +27,29 @@ import { LAST_EVENT_ID_HEADER } from 'sluice/protocol'
  */
 export function lastEventId(request: Request): string | undefined {
   const id = request.headers.get(LAST_EVENT_ID_HEADER)
-  return id === null || id === '' ? undefined : id
+  return id === null || id === '' ? undefined : utf8OfByteString(id)
+}
+
+/**
+ * `value` read as bytes (one per UTF-16 code unit) and decoded as UTF-8, when every code unit is a
+ * byte and the bytes are valid UTF-8; otherwise `value` unchanged (ASCII, which both readings
+ * agree on, included).
+ */
+function utf8OfByteString(value: string): string {
+  // ASCII (every id a server of numbers ever sees): the same in both readings.
+  if (!/[^\x00-\x7f]/.test(value)) return value
+  const bytes = new Uint8Array(value.length)
+  for (let i = 0; i < value.length; i++) {
+    const unit = value.charCodeAt(i)
+    // Not a byte string: a runtime already decoded it (or a test built it so); leave it alone.
+    if (unit > 0xff) return value
+    bytes[i] = unit
+  }
+  try {
+    // fatal: invalid UTF-8 throws instead of turning into U+FFFD; ignoreBOM: a leading EF BB BF is kept.
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes)
+  } catch {
+    // Not UTF-8 (an id some other client sent as Latin-1 bytes): as it came.
+    return value
+  }
 }
