@@ -1,16 +1,16 @@
 // Runs the portable suite (packages/sluice/test/portable/) in Deno or Bun:
 //   node scripts/run-portable.mjs deno|bun
 // Builds the client (the suite imports `sluice`, which resolves to dist/ through package.json
-// `exports`, as npm users get it), starts the loopback fixture server here in Node, runs the
-// runtime's own test runner (binaries from the npm packages `deno` and `bun`) with the server's
-// URL in SLUICE_FIXTURE_URL, then prints the count of tests run and writes
+// `exports`, as npm users get it), starts the loopback fixture server here in Node (sluice-server
+// from its source, through tsx), runs the runtime's own test runner (binaries from the npm
+// packages `deno` and `bun`) with the server's URL in SLUICE_FIXTURE_URL, then prints the count of tests run and writes
 // { numPassedTests, numFailedTests } to $SLUICE_RESULTS. Exits non-zero when any test failed, when
 // no test ran, or when the runtime crashed before reporting.
 import { spawn, execFileSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { startFixtureServer } from '../packages/sluice/test/portable/fixture-server.mjs'
+import { tsImport } from 'tsx/esm/api'
 
 const runtimes = {
   deno: (junit) => [
@@ -46,6 +46,10 @@ execFileSync(process.execPath, [join(pkg, '..', '..', 'node_modules', 'typescrip
   stdio: 'inherit',
 })
 
+// The fixture server imports sluice-server from its TypeScript source (see fixture-server.mjs):
+// load it through tsx, scoped to this import. Loaded after the build: its `sluice/protocol`
+// resolves to the dist/ just built.
+const { startFixtureServer } = await tsImport('../packages/sluice/test/portable/fixture-server.mjs', import.meta.url)
 const work = mkdtempSync(join(tmpdir(), `sluice-${name}-`))
 const junit = join(work, 'junit.xml')
 const server = await startFixtureServer()

@@ -1,12 +1,29 @@
-// The loopback HTTP server the portable suite fetches from (node:http, 127.0.0.1 only). Every
-// runner starts it in Node and hands its URL to the runtime under test: vitest through
-// globalSetup + provide, Deno and Bun through the SLUICE_FIXTURE_URL environment variable.
+// The loopback HTTP server the portable suite fetches from (127.0.0.1 only). Every runner starts
+// it in Node and hands its URL to the runtime under test: vitest through globalSetup + provide,
+// Deno and Bun through the SLUICE_FIXTURE_URL environment variable.
 // CORS is open so a page on another loopback origin (vitest's browser mode) can read it.
-import { createServer } from 'node:http'
+//
+// Every stream is produced by sluice-server (`ndjsonResponse`, `sseResponse`, `lastEventId`),
+// served through `createNodeHandler` (`serve`), as the resilience tests claim. The only bytes
+// written by hand are the ones that deliberately break the protocol (half a record, marked
+// "deliberately broken" below); the record bytes around them are sluice-server's own encoding.
+//
+// sluice-server is imported from its TypeScript source, not its dist/: nothing needs building
+// first, and the fixture never runs a stale build. vitest's globalSetup loads this file through
+// Vite (which resolves `sluice/protocol` to sluice's src through the portable config's alias);
+// scripts/run-portable.mjs loads it through tsx's `tsImport` (`sluice/protocol` then resolves to
+// sluice's dist/, which that script builds before loading it).
+import { encodeNdjson, encodeSseEvent, lastEventId, ndjsonResponse, sseResponse } from '../../../sluice-server/src/index.ts'
+import { serve } from '../../../sluice-server/src/node.ts'
 
 /** Records any route streams at most, and how long an endless stream may live: every loop is bounded. */
 const MAX_RECORDS = 20_000
 const MAX_STREAM_MS = 20_000
+
+/** The error a route raises to cut its own stream on purpose (the connection is destroyed); not logged. */
+class DeliberateCut extends Error {
+  name = 'DeliberateCut'
+}
 
 /**
  * Starts the fixture server on an ephemeral port of 127.0.0.1.
@@ -17,27 +34,13 @@ export async function startFixtureServer() {
   const closed = new Map()
   /** Resumable streams by the `id` a test gave them: every attempt's Last-Event-ID and outcome. */
   const attempts = new Map()
-  const sockets = new Set()
-  const server = createServer((req, res) => {
-    handle(req, res, closed, attempts).catch((error) => {
-      console.error('fixture server:', error)
-      res.destroy()
-    })
+  const server = await serve((request) => handle(request, closed, attempts), {
+    hostname: '127.0.0.1',
+    onError: (error) => {
+      if (!(error instanceof DeliberateCut)) console.error('fixture server:', error)
+    },
   })
-  server.on('connection', (socket) => {
-    sockets.add(socket)
-    socket.on('close', () => sockets.delete(socket))
-  })
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = /** @type {import('node:net').AddressInfo} */ (server.address())
-  return {
-    url: `http://127.0.0.1:${port}/`,
-    close: () =>
-      new Promise((resolve) => {
-        for (const socket of sockets) socket.destroy()
-        server.close(() => resolve(undefined))
-      }),
-  }
+  return { url: `${server.url}/`, close: () => server.close() }
 }
 
 const cors = {
@@ -45,74 +48,66 @@ const cors = {
   'access-control-allow-headers': '*',
   'access-control-allow-methods': 'GET, POST',
   'access-control-expose-headers': '*',
-  'cache-control': 'no-store',
 }
+/** Headers of the responses that are not streams (streams get sluice-server's own Cache-Control). */
+const plain = { ...cors, 'cache-control': 'no-store' }
 
 /**
- * @param {import('node:http').IncomingMessage} req
- * @param {import('node:http').ServerResponse} res
+ * @param {Request} request
  * @param {Map<string, boolean>} closed
  * @param {Map<string, Array<{ lastEventId: string | null, step: string }>>} attempts
+ * @returns {Promise<Response> | Response}
  */
-async function handle(req, res, closed, attempts) {
-  const url = new URL(req.url ?? '/', 'http://127.0.0.1')
+function handle(request, closed, attempts) {
+  const url = new URL(request.url)
   const q = url.searchParams
   const n = Math.min(Number(q.get('n') ?? 10), MAX_RECORDS)
   const format = q.get('format') === 'sse' ? 'sse' : 'ndjson'
-  if (req.method === 'OPTIONS') {
-    res.writeHead(204, cors).end()
-    return
-  }
+  if (request.method === 'OPTIONS') return new Response(null, { status: 204, headers: plain })
   switch (url.pathname) {
-    // n records, each written in three pieces (one cut inside a multi-byte character), then the end marker.
+    // n records, each written in three pieces (one cut inside a multi-byte character), then the
+    // end marker; a heartbeat (SSE: a comment; NDJSON: a blank line) comes first, which the
+    // decoders must skip.
     case '/stream': {
-      res.writeHead(200, { ...cors, 'content-type': contentType(format) })
-      if (format === 'sse') res.write(': hello\n\n')
-      for (let seq = 1; seq <= n; seq++) {
-        const piece = Buffer.from(encode(format, seq))
-        const cut = piece.indexOf(0xc3) + 1 // inside the é
-        res.write(piece.subarray(0, cut))
-        res.write(piece.subarray(cut, cut + 3))
-        res.write(piece.subarray(cut + 3))
-        if (seq % 16 === 0) await new Promise((resolve) => setImmediate(resolve))
+      const heartbeatMs = 10
+      async function* records() {
+        // Idle for a few heartbeat intervals: sluice-server sends a heartbeat before the first record.
+        await sleep(4 * heartbeatMs)
+        for (let seq = 1; seq <= n; seq++) yield tick(seq)
       }
-      res.end(endMarker(format, n))
-      return
+      return inPieces(stream(format, records(), { heartbeatMs }))
     }
     // n records, then half of one more, then a clean end: a stream a proxy cut short.
-    case '/cut': {
-      res.writeHead(200, { ...cors, 'content-type': contentType(format) })
-      for (let seq = 1; seq <= n; seq++) res.write(encode(format, seq))
-      const next = encode(format, n + 1)
-      res.end(next.slice(0, Math.floor(next.length / 2)))
-      return
-    }
-    // n records and no end marker.
-    case '/unended': {
-      res.writeHead(200, { ...cors, 'content-type': contentType(format) })
-      for (let seq = 1; seq <= n; seq++) res.write(encode(format, seq))
-      res.end()
-      return
-    }
-    // Records until the client goes away (or the bounds above are hit), honouring backpressure.
+    case '/cut':
+      return cutShort(format, stream(format, range(1, n), { end: false }), n + 1, 'end')
+    // n records and no end marker (sluice-server's `end: false`: what a producer without it sends).
+    case '/unended':
+      return stream(format, range(1, n), { end: false })
+    // Records until the client goes away (or the bounds above are hit), honouring backpressure
+    // (sluice-server pulls a record only when the socket has room). Marks the stream closed when
+    // sluice-server saw the client go away: the body was cancelled and the source released.
     case '/endless': {
       const id = q.get('id') ?? ''
       closed.set(id, false)
-      res.on('close', () => closed.set(id, true))
-      res.writeHead(200, { ...cors, 'content-type': contentType(format) })
-      const started = Date.now()
-      for (let seq = 1; seq <= MAX_RECORDS && !res.destroyed && Date.now() - started < MAX_STREAM_MS; seq++) {
-        if (!res.write(encode(format, seq))) await new Promise((resolve) => res.once('drain', resolve).once('close', resolve))
-        if (seq % 64 === 0) await new Promise((resolve) => setTimeout(resolve, 1))
+      async function* records() {
+        const started = Date.now()
+        for (let seq = 1; seq <= MAX_RECORDS && Date.now() - started < MAX_STREAM_MS; seq++) {
+          yield tick(seq)
+          if (seq % 64 === 0) await sleep(1)
+        }
       }
-      res.end()
-      return
+      // No end marker: an endless stream never finishes; the bounds only stop one a client forgot.
+      return stream(format, records(), {
+        end: false,
+        onClose: (summary) => {
+          if (summary.reason === 'cancel' || summary.reason === 'abort') closed.set(id, true)
+        },
+      })
     }
     // Whether the endless stream with this id saw its client go away.
     case '/closed': {
-      res.writeHead(200, { ...cors, 'content-type': 'application/json' })
-      res.end(JSON.stringify({ known: closed.has(q.get('id') ?? ''), closed: closed.get(q.get('id') ?? '') === true }))
-      return
+      const id = q.get('id') ?? ''
+      return Response.json({ known: closed.has(id), closed: closed.get(id) === true }, { headers: plain })
     }
     // A resumable stream of n records whose connections fail as `plan` says, one step per attempt
     // (the last step repeats): `ok` serves the rest and the end marker; `end:K` sends K records and
@@ -126,60 +121,117 @@ async function handle(req, res, closed, attempts) {
       attempts.set(id, log)
       const plan = (q.get('plan') ?? 'ok').split(',')
       const step = plan[Math.min(log.length, plan.length - 1)] ?? 'ok'
-      const header = req.headers['last-event-id']
-      const lastEventId = typeof header === 'string' ? header : null
-      log.push({ lastEventId, step })
+      const resumeFrom = lastEventId(request) ?? null
+      log.push({ lastEventId: resumeFrom, step })
       const [kind, arg, retryAfter] = step.split(':')
       if (kind === 'status') {
-        const headers = { ...cors, 'content-type': 'text/plain' }
+        const headers = { ...plain, 'content-type': 'text/plain' }
         if (retryAfter !== undefined) headers['retry-after'] = retryAfter
-        res.writeHead(Number(arg), headers).end(`status ${arg}`)
-        return
+        return new Response(`status ${arg}`, { status: Number(arg), headers })
       }
-      const after = lastEventId === null ? 0 : Number(lastEventId)
-      const from = q.get('inclusive') === '1' && lastEventId !== null ? after : after + 1
+      const after = resumeFrom === null ? 0 : Number(resumeFrom)
+      const from = q.get('inclusive') === '1' && resumeFrom !== null ? after : after + 1
       const last = kind === 'ok' ? n : Math.min(n, from + Number(arg) - 1)
-      res.writeHead(200, { ...cors, 'content-type': contentType(format) })
-      for (let seq = from; seq <= last; seq++) res.write(encode(format, seq))
-      if (kind === 'ok') {
-        res.end(endMarker(format, last - from + 1))
-        return
-      }
+      if (kind === 'ok') return stream(format, range(from, last)) // the end marker counts this response's records
       if (kind === 'stall') {
-        // Hold the connection open, sending nothing, until the client gives up on it (at most 10 s).
-        const timer = setTimeout(() => res.destroy(), 10_000)
-        res.on('close', () => clearTimeout(timer))
-        return
+        // Hold the connection open, sending nothing (no heartbeat either), until the client gives
+        // up on it; after 10 s, cut it (sluice-server's `signal`: the connection is destroyed).
+        const giveUp = new AbortController()
+        const timer = setTimeout(() => giveUp.abort(new DeliberateCut('stalled for 10 s')), 10_000)
+        async function* records() {
+          yield* range(from, last)
+          await untilAborted(request.signal, giveUp.signal)
+        }
+        return stream(format, records(), { end: false, signal: giveUp.signal, onClose: () => clearTimeout(timer) })
       }
-      const next = encode(format, last + 1)
-      res.write(next.slice(0, Math.floor(next.length / 2)))
-      if (kind === 'destroy') setTimeout(() => res.destroy(), 5)
-      else res.end()
-      return
+      return cutShort(format, stream(format, range(from, last), { end: false }), last + 1, kind === 'destroy' ? 'destroy' : 'end')
     }
     // What each attempt of the resumable stream with this id sent and got.
-    case '/log': {
-      res.writeHead(200, { ...cors, 'content-type': 'application/json' })
-      res.end(JSON.stringify(attempts.get(q.get('id') ?? '') ?? []))
-      return
-    }
+    case '/log':
+      return Response.json(attempts.get(q.get('id') ?? '') ?? [], { headers: plain })
     default:
-      res.writeHead(404, { ...cors, 'content-type': 'text/plain' }).end('no such fixture')
+      return new Response('no such fixture', { status: 404, headers: { ...plain, 'content-type': 'text/plain' } })
   }
 }
 
-/** @param {'ndjson' | 'sse'} format */
-function contentType(format) {
-  return format === 'sse' ? 'text/event-stream' : 'application/x-ndjson'
+/** The record with sequence number `seq`. @param {number} seq */
+function tick(seq) {
+  return { seq, text: `café #${seq}` }
 }
 
-/** The record with sequence number `seq`, in the given format. @param {'ndjson' | 'sse'} format @param {number} seq */
-function encode(format, seq) {
-  const json = JSON.stringify({ seq, text: `café #${seq}` })
-  return format === 'sse' ? `id: ${seq}\ndata: ${json}\n\n` : `${json}\n`
+/** Records `from` .. `to`. @param {number} from @param {number} to */
+function* range(from, to) {
+  for (let seq = from; seq <= to; seq++) yield tick(seq)
 }
 
-/** @param {'ndjson' | 'sse'} format @param {number} count */
-function endMarker(format, count) {
-  return format === 'sse' ? `event: end\ndata: {"count":${count}}\n\n` : `{"$sluice":"end","count":${count}}\n`
+/**
+ * A sluice-server stream of `records` (SSE: each with `id` its `seq`), CORS open, heartbeats off
+ * unless `options` turns them on.
+ * @param {'ndjson' | 'sse'} format
+ * @param {Iterable<ReturnType<typeof tick>> | AsyncIterable<ReturnType<typeof tick>>} records
+ * @param {import('../../../sluice-server/src/index.ts').StreamOptions} [options]
+ */
+function stream(format, records, options = {}) {
+  const shared = { heartbeatMs: 0, ...options, headers: cors }
+  return format === 'sse' ? sseResponse(records, { ...shared, idOf: (t) => t.seq }) : ndjsonResponse(records, shared)
+}
+
+/**
+ * `response` with its body (sluice-server's, ended without its end marker) followed by half of
+ * record `seq`, then ended cleanly (`end`) or, 5 ms later, with the connection destroyed (`destroy`).
+ * @param {'ndjson' | 'sse'} format
+ * @param {Response} response
+ * @param {number} seq
+ * @param {'end' | 'destroy'} how
+ */
+function cutShort(format, response, seq, how) {
+  // Deliberately broken: half a record, as sluice-server would encode it, and no end marker.
+  const record = format === 'sse' ? encodeSseEvent({ data: tick(seq), id: seq }) : encodeNdjson(tick(seq))
+  const half = new TextEncoder().encode(record.slice(0, Math.floor(record.length / 2)))
+  const tail = new TransformStream({
+    async flush(controller) {
+      controller.enqueue(half)
+      if (how === 'destroy') {
+        // Let the half record reach the socket, then fail the body: createNodeHandler destroys the connection.
+        await sleep(5)
+        controller.error(new DeliberateCut('connection destroyed mid-record'))
+      }
+    },
+  })
+  return new Response(response.body.pipeThrough(tail), { status: response.status, headers: response.headers })
+}
+
+/**
+ * `response` with every chunk that holds a `é` (sluice-server writes one chunk per record) split
+ * in three: up to and including the é's first byte, the next three bytes, the rest. The bytes are
+ * sluice-server's; only the writes are cut, so a read can end inside a multi-byte character.
+ * @param {Response} response
+ */
+function inPieces(response) {
+  const pieces = new TransformStream({
+    /** @param {Uint8Array} chunk */
+    transform(chunk, controller) {
+      const cut = chunk.indexOf(0xc3) + 1 // inside the é
+      if (cut === 0) return controller.enqueue(chunk)
+      controller.enqueue(chunk.subarray(0, cut))
+      controller.enqueue(chunk.subarray(cut, cut + 3))
+      controller.enqueue(chunk.subarray(cut + 3))
+    },
+  })
+  return new Response(response.body.pipeThrough(pieces), { status: response.status, headers: response.headers })
+}
+
+/** @param {number} ms */
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+/** Resolves when any of `signals` aborts. @param {AbortSignal[]} signals */
+function untilAborted(...signals) {
+  return new Promise((resolve) => {
+    for (const signal of signals) {
+      if (signal.aborted) return resolve(undefined)
+      signal.addEventListener('abort', resolve, { once: true })
+    }
+  })
 }
