@@ -187,6 +187,8 @@ class ResilientStream<T> implements RecordStream<T> {
   #retryAt: number | undefined
   #serverRetryMs: number | undefined
   #closed = false
+  /** The running attempt's record gate, whose skips are added to the counters when the attempt ends. */
+  #gate: { skipped: number } | undefined
   #iterating = false
   /** Aborts whatever is in flight: the attempt's fetch and body, or the wait between attempts. */
   #inflight: AbortController | undefined
@@ -232,7 +234,7 @@ class ResilientStream<T> implements RecordStream<T> {
   }
 
   get counters(): StreamCounters {
-    return { ...this.#counters }
+    return { ...this.#counters, skipped: this.#counters.skipped + (this.#gate?.skipped ?? 0) }
   }
 
   get lastEventId(): string | undefined {
@@ -316,6 +318,7 @@ class ResilientStream<T> implements RecordStream<T> {
             throw thrown
           }
           const parser = this.#format.parser(this.#lastEventId ?? '')
+          this.#gate = parser.gate
           let lastRecordAt = Date.now()
           const records = new RecordIterator<T>(this.#watch(readerOf(response), attempt, () => lastRecordAt), parser)
           const sentId = this.#lastEventId
@@ -347,6 +350,7 @@ class ResilientStream<T> implements RecordStream<T> {
             throw thrown
           } finally {
             this.#counters.skipped += parser.gate.skipped
+            this.#gate = undefined
             const tracked = this.#format.lastEventIdOf?.(parser)
             // Events parsed but never delivered (the consumer left at a yield, or close()) must not move the resume position.
             if (tracked !== undefined && !atYield && !this.#closed) this.#lastEventId = tracked === '' ? undefined : tracked
