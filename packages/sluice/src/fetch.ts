@@ -319,14 +319,16 @@ class ResilientStream<T> implements RecordStream<T> {
           }
           const parser = this.#format.parser(this.#lastEventId ?? '')
           this.#gate = parser.gate
-          let lastRecordAt = Date.now()
-          const records = new RecordIterator<T>(this.#watch(readerOf(response), attempt, () => lastRecordAt), parser)
+          // When sluice began waiting for the next record; unset while the consumer holds one, so the
+          // stall clock only runs while the producer is awaited.
+          let waitingSince: number | undefined
+          const records = new RecordIterator<T>(this.#watch(readerOf(response), attempt, (now) => (waitingSince ??= now)), parser)
           const sentId = this.#lastEventId
           let first = true
           let atYield = false
           try {
             for await (const record of records) {
-              lastRecordAt = Date.now()
+              waitingSince = undefined
               if (first) {
                 first = false
                 if (sentId !== undefined && attempts > 1 && this.#isReplayOf(record, parser, sentId)) continue
@@ -451,7 +453,7 @@ class ResilientStream<T> implements RecordStream<T> {
    * and the stall timer (no record although heartbeats arrive). Timers only run while the stream
    * waits for the network, never while the consumer is busy, so a slow consumer is not a dead server.
    */
-  #watch(reader: ChunkReader, attempt: AbortController, lastRecordAt: () => number): ChunkReader {
+  #watch(reader: ChunkReader, attempt: AbortController, waitingSince: (now: number) => number): ChunkReader {
     const { idleTimeoutMs, stallTimeoutMs } = this.#options
     const counters = this.#counters
     const abort = (error: SluiceError) => {
@@ -462,7 +464,8 @@ class ResilientStream<T> implements RecordStream<T> {
       read: async () => {
         let timer: ReturnType<typeof setTimeout> | undefined
         if (idleTimeoutMs !== undefined || stallTimeoutMs !== undefined) {
-          const stallLeft = stallTimeoutMs === undefined ? Infinity : lastRecordAt() + stallTimeoutMs - Date.now()
+          const now = Date.now()
+          const stallLeft = stallTimeoutMs === undefined ? Infinity : waitingSince(now) + stallTimeoutMs - now
           const idle = idleTimeoutMs ?? Infinity
           if (stallLeft <= 0) {
             const error = new TimeoutError('stall', stallTimeoutMs!)

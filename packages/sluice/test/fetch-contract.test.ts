@@ -124,3 +124,56 @@ describe('counters.skipped', () => {
     expect(stream.counters.skipped).toBe(1) // counted once, not again when the attempt ends
   })
 })
+
+describe('stallTimeoutMs and idleTimeoutMs time the producer, not the consumer', () => {
+  /** Records every 30 ms from after Last-Event-ID (and heartbeats, if asked): the producer is never stuck. */
+  async function paced(format: Format, total: number, heartbeatMs = 0) {
+    let requests = 0
+    async function* records(from: number) {
+      for (let seq = from; seq < total; seq++) {
+        if (seq > from) await new Promise((resolve) => setTimeout(resolve, 30))
+        yield { seq }
+      }
+    }
+    const server = await serve((request) => {
+      requests++
+      const last = request.headers.get('last-event-id')
+      const from = last === null ? 0 : Number(last) + 1
+      return format === 'ndjson'
+        ? ndjsonResponse(records(from), { heartbeatMs })
+        : sseResponse((async function* () {
+            for await (const r of records(from)) yield { id: r.seq, data: r }
+          })(), { heartbeatMs })
+    })
+    closers.push(() => server.close())
+    return { url: server.url, requests: () => requests }
+  }
+  // The consumer takes 200 ms per record, twice the stall timeout.
+  const slowly = () => new Promise<void>((resolve) => setTimeout(resolve, 200))
+
+  test('ndjson() without idOf: a slow consumer is no stall (it would be final there)', async () => {
+    const server = await paced('ndjson', 3, 20)
+    const stream = ndjson(server.url, { stallTimeoutMs: 100, retry: fast })
+    expect(await seqs(stream, slowly)).toEqual(range(3))
+    expect(server.requests()).toBe(1)
+  })
+
+  test.each(['ndjson', 'sse'] as const)('%s() with a resume id: a slow consumer causes no reconnect', async (format) => {
+    const server = await paced(format, 3, 20)
+    const retries: string[] = []
+    const onRetry = ({ error }: { error: SluiceError }) => void retries.push(error.code)
+    const options = { stallTimeoutMs: 100, retry: fast, onRetry }
+    const stream: RecordStream<unknown> =
+      format === 'ndjson' ? ndjson<{ seq: number }>(server.url, { ...options, idOf: (r) => r.seq }) : sse(server.url, { ...options, json: true })
+    expect(await seqs(stream, slowly)).toEqual(range(3))
+    expect(retries).toEqual([])
+    expect(server.requests()).toBe(1)
+  })
+
+  test('a consumer that does not read is not a dead connection (idle timer, no heartbeats)', async () => {
+    const server = await paced('ndjson', 3)
+    const stream = ndjson<{ seq: number }>(server.url, { idleTimeoutMs: 100, retry: false })
+    expect(await seqs(stream, slowly)).toEqual(range(3))
+    expect(server.requests()).toBe(1)
+  })
+})
