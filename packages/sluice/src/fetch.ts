@@ -56,7 +56,12 @@ export interface FetchOptions {
   connectTimeoutMs?: number
   /** The resume position to start from (sent as `Last-Event-ID` on the first request too). */
   lastEventId?: string
-  /** Pause while the page is hidden and resume from the last id when it is shown (browsers). Default `false`. */
+  /**
+   * Pause while the page is hidden and resume from the last id when it is shown (browsers). Default `false`.
+   * Hiding is an interruption like any other: where a reconnect is not allowed (a POST without explicit
+   * `retry`, `retry: false`, or ndjson() without `idOf` once records were delivered), hiding the page
+   * ends the stream with a `NetworkError` rather than re-sending the request or replaying records.
+   */
   pauseWhenHidden?: boolean
   /** Called with each accepted response. */
   onOpen?: (response: Response) => void
@@ -375,13 +380,16 @@ class ResilientStream<T> implements RecordStream<T> {
         }
         if (this.#closed) continue
         const reason = attempt.signal.reason
-        if (reason === PAUSED) continue
-        if (reason instanceof SluiceError) error = reason
+        // A resume id that cannot go into a header (CR, LF, NUL) is no resume position: replaying would duplicate.
+        const resumable = delivered === 0 || (this.#format.canResume && isSendableId(this.#lastEventId))
+        if (reason === PAUSED) {
+          // Hidden: reconnect when shown only where any interruption may (re-sendable, resumable); else end here.
+          if (this.#retry !== undefined && resumable) continue
+          error = new NetworkError(new Error('paused while hidden, and cannot resume'))
+        } else if (reason instanceof SluiceError) error = reason
         if (notNetwork !== undefined) throw notNetwork.error
         const failure = asSluiceError(error)
         failures = deliveredThisAttempt > 0 ? 1 : failures + 1
-        // A resume id that cannot go into a header (CR, LF, NUL) is no resume position: replaying would duplicate.
-        const resumable = delivered === 0 || (this.#format.canResume && isSendableId(this.#lastEventId))
         if (this.#retry === undefined || !isRetryable(failure) || !resumable || failures >= this.#retry.maxAttempts) {
           failure.attempts = attempts
           throw failure

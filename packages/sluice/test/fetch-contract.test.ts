@@ -177,3 +177,70 @@ describe('stallTimeoutMs and idleTimeoutMs time the producer, not the consumer',
     expect(server.requests()).toBe(1)
   })
 })
+
+describe('pauseWhenHidden follows the retry and resume rules', () => {
+  /** A `document` whose visibility the test sets (the stream looks for `globalThis.document`). */
+  function page() {
+    const doc = Object.assign(new EventTarget(), { visibilityState: 'visible' })
+    ;(globalThis as { document?: unknown }).document = doc
+    return (state: 'hidden' | 'visible') => {
+      doc.visibilityState = state
+      doc.dispatchEvent(new Event('visibilitychange'))
+    }
+  }
+
+  /** Reads 3 records, hides the page while a read is pending, waits for the pause or the end, shows it again. */
+  async function hideAndShow(stream: RecordStream<unknown>, states: StreamState[], setPage: ReturnType<typeof page>) {
+    const iterator = stream[Symbol.asyncIterator]()
+    const got: number[] = []
+    for (let i = 0; i < 3; i++) got.push(((await iterator.next()).value as { seq: number }).seq)
+    const pending = iterator.next().then(
+      (result) => ({ result }),
+      (error: SluiceError) => ({ error }),
+    )
+    const settled = new Promise<void>((resolve) => {
+      const check = () => (stream.state === 'retrying' || stream.state === 'closed' ? resolve() : setImmediate(check))
+      check()
+    })
+    setPage('hidden')
+    await settled
+    const stateWhileHidden = stream.state
+    setPage('visible')
+    const outcome = await pending
+    stream.close()
+    return { got, stateWhileHidden, outcome, states }
+  }
+
+  test('ndjson() without idOf: hiding after records were delivered throws instead of replaying them', async () => {
+    const setPage = page()
+    const server = await chaos('ndjson', 10, [{ kind: 'stall', afterRecords: 3 }])
+    const states: StreamState[] = []
+    const stream = ndjson(server.url, { pauseWhenHidden: true, retry: fast, onStateChange: (s) => states.push(s) })
+    const { got, stateWhileHidden, outcome } = await hideAndShow(stream, states, setPage)
+    expect(got).toEqual([0, 1, 2])
+    expect(stateWhileHidden).toBe('closed')
+    expect('error' in outcome && outcome.error.code).toBe('NETWORK_ERROR')
+    expect(server.requests).toHaveLength(1) // nothing replayed
+  })
+
+  test('a POST without explicit retry is not re-sent when the page is shown again', async () => {
+    const setPage = page()
+    const server = await chaos('ndjson', 10, [{ kind: 'stall', afterRecords: 3 }])
+    const stream = ndjson<{ seq: number }>(server.url, { method: 'POST', body: '{}', idOf: (r) => r.seq, pauseWhenHidden: true })
+    const { outcome, stateWhileHidden } = await hideAndShow(stream, [], setPage)
+    expect(stateWhileHidden).toBe('closed')
+    expect('error' in outcome && outcome.error.code).toBe('NETWORK_ERROR')
+    expect(server.requests).toHaveLength(1) // no second paid generation
+  })
+
+  test('a resumable GET still pauses and resumes from the last id when shown', async () => {
+    const setPage = page()
+    const server = await chaos('ndjson', 10, [{ kind: 'stall', afterRecords: 3 }])
+    const stream = ndjson<{ seq: number }>(server.url, { idOf: (r) => r.seq, pauseWhenHidden: true, retry: fast })
+    const { got, stateWhileHidden, outcome } = await hideAndShow(stream, [], setPage)
+    expect(got).toEqual([0, 1, 2])
+    expect(stateWhileHidden).toBe('retrying')
+    expect('result' in outcome && outcome.result.value).toEqual(expect.objectContaining({ seq: 3 }))
+    expect(server.requests.map((r) => r.lastEventId)).toEqual([undefined, '2'])
+  })
+})
