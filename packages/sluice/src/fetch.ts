@@ -39,12 +39,15 @@ export interface FetchOptions {
   fetch?: typeof fetch
   /** Request headers; a function is called before every attempt (a refreshed token is used on reconnect). */
   headers?: HeadersInit | (() => HeadersInit | Promise<HeadersInit>)
-  /** Request method. Default `GET`. Non-idempotent methods are only re-sent when `retry` is given explicitly. */
+  /**
+   * Request method. Default `GET`, or a `Request` input's (whose headers, body and other settings are sent
+   * on every attempt; these options override them). Non-idempotent methods are only re-sent when `retry` is given explicitly.
+   */
   method?: string
-  /** Request body, or a function returning a fresh one per attempt. */
+  /** Request body, or a function returning a fresh one per attempt (a `ReadableStream` is sent with `duplex: 'half'`). */
   body?: BodyInit | null | (() => BodyInit | null | Promise<BodyInit | null>)
   credentials?: RequestCredentials
-  /** Aborting it stops the stream; the iterator rejects with the signal's reason. */
+  /** Aborting it stops the stream; the iterator rejects with the signal's reason. Default: a `Request` input's signal. */
   signal?: AbortSignal | undefined
   /** The reconnection policy, or `false` for no reconnecting. */
   retry?: RetryPolicy | boolean
@@ -195,6 +198,7 @@ class ResilientStream<T> implements RecordStream<T> {
   /** The running attempt's record gate, whose skips are added to the counters when the attempt ends. */
   #gate: { skipped: number } | undefined
   #iterating = false
+  readonly #signal: AbortSignal | undefined
   /** Aborts whatever is in flight: the attempt's fetch and body, or the wait between attempts. */
   #inflight: AbortController | undefined
   readonly #input: string | URL | Request
@@ -227,9 +231,10 @@ class ResilientStream<T> implements RecordStream<T> {
       }
     }
     // Already aborted: closed from the start, so iterating sends nothing and rejects with the reason.
-    if (options.signal?.aborted) this.#stop()
+    const signal = (this.#signal = options.signal ?? (isRequest(input) ? input.signal : undefined))
+    if (signal?.aborted) this.#stop()
     // Removed again in #stop: an app-wide signal passed to every stream must not keep each one alive.
-    else options.signal?.addEventListener('abort', this.#onAbort, { once: true })
+    else signal?.addEventListener('abort', this.#onAbort, { once: true })
   }
 
   readonly #onAbort = (): void => this.#stop()
@@ -268,7 +273,7 @@ class ResilientStream<T> implements RecordStream<T> {
   #stop(): void {
     if (this.#closed) return
     this.#closed = true
-    this.#options.signal?.removeEventListener('abort', this.#onAbort)
+    this.#signal?.removeEventListener('abort', this.#onAbort)
     this.#inflight?.abort(CLOSED)
     this.#setState('closed')
   }
@@ -281,8 +286,7 @@ class ResilientStream<T> implements RecordStream<T> {
   }
 
   #throwIfAborted(): void {
-    const signal = this.#options.signal
-    if (signal?.aborted) throw signal.reason
+    if (this.#signal?.aborted) throw this.#signal.reason
   }
 
   async *#run(): AsyncGenerator<T, void, undefined> {
@@ -428,10 +432,14 @@ class ResilientStream<T> implements RecordStream<T> {
       const body = typeof options.body === 'function' ? await options.body() : options.body
       const init: RequestInit = { method: this.#method, headers, signal: attempt.signal }
       if (body !== undefined && body !== null) init.body = body
+      // Node's fetch (and Chromium's) refuses a stream body without it.
+      if (body instanceof ReadableStream) (init as { duplex?: string }).duplex = 'half'
       if (options.credentials !== undefined) init.credentials = options.credentials
       let response: Response
       try {
-        response = await this.#fetch(isRequest(this.#input) ? this.#input.url : String(this.#input), init)
+        // A Request is cloned per attempt: its body can be sent again, and its settings (mode, redirect,
+        // cache...) go with it; init overrides method, headers (merged above), signal and any options.body.
+        response = await this.#fetch(isRequest(this.#input) ? this.#input.clone() : String(this.#input), init)
       } catch (error) {
         if (attempt.signal.aborted) throw attempt.signal.reason
         throw isRedirectLoop(error) ? new RedirectError(error) : new NetworkError(error)

@@ -244,3 +244,57 @@ describe('pauseWhenHidden follows the retry and resume rules', () => {
     expect(server.requests.map((r) => r.lastEventId)).toEqual([undefined, '2'])
   })
 })
+
+describe('a Request input is sent as given', () => {
+  test('its method, headers and body arrive, on the retry after a 503 too', async () => {
+    const server = await echoServer((n) => (n === 0 ? 503 : 'ok'))
+    const request = new Request(server.url, { method: 'POST', headers: { 'x-client': 'r1' }, body: '{"q":1}' })
+    expect(await seqs(ndjson(request, { retry: fast }))).toEqual(range(3))
+    expect(server.received.map(({ method, headers, body }) => [method, headers['x-client'], body])).toEqual([
+      ['POST', 'r1', '{"q":1}'],
+      ['POST', 'r1', '{"q":1}'],
+    ])
+  })
+
+  test('a ReadableStream body in the Request is re-sent on retry', async () => {
+    const server = await echoServer((n) => (n === 0 ? 503 : 'ok'))
+    const body = new Blob(['streamed body']).stream()
+    const request = new Request(server.url, { method: 'POST', body, duplex: 'half' } as RequestInit)
+    expect(await seqs(ndjson(request, { retry: fast }))).toEqual(range(3))
+    expect(server.received.map((r) => r.body)).toEqual(['streamed body', 'streamed body'])
+  })
+
+  test('options override the Request', async () => {
+    const server = await echoServer(() => 'ok')
+    const request = new Request(server.url, { method: 'PUT', headers: { 'x-client': 'request' }, body: 'from request' })
+    await seqs(ndjson(request, { method: 'POST', headers: { 'x-client': 'options' }, body: 'from options' }))
+    expect(server.received.map(({ method, headers, body }) => [method, headers['x-client'], body])).toEqual([
+      ['POST', 'options', 'from options'],
+    ])
+  })
+
+  test('a ReadableStream body from options is sent (duplex) and, from a function, re-sent', async () => {
+    const server = await echoServer((n) => (n === 0 ? 503 : 'ok'))
+    const stream = ndjson(server.url, { method: 'POST', body: () => new Blob(['fresh']).stream(), retry: fast })
+    expect(await seqs(stream)).toEqual(range(3))
+    expect(server.received.map((r) => r.body)).toEqual(['fresh', 'fresh'])
+  })
+
+  test("its signal stops the stream", async () => {
+    const server = await echoServer(() => 'hang')
+    const controller = new AbortController()
+    const stream = ndjson(new Request(server.url, { signal: controller.signal }), { connectTimeoutMs: 2000, retry: false })
+    const pending = seqs(stream).catch((error: Error) => error)
+    await server.requests(1)
+    controller.abort(new Error('user left'))
+    expect(((await pending) as Error).message).toBe('user left')
+  })
+
+  test("its redirect setting is kept (redirect: 'error' does not follow)", async () => {
+    const server = await echoServer((n) => (n === 0 ? 'redirect' : 'ok'))
+    const stream = ndjson(new Request(server.url, { redirect: 'error' }), { retry: false })
+    const outcome = await seqs(stream).catch((error: SluiceError) => error)
+    expect(outcome).toBeInstanceOf(Error)
+    expect(server.received).toHaveLength(1)
+  })
+})
