@@ -340,7 +340,8 @@ class ResilientStream<T> implements RecordStream<T> {
               waitingSince = undefined
               if (first) {
                 first = false
-                if (sentId !== undefined && attempts > 1 && this.#isReplayOf(record, parser, sentId)) continue
+                // An inclusive replay repeats the record named by the Last-Event-ID sent, first attempt included.
+                if (sentId && isSendableId(sentId) && this.#isReplayOf(record, parser, sentId)) continue
               }
               const id = this.#format.idOf?.(record)
               if (id !== undefined) this.#lastEventId = id === '' ? undefined : id

@@ -298,3 +298,15 @@ describe('a Request input is sent as given', () => {
     expect(server.received).toHaveLength(1)
   })
 })
+
+describe('an inclusive replay is dropped on the first attempt too', () => {
+  test.each(['ndjson', 'sse'] as const)('%s() started from options.lastEventId', async (format) => {
+    const server = await chaos(format, 8, [], true)
+    const stream: RecordStream<unknown> =
+      format === 'ndjson'
+        ? ndjson<{ seq: number }>(server.url, { idOf: (r) => r.seq, lastEventId: '4' })
+        : sse(server.url, { json: true, lastEventId: '4' })
+    expect(await seqs(stream)).toEqual([5, 6, 7])
+    expect(server.requests.map((r) => r.lastEventId)).toEqual(['4'])
+  })
+})
