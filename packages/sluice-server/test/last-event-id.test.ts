@@ -125,7 +125,8 @@ describe('lastEventId over loopback, from the sluice client', () => {
     const seen: Array<{ id: string | undefined; raw: string | null }> = []
     const url = await start((request) => {
       seen.push({ id: lastEventId(request), raw: request.headers.get('last-event-id') })
-      return sseResponse([{ data: 'done', id: '東京🎌-4' }], { heartbeatMs: 0 })
+      // The next id: an event carrying the id sent back would be an inclusive replay, and dropped.
+      return sseResponse([{ data: 'done', id: '東京🎌-5' }], { heartbeatMs: 0 })
     })
     const got = []
     for await (const event of sse(`${url}/feed`, { lastEventId: '東京🎌-4' })) got.push(event.data)
