@@ -209,6 +209,8 @@ class ResilientStream<T> implements RecordStream<T> {
   readonly #method: string
 
   constructor(input: string | URL | Request, options: FetchOptions, format: Format<T>) {
+    // Each attempt sends a clone of it: a body read already could never be sent.
+    if (isRequest(input) && input.bodyUsed) throw new TypeError('Cannot stream: the Request body was already read')
     this.#input = input
     this.#options = options
     this.#format = format

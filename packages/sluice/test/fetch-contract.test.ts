@@ -299,6 +299,14 @@ describe('a Request input is sent as given', () => {
   })
 })
 
+describe('a Request whose body was read already', () => {
+  test('is refused at once with a TypeError, before any request (it could never be sent)', async () => {
+    const request = new Request('http://127.0.0.1:9/', { method: 'POST', body: 'prompt' })
+    await request.text()
+    expect(() => ndjson(request)).toThrow(/body was already read/)
+  })
+})
+
 describe('an inclusive replay is dropped on the first attempt too', () => {
   test.each(['ndjson', 'sse'] as const)('%s() started from options.lastEventId', async (format) => {
     const server = await chaos(format, 8, [], true)
