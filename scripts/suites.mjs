@@ -5,6 +5,9 @@
 // Add a suite here when an issue adds a runner; scripts/test.mjs totals them all.
 export const suites = [
   { name: 'typecheck', kind: 'check', command: 'pnpm', args: ['-r', '--if-present', 'typecheck'] },
+  // Every ```ts block of README.md, packages/*/README.md and docs/*.md typechecked against the
+  // packages' src/ (no build needed), one test per block; markers and preludes: scripts/check-docs.mjs.
+  { name: 'docs: snippets', kind: 'results', command: 'node', args: ['scripts/check-docs.mjs'] },
   { name: 'build', kind: 'check', command: 'pnpm', args: ['run', 'build'] },
   {
     name: 'node: sluice',
