@@ -200,12 +200,15 @@ export class NetworkError extends SluiceError {
   }
 }
 
-/** The server redirected in a loop (or past the runtime's redirect limit): final, never retried. */
+/**
+ * The server redirected in a loop (or past the runtime's redirect limit), or at all when the request's
+ * redirect mode is `'error'` (`refused`): final, never retried.
+ */
 export class RedirectError extends SluiceError {
   readonly code = 'REDIRECT_LOOP'
 
-  constructor(cause: unknown) {
-    super('Cannot stream: the server redirected too many times (a redirect loop)', { cause })
+  constructor(cause: unknown, refused?: boolean) {
+    super(`Cannot stream: the server redirected ${refused ? "and the request's redirect mode 'error' refuses that" : 'too many times (a redirect loop)'}`, { cause })
   }
 }
 

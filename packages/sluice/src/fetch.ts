@@ -171,7 +171,7 @@ export function sse(
 interface Format<T> {
   accept: readonly string[] | '*'
   acceptHeader: string
-  parser: (lastEventId: string) => PushParser & { gate: { skipped: number } }
+  parser: (lastEventId: string) => PushParser & { gate: { skipped: number }; readonly received: number }
   /** The resume id of a delivered record. */
   idOf: ((record: T) => string) | undefined
   /** The first record's own id, when the format can tell it apart from an inherited one (SSE). */
@@ -330,16 +330,19 @@ class ResilientStream<T> implements RecordStream<T> {
           }
           const parser = this.#format.parser(this.#lastEventId ?? '')
           this.#gate = parser.gate
-          // When sluice began waiting for the next record; unset while the consumer holds one, so the
-          // stall clock only runs while the producer is awaited.
-          let waitingSince: number | undefined
-          const records = new RecordIterator<T>(this.#watch(readerOf(response), attempt, (now) => (waitingSince ??= now)), parser)
+          // The stall clock restarts at the first read after any record came, invalid ones included (the
+          // producer is not stuck); reads only happen while sluice waits, never while the consumer holds one.
+          let waitingSince = 0
+          let seen = -1
+          const records = new RecordIterator<T>(
+            this.#watch(readerOf(response), attempt, (now) => (seen < (seen = parser.received) ? (waitingSince = now) : waitingSince)),
+            parser,
+          )
           const sentId = this.#lastEventId
           let first = true
           let atYield = false
           try {
             for await (const record of records) {
-              waitingSince = undefined
               if (first) {
                 first = false
                 // An inclusive replay repeats the record named by the Last-Event-ID sent, first attempt included.
@@ -412,10 +415,14 @@ class ResilientStream<T> implements RecordStream<T> {
     }
   }
 
-  /** Whether the first record after a reconnect repeats the last one delivered (an inclusive replay). */
+  /**
+   * Whether the first record after a reconnect repeats the last one delivered (an inclusive replay).
+   * SSE: the first event dispatched carries the id sent in its own `id` field (not inherited), and is
+   * this record, not an invalid event skipped before it.
+   */
   #isReplayOf(record: T, parser: PushParser, sentId: string): boolean {
-    if (this.#format.firstOwnId) return this.#format.firstOwnId(parser) === sentId
-    return this.#format.idOf?.(record) === sentId
+    const own = this.#format.firstOwnId
+    return (!own || own(parser) === sentId) && this.#format.idOf?.(record) === sentId
   }
 
   /** Sends the request; resolves with an accepted response, `undefined` for 204, or throws a typed error. */
@@ -445,7 +452,7 @@ class ResilientStream<T> implements RecordStream<T> {
         response = await this.#fetch(isRequest(this.#input) ? this.#input.clone() : String(this.#input), init)
       } catch (error) {
         if (attempt.signal.aborted) throw attempt.signal.reason
-        throw isRedirectLoop(error) ? new RedirectError(error) : new NetworkError(error)
+        throw isRedirectLoop(error) ? new RedirectError(error, (this.#input as Request).redirect == 'error') : new NetworkError(error)
       }
       if (response.status === 204) {
         await response.body?.cancel().catch(() => undefined)

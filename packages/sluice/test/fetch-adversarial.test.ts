@@ -1,0 +1,291 @@
+/**
+ * Adversarial checks of `ndjson()` / `sse()` (second review): invalid records across reconnects,
+ * the stall clock, a refused redirect, the state machine and its hooks. Real loopback servers only.
+ */
+import { createServer, type ServerResponse } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+import { afterEach, describe, expect, test } from 'vitest'
+import { z } from 'zod'
+import { ndjson, sse, type RecordStream, type RetryInfo, type SluiceError, type StreamState } from '../src/index.js'
+
+const fast = { initialDelayMs: 1, maxDelayMs: 5, minDelayMs: 0, jitter: false }
+const Seq = z.object({ seq: z.number() })
+
+const closers: (() => Promise<void>)[] = []
+afterEach(async () => {
+  await Promise.all(closers.splice(0).map((close) => close()))
+})
+
+type Step = { cut: number } | 'ok' | 'stall' | 'redirect' | number
+
+/**
+ * Serves `items` (a number is a valid record with that seq, `'bad'` an invalid one at its index)
+ * from after Last-Event-ID (or from it, `inclusive`), as NDJSON or SSE with ids. Request n does
+ * `plan(n)`: `ok` (all, then the end), `{ cut: k }` (k items, then the socket is destroyed), `stall`
+ * (all items, then the connection stays open), `redirect`, or a status.
+ */
+async function script(format: 'ndjson' | 'sse', items: (number | 'bad')[], plan: (n: number) => Step, inclusive = false) {
+  const lastEventIds: (string | undefined)[] = []
+  const sockets = new Set<Socket>()
+  const responses = new Set<ServerResponse>()
+  const server = createServer((request, response: ServerResponse) => {
+    responses.add(response)
+    response.on('close', () => responses.delete(response))
+    const step = plan(lastEventIds.length)
+    const lei = request.headers['last-event-id'] as string | undefined
+    lastEventIds.push(lei)
+    if (step === 'redirect') return void response.writeHead(302, { location: '/elsewhere' }).end()
+    if (typeof step === 'number') return void response.writeHead(step, { 'content-type': 'text/plain' }).end('no')
+    const from = lei === undefined ? 0 : Number(lei) + (inclusive ? 0 : 1)
+    const chosen = items.map((item, index) => [item, index] as const).slice(from)
+    const shown = typeof step === 'object' ? chosen.slice(0, step.cut) : chosen
+    const text = shown
+      .map(([item, index]) => {
+        const json = item === 'bad' ? `{"seq":"${index}"}` : `{"seq":${item}}`
+        return format === 'ndjson' ? `${json}\n` : `id: ${index}\ndata: ${json}\n\n`
+      })
+      .join('')
+    response.writeHead(200, { 'content-type': format === 'ndjson' ? 'application/x-ndjson' : 'text/event-stream' })
+    if (typeof step === 'object') return void response.write(text, () => response.socket?.destroy())
+    if (step === 'stall') return void response.write(text)
+    response.end(format === 'ndjson' ? text : `${text}event: end\ndata:\n\n`)
+  })
+  server.on('connection', (socket) => {
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  closers.push(async () => {
+    for (const socket of sockets) socket.destroy()
+    await new Promise<void>((resolve) => server.close(() => resolve()))
+  })
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/s`, lastEventIds, responses }
+}
+
+function open(format: 'ndjson' | 'sse', url: string, extra: Record<string, unknown> = {}): RecordStream<unknown> {
+  return format === 'ndjson'
+    ? ndjson(url, { schema: Seq, onInvalid: 'skip', idOf: (r) => r.seq, retry: fast, ...extra })
+    : sse(url, { schema: Seq, onInvalid: 'skip', retry: fast, ...extra })
+}
+
+async function seqs(stream: AsyncIterable<unknown>): Promise<number[]> {
+  const out: number[] = []
+  for await (const item of stream) {
+    const record = ((item as { data?: unknown }).data ?? item) as { seq: number }
+    out.push(record.seq)
+  }
+  return out
+}
+
+describe.each(['ndjson', 'sse'] as const)('%s(): invalid records (onInvalid: skip) across reconnects', (format) => {
+  test.each([false, true])('an invalid record, then a cut: every valid record once (inclusive replay: %s)', async (inclusive) => {
+    // sse() inclusive: the replay is the invalid event 1, skipped again; event 2 after it is no replay.
+    const server = await script(format, [0, 'bad', 2, 3], (n) => (n === 0 ? { cut: 2 } : 'ok'), inclusive)
+    const stream = open(format, server.url)
+    expect(await seqs(stream)).toEqual([0, 2, 3])
+    expect(stream.counters.reconnects).toBe(1)
+  })
+
+  test.each([false, true])('a valid replay followed by an invalid record in the same chunk (inclusive replay: %s)', async (inclusive) => {
+    const server = await script(format, [0, 1, 'bad', 3], (n) => (n === 0 ? { cut: 2 } : 'ok'), inclusive)
+    const stream = open(format, server.url)
+    expect(await seqs(stream)).toEqual([0, 1, 3])
+  })
+
+  test('several cuts among invalid records: every valid record once, in order', async () => {
+    const items: (number | 'bad')[] = [0, 'bad', 'bad', 3, 'bad', 5, 'bad', 'bad', 8]
+    const plan: Step[] = [{ cut: 2 }, { cut: 1 }, { cut: 4 }, { cut: 0 }, { cut: 2 }]
+    const server = await script(format, items, (n) => plan[n] ?? 'ok')
+    expect(await seqs(open(format, server.url))).toEqual([0, 3, 5, 8])
+  })
+})
+
+describe('sse(): counters.skipped across reconnects (the last-event-id moves past an invalid event)', () => {
+  test('several cuts among invalid events: each counted once, at every retry too', async () => {
+    const items: (number | 'bad')[] = [0, 'bad', 'bad', 3, 'bad', 5, 'bad', 'bad', 8]
+    const plan: Step[] = [{ cut: 2 }, { cut: 1 }, { cut: 4 }, { cut: 0 }, { cut: 2 }]
+    const server = await script('sse', items, (n) => plan[n] ?? 'ok')
+    const atRetry: number[] = []
+    const stream: RecordStream<unknown> = open('sse', server.url, { onRetry: () => atRetry.push(stream.counters.skipped) })
+    expect(await seqs(stream)).toEqual([0, 3, 5, 8])
+    expect(atRetry).toEqual([1, 2, 4, 4, 5])
+    expect(stream.counters.skipped).toBe(5)
+    expect(server.lastEventIds).toEqual([undefined, '1', '2', '6', '6', '8'])
+  })
+})
+
+describe('the stall clock', () => {
+  test.each(['ndjson', 'sse'] as const)('%s(): a producer sending only invalid records is not stuck (no STALL_TIMEOUT)', async (format) => {
+    const sockets = new Set<Socket>()
+    let requests = 0
+    const server = createServer((_, response) => {
+      requests++
+      response.writeHead(200, { 'content-type': format === 'ndjson' ? 'application/x-ndjson' : 'text/event-stream' })
+      let sent = 0
+      const send = (json: string) => response.write(format === 'ndjson' ? `${json}\n` : `id: ${sent}\ndata: ${json}\n\n`)
+      const timer = setInterval(() => {
+        if (++sent <= 8) return void send(`{"seq":"${sent}"}`)
+        clearInterval(timer)
+        send('{"seq":9}')
+        response.end(format === 'sse' ? 'event: end\ndata:\n\n' : '')
+      }, 25)
+      response.on('close', () => clearInterval(timer))
+    })
+    server.on('connection', (socket) => {
+      sockets.add(socket)
+      socket.on('close', () => sockets.delete(socket))
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    closers.push(async () => {
+      for (const socket of sockets) socket.destroy()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    })
+    const retries: string[] = []
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`
+    const stream = open(format, url, { stallTimeoutMs: 100, onRetry: ({ error }: RetryInfo) => retries.push(error.code) })
+    expect(await seqs(stream)).toEqual([9])
+    expect(retries).toEqual([])
+    expect(requests).toBe(1)
+    expect(stream.counters.skipped).toBe(8)
+  })
+
+  test('a producer sending nothing but heartbeats still stalls', async () => {
+    const sockets = new Set<Socket>()
+    const server = createServer((_, response) => {
+      response.writeHead(200, { 'content-type': 'application/x-ndjson' })
+      response.write('{"seq":0}\n')
+      const timer = setInterval(() => response.write('\n'), 20)
+      response.on('close', () => clearInterval(timer))
+    })
+    server.on('connection', (socket) => {
+      sockets.add(socket)
+      socket.on('close', () => sockets.delete(socket))
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    closers.push(async () => {
+      for (const socket of sockets) socket.destroy()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    })
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`
+    const stream = ndjson(url, { stallTimeoutMs: 100, retry: false })
+    const outcome = await seqs(stream).catch((error: SluiceError) => error)
+    expect((outcome as SluiceError).code).toBe('STALL_TIMEOUT')
+  })
+})
+
+describe("a Request with redirect: 'error'", () => {
+  test('a redirect is a final RedirectError that says the request refused it, not a loop', async () => {
+    const server = await script('ndjson', [0], (n) => (n === 0 ? 'redirect' : 'ok'))
+    const stream = ndjson(new Request(server.url, { redirect: 'error' }), { retry: fast })
+    const error = (await seqs(stream).catch((thrown: SluiceError) => thrown)) as SluiceError
+    expect(error.name).toBe('RedirectError')
+    expect(error.message).toMatch(/redirect mode/)
+    expect(error.message).not.toMatch(/too many|loop/)
+    expect(error.attempts).toBe(1)
+    expect(server.lastEventIds).toHaveLength(1)
+  })
+})
+
+describe('states, hooks and leaving nothing behind', () => {
+  const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length
+  /** Waits (bounded) until every response the server began has closed (finished, or its connection gone). */
+  async function responsesLeft(responses: Set<ServerResponse>) {
+    for (let i = 0; i < 200 && responses.size > 0; i++) await new Promise((resolve) => setTimeout(resolve, 5))
+    return responses.size
+  }
+
+  test.each(['ndjson', 'sse'] as const)('%s(): connect, open, cut, retry, reconnect, end: every state once, in order', async (format) => {
+    const server = await script(format, [0, 1, 2, 3], (n) => (n === 0 ? { cut: 2 } : 'ok'))
+    const states: StreamState[] = []
+    const retries: Omit<RetryInfo, 'error'>[] = []
+    const opened: number[] = []
+    const stream = open(format, server.url, {
+      onStateChange: (state: StreamState) => states.push(state),
+      onRetry: ({ attempt, delayMs }: RetryInfo) => retries.push({ attempt, delayMs }),
+      onOpen: (response: Response) => opened.push(response.status),
+    })
+    expect(stream.state).toBe('connecting')
+    expect(await seqs(stream)).toEqual([0, 1, 2, 3])
+    expect(states).toEqual(['open', 'retrying', 'connecting', 'open', 'closed'])
+    expect(retries).toEqual([{ attempt: 1, delayMs: 1 }])
+    expect(opened).toEqual([200, 200])
+    expect(stream.state).toBe('closed')
+    expect(await responsesLeft(server.responses)).toBe(0)
+  })
+
+  test('onRetry counts failed attempts in a row and the delays grow by the policy', async () => {
+    const server = await script('ndjson', [0, 1], (n) => (n < 3 ? 503 : 'ok'))
+    const retries: [number, number, string][] = []
+    const stream = open('ndjson', server.url, {
+      retry: { initialDelayMs: 2, factor: 3, maxDelayMs: 15, minDelayMs: 0, jitter: false },
+      onRetry: ({ attempt, delayMs, error }: RetryInfo) => retries.push([attempt, delayMs, error.code]),
+    })
+    expect(await seqs(stream)).toEqual([0, 1])
+    expect(retries).toEqual([
+      [1, 2, 'HTTP_ERROR'],
+      [2, 6, 'HTTP_ERROR'],
+      [3, 15, 'HTTP_ERROR'],
+    ])
+  })
+
+  test('retry: false throws the first failure: no onRetry, attempts 1, closed', async () => {
+    const server = await script('ndjson', [0, 1], () => 503)
+    const states: StreamState[] = []
+    let retried = 0
+    const stream = open('ndjson', server.url, { retry: false, onRetry: () => retried++, onStateChange: (s: StreamState) => states.push(s) })
+    const error = (await seqs(stream).catch((thrown: SluiceError) => thrown)) as SluiceError
+    expect([error.code, error.attempts, retried]).toEqual(['HTTP_ERROR', 1, 0])
+    expect(states).toEqual(['closed'])
+    expect(server.lastEventIds).toHaveLength(1)
+  })
+
+  test('close() during the retry wait: no further request, timers cleared, closed, the iterator ends', async () => {
+    const before = timers()
+    const server = await script('ndjson', [0, 1], (n) => (n === 0 ? 503 : 'ok'))
+    const states: StreamState[] = []
+    const stream = open('ndjson', server.url, {
+      retry: { initialDelayMs: 60_000, maxDelayMs: 60_000, jitter: false },
+      onStateChange: (s: StreamState) => states.push(s),
+    })
+    const iterator = stream[Symbol.asyncIterator]()
+    const pending = iterator.next()
+    for (let i = 0; i < 1000 && stream.state !== 'retrying'; i++) await new Promise((resolve) => setImmediate(resolve))
+    expect(stream.retryAt).toBeGreaterThan(Date.now() + 50_000)
+    stream.close()
+    expect(await pending).toEqual({ value: undefined, done: true })
+    expect(await iterator.next()).toEqual({ value: undefined, done: true })
+    expect(states).toEqual(['retrying', 'closed'])
+    expect(stream.retryAt).toBeUndefined()
+    expect(server.lastEventIds).toHaveLength(1)
+    expect(timers()).toBe(before)
+    expect(await responsesLeft(server.responses)).toBe(0)
+  })
+
+  test('close() before iterating: no request, closed, the iterator ends at once', async () => {
+    const server = await script('ndjson', [0, 1], () => 'ok')
+    const states: StreamState[] = []
+    const stream = open('ndjson', server.url, { onStateChange: (s: StreamState) => states.push(s) })
+    stream.close()
+    expect(stream.state).toBe('closed')
+    expect(await seqs(stream)).toEqual([])
+    expect(states).toEqual(['closed'])
+    expect(server.lastEventIds).toHaveLength(0)
+  })
+
+  test.each(['ndjson', 'sse'] as const)('%s(): break mid-stream closes it, releases the connection and its timers', async (format) => {
+    const before = timers()
+    const server = await script(format, [0, 1, 2, 3, 4], () => 'stall')
+    const stream = open(format, server.url, { idleTimeoutMs: 10_000, stallTimeoutMs: 10_000 })
+    const got: number[] = []
+    for await (const item of stream) {
+      const record = ((item as { data?: unknown }).data ?? item) as { seq: number }
+      got.push(record.seq)
+      if (record.seq === 1) break
+    }
+    expect(got).toEqual([0, 1])
+    expect(stream.state).toBe('closed')
+    expect(timers()).toBe(before)
+    expect(await responsesLeft(server.responses)).toBe(0)
+    expect(server.lastEventIds).toHaveLength(1)
+  })
+})
