@@ -287,10 +287,6 @@ class ResilientStream<T> implements RecordStream<T> {
     this.#options.onStateChange?.(state)
   }
 
-  #throwIfAborted(): void {
-    if (this.#signal?.aborted) throw this.#signal.reason
-  }
-
   async *#run(): AsyncGenerator<T, void, undefined> {
     let failures = 0 // attempts in a row that delivered no record
     let attempts = 0 // every attempt made, for the error report
@@ -298,7 +294,7 @@ class ResilientStream<T> implements RecordStream<T> {
     try {
       for (;;) {
         if (this.#closed) {
-          this.#throwIfAborted()
+          if (this.#signal?.aborted) throw this.#signal.reason
           return
         }
         await this.#whenOnlineAndVisible()
@@ -525,7 +521,8 @@ class ResilientStream<T> implements RecordStream<T> {
     this.#setState('retrying')
     const waiting = new AbortController()
     this.#inflight = waiting
-    await new Promise<void>((resolve) => {
+    // Closed already by onRetry or onStateChange: no wait at all.
+    if (!this.#closed) await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, delayMs)
       waiting.signal.addEventListener(
         'abort',
@@ -553,7 +550,6 @@ class ResilientStream<T> implements RecordStream<T> {
     while (!this.#closed && (offline() || hidden())) {
       const waiting = new AbortController()
       this.#inflight = waiting
-      this.#setState('retrying')
       await new Promise<void>((resolve) => {
         const done = () => {
           target.removeEventListener?.('online', done)
@@ -563,6 +559,8 @@ class ResilientStream<T> implements RecordStream<T> {
         target.addEventListener?.('online', done)
         doc?.addEventListener('visibilitychange', done)
         waiting.signal.addEventListener('abort', done, { once: true })
+        // Last: an onStateChange that calls close() aborts this wait.
+        this.#setState('retrying')
       })
       this.#inflight = undefined
     }
@@ -611,11 +609,12 @@ function isRequest(input: unknown): input is Request {
   return typeof Request !== 'undefined' && input instanceof Request
 }
 
-/** Whether fetch failed on its redirect limit (undici: cause "redirect count exceeded"; Deno, Bun: "redirect" in the message). */
+/**
+ * Whether fetch failed on a redirect: its limit (undici: cause "redirect count exceeded"; Deno, Bun:
+ * "redirect" in the message) or a `redirect: 'error'` request (undici: cause "unexpected redirect").
+ */
 function isRedirectLoop(error: unknown): boolean {
-  const cause = (error as { cause?: unknown } | null)?.cause
-  const text = `${(error as Error | null)?.message ?? ''} ${(cause as Error | undefined)?.message ?? ''}`
-  return /redirect/i.test(text)
+  return /redirect/i.test(`${(error as Error | null)?.message} ${(error as Error | null)?.cause}`)
 }
 
 function asSluiceError(error: unknown): SluiceError {

@@ -261,6 +261,26 @@ describe('states, hooks and leaving nothing behind', () => {
     expect(await responsesLeft(server.responses)).toBe(0)
   })
 
+  test.each(['onRetry', 'onStateChange'] as const)('close() from %s before the wait: the wait does not run, no timer is left', async (hook) => {
+    const before = timers()
+    const server = await script('ndjson', [0, 1], (n) => (n === 0 ? 503 : 'ok'))
+    const stream: RecordStream<unknown> = open('ndjson', server.url, {
+      retry: { initialDelayMs: 60_000, maxDelayMs: 60_000, jitter: false },
+      [hook]: (state: unknown) => (hook === 'onRetry' || state === 'retrying') && stream.close(),
+    })
+    const iterator = stream[Symbol.asyncIterator]()
+    let bound: ReturnType<typeof setTimeout> | undefined
+    const outcome = await Promise.race([
+      iterator.next(),
+      new Promise((resolve) => (bound = setTimeout(resolve, 2000, 'still waiting'))),
+    ])
+    clearTimeout(bound)
+    expect(outcome).toEqual({ value: undefined, done: true })
+    expect(stream.state).toBe('closed')
+    expect(timers()).toBe(before)
+    expect(server.lastEventIds).toHaveLength(1)
+  })
+
   test('close() before iterating: no request, closed, the iterator ends at once', async () => {
     const server = await script('ndjson', [0, 1], () => 'ok')
     const states: StreamState[] = []
@@ -287,5 +307,68 @@ describe('states, hooks and leaving nothing behind', () => {
     expect(timers()).toBe(before)
     expect(await responsesLeft(server.responses)).toBe(0)
     expect(server.lastEventIds).toHaveLength(1)
+  })
+})
+
+describe('offline (browsers): no attempt until the online event', () => {
+  /** A `navigator.onLine` and window events, as a browser has them; undone after each test. */
+  function network(onLine: boolean) {
+    const events = new EventTarget()
+    const listeners = new Set<unknown>()
+    const global = globalThis as Record<string, unknown>
+    global['navigator'] = { onLine }
+    global['addEventListener'] = (type: string, listener: () => void) => {
+      listeners.add(listener)
+      events.addEventListener(type, listener)
+    }
+    global['removeEventListener'] = (type: string, listener: () => void) => {
+      listeners.delete(listener)
+      events.removeEventListener(type, listener)
+    }
+    closers.push(async () => {
+      delete global['navigator']
+      delete global['addEventListener']
+      delete global['removeEventListener']
+    })
+    return {
+      listeners,
+      online() {
+        ;(global['navigator'] as { onLine: boolean }).onLine = true
+        events.dispatchEvent(new Event('online'))
+      },
+    }
+  }
+
+  test('offline at the start: no request, retrying; online: it connects and delivers; no listener left', async () => {
+    const net = network(false)
+    const server = await script('ndjson', [0, 1, 2], () => 'ok')
+    const states: StreamState[] = []
+    const stream = open('ndjson', server.url, { onStateChange: (s: StreamState) => states.push(s) })
+    const pending = seqs(stream)
+    for (let i = 0; i < 100 && stream.state !== 'retrying'; i++) await new Promise((resolve) => setImmediate(resolve))
+    expect(stream.state).toBe('retrying')
+    expect(server.lastEventIds).toHaveLength(0)
+    net.online()
+    expect(await pending).toEqual([0, 1, 2])
+    expect(states).toEqual(['retrying', 'connecting', 'open', 'closed'])
+    expect(server.lastEventIds).toHaveLength(1)
+    expect(net.listeners.size).toBe(0)
+  })
+
+  test('close() while offline ends the stream at once, and from onStateChange too', async () => {
+    const net = network(false)
+    const server = await script('ndjson', [0], () => 'ok')
+    const stream: RecordStream<unknown> = open('ndjson', server.url, {
+      onStateChange: (state: StreamState) => state === 'retrying' && stream.close(),
+    })
+    let bound: ReturnType<typeof setTimeout> | undefined
+    const outcome = await Promise.race([
+      stream[Symbol.asyncIterator]().next(),
+      new Promise((resolve) => (bound = setTimeout(resolve, 2000, 'still waiting'))),
+    ])
+    clearTimeout(bound)
+    expect(outcome).toEqual({ value: undefined, done: true })
+    expect(server.lastEventIds).toHaveLength(0)
+    expect(net.listeners.size).toBe(0)
   })
 })
