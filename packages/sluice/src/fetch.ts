@@ -316,11 +316,11 @@ class ResilientStream<T> implements RecordStream<T> {
             this.#stop()
             continue
           }
-          this.#setState('open')
           try {
+            this.#setState('open')
             this.#options.onOpen?.(response)
           } catch (thrown) {
-            // The caller's bug, not the network's: final (the attempt's finally releases the body).
+            // The caller's bug (onStateChange or onOpen), not the network's: final (the attempt's finally releases the body).
             notNetwork = { error: thrown }
             throw thrown
           }

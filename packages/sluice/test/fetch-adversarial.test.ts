@@ -281,6 +281,19 @@ describe('states, hooks and leaving nothing behind', () => {
     expect(server.lastEventIds).toHaveLength(1)
   })
 
+  test.each(['connecting', 'open', 'retrying'] as const)('an onStateChange that throws on %s is final, thrown as it is, not retried', async (target) => {
+    const server = await script('ndjson', [0, 1], (n) => (n === 0 ? { cut: 1 } : 'ok'))
+    const bug = new Error('hook bug')
+    const stream = open('ndjson', server.url, {
+      onStateChange: (state: StreamState) => {
+        if (state === target) throw bug
+      },
+    })
+    await expect(seqs(stream)).rejects.toBe(bug)
+    expect(server.lastEventIds).toHaveLength(1) // the first 'connecting' is the initial state, not a change
+    expect(stream.state).toBe('closed')
+  })
+
   test('close() before iterating: no request, closed, the iterator ends at once', async () => {
     const server = await script('ndjson', [0, 1], () => 'ok')
     const states: StreamState[] = []
