@@ -124,9 +124,9 @@ describe('the stall clock', () => {
       let sent = 0
       const send = (json: string) => response.write(format === 'ndjson' ? `${json}\n` : `id: ${sent}\ndata: ${json}\n\n`)
       const timer = setInterval(() => {
-        if (++sent <= 8) return void send(`{"seq":"${sent}"}`)
+        if (++sent <= 16) return void send(`{"seq":"${sent}"}`)
         clearInterval(timer)
-        send('{"seq":9}')
+        send('{"seq":17}')
         response.end(format === 'sse' ? 'event: end\ndata:\n\n' : '')
       }, 25)
       response.on('close', () => clearInterval(timer))
@@ -142,11 +142,11 @@ describe('the stall clock', () => {
     })
     const retries: string[] = []
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`
-    const stream = open(format, url, { stallTimeoutMs: 100, onRetry: ({ error }: RetryInfo) => retries.push(error.code) })
-    expect(await seqs(stream)).toEqual([9])
+    const stream = open(format, url, { stallTimeoutMs: 200, onRetry: ({ error }: RetryInfo) => retries.push(error.code) })
+    expect(await seqs(stream)).toEqual([17])
     expect(retries).toEqual([])
     expect(requests).toBe(1)
-    expect(stream.counters.skipped).toBe(8)
+    expect(stream.counters.skipped).toBe(16)
   })
 
   test('a producer sending nothing but heartbeats still stalls', async () => {
@@ -292,6 +292,82 @@ describe('states, hooks and leaving nothing behind', () => {
     await expect(seqs(stream)).rejects.toBe(bug)
     expect(server.lastEventIds).toHaveLength(1) // the first 'connecting' is the initial state, not a change
     expect(stream.state).toBe('closed')
+  })
+
+  test('maxAttempts failed attempts in a row: onRetry between them, then the error with the attempt count', async () => {
+    const server = await script('ndjson', [0], () => 503)
+    const attempts: number[] = []
+    const stream = open('ndjson', server.url, {
+      retry: { ...fast, maxAttempts: 3 },
+      onRetry: ({ attempt }: RetryInfo) => attempts.push(attempt),
+    })
+    const error = (await seqs(stream).catch((thrown: SluiceError) => thrown)) as SluiceError
+    expect([error.code, error.attempts]).toEqual(['HTTP_ERROR', 3])
+    expect(attempts).toEqual([1, 2])
+    expect(server.lastEventIds).toHaveLength(3)
+  })
+
+  test('a reconnect that only replays the last record (dropped) does not reset the attempt count', async () => {
+    // Every connection after the first sends the inclusive replay of 0, then ends without the end event.
+    const server = await script('sse', [0, 1], () => ({ cut: 1 }), true)
+    const stream = open('sse', server.url, { retry: { ...fast, maxAttempts: 4 } })
+    const got: number[] = []
+    const error = await (async () => {
+      for await (const event of stream) got.push(((event as { data: { seq: number } }).data).seq)
+    })().catch((thrown: SluiceError) => thrown)
+    expect(got).toEqual([0])
+    // The attempt that delivered 0 then failed is failure 1; three replays that deliver nothing make 4.
+    expect((error as SluiceError).attempts).toBe(4)
+    expect(server.lastEventIds).toEqual([undefined, '0', '0', '0'])
+  })
+
+  test.each(['close', 'abort'] as const)('%s while the response headers are awaited ends the stream at once', async (how) => {
+    const before = timers()
+    const controller = new AbortController()
+    const hang = await script('ndjson', [0], () => 'ok')
+    // A server that accepts and never answers.
+    const sockets = new Set<Socket>()
+    const server = createServer(() => {})
+    server.on('connection', (socket) => {
+      sockets.add(socket)
+      socket.on('close', () => sockets.delete(socket))
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    closers.push(async () => {
+      for (const socket of sockets) socket.destroy()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    })
+    let requested!: () => void
+    const arrived = new Promise<void>((resolve) => (requested = resolve))
+    server.on('request', () => requested())
+    const stream = open('ndjson', `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, { signal: controller.signal })
+    const pending = seqs(stream).then(
+      (value) => ({ value }),
+      (error: unknown) => ({ error }),
+    )
+    await arrived
+    if (how === 'close') stream.close()
+    else controller.abort(new Error('left'))
+    expect(await pending).toEqual(how === 'close' ? { value: [] } : { error: new Error('left') })
+    expect(stream.state).toBe('closed')
+    expect(timers()).toBe(before)
+    expect(hang.lastEventIds).toHaveLength(0)
+  })
+
+  test('abort mid-body, while a read waits: rejects with the reason, nothing left', async () => {
+    const before = timers()
+    const server = await script('sse', [0, 1], () => 'stall')
+    const controller = new AbortController()
+    const stream = open('sse', server.url, { signal: controller.signal, idleTimeoutMs: 10_000 })
+    const iterator = stream[Symbol.asyncIterator]()
+    await iterator.next()
+    await iterator.next()
+    const pending = iterator.next()
+    controller.abort(new Error('left'))
+    await expect(pending).rejects.toThrow('left')
+    expect(stream.state).toBe('closed')
+    expect(timers()).toBe(before)
+    expect(await responsesLeft(server.responses)).toBe(0)
   })
 
   test('close() before iterating: no request, closed, the iterator ends at once', async () => {
