@@ -301,9 +301,10 @@ class ResilientStream<T> implements RecordStream<T> {
         if (this.#closed) continue
         attempts++
         if (attempts > 1) this.#counters.reconnects++
-        this.#setState('connecting')
         const attempt = new AbortController()
         this.#inflight = attempt
+        // After #inflight: an onStateChange that calls close() aborts this attempt before it sends anything.
+        this.#setState('connecting')
         const hideWatch = this.#watchVisibility(attempt)
         let deliveredThisAttempt = 0
         let error: unknown

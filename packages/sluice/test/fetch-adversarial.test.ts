@@ -370,6 +370,16 @@ describe('states, hooks and leaving nothing behind', () => {
     expect(await responsesLeft(server.responses)).toBe(0)
   })
 
+  test("close() from onStateChange('connecting') on a reconnect: no request is sent, no record delivered after it", async () => {
+    const server = await script('ndjson', [0, 1, 2], (n) => (n === 0 ? { cut: 1 } : 'ok'))
+    const stream: RecordStream<unknown> = open('ndjson', server.url, {
+      onStateChange: (state: StreamState) => state === 'connecting' && stream.close(),
+    })
+    expect(await seqs(stream)).toEqual([0])
+    expect(stream.state).toBe('closed')
+    expect(server.lastEventIds).toHaveLength(1)
+  })
+
   test('close() before iterating: no request, closed, the iterator ends at once', async () => {
     const server = await script('ndjson', [0, 1], () => 'ok')
     const states: StreamState[] = []
