@@ -187,6 +187,7 @@ describe("a Request with redirect: 'error'", () => {
 })
 
 describe('states, hooks and leaving nothing behind', () => {
+  // At most the count before: a timer an earlier test left to expire may end meanwhile; none may be added.
   const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length
   /** Waits (bounded) until every response the server began has closed (finished, or its connection gone). */
   async function responsesLeft(responses: Set<ServerResponse>) {
@@ -257,7 +258,7 @@ describe('states, hooks and leaving nothing behind', () => {
     expect(states).toEqual(['retrying', 'closed'])
     expect(stream.retryAt).toBeUndefined()
     expect(server.lastEventIds).toHaveLength(1)
-    expect(timers()).toBe(before)
+    expect(timers()).toBeLessThanOrEqual(before)
     expect(await responsesLeft(server.responses)).toBe(0)
   })
 
@@ -277,7 +278,7 @@ describe('states, hooks and leaving nothing behind', () => {
     clearTimeout(bound)
     expect(outcome).toEqual({ value: undefined, done: true })
     expect(stream.state).toBe('closed')
-    expect(timers()).toBe(before)
+    expect(timers()).toBeLessThanOrEqual(before)
     expect(server.lastEventIds).toHaveLength(1)
   })
 
@@ -350,7 +351,7 @@ describe('states, hooks and leaving nothing behind', () => {
     else controller.abort(new Error('left'))
     expect(await pending).toEqual(how === 'close' ? { value: [] } : { error: new Error('left') })
     expect(stream.state).toBe('closed')
-    expect(timers()).toBe(before)
+    expect(timers()).toBeLessThanOrEqual(before)
     expect(hang.lastEventIds).toHaveLength(0)
   })
 
@@ -366,7 +367,7 @@ describe('states, hooks and leaving nothing behind', () => {
     controller.abort(new Error('left'))
     await expect(pending).rejects.toThrow('left')
     expect(stream.state).toBe('closed')
-    expect(timers()).toBe(before)
+    expect(timers()).toBeLessThanOrEqual(before)
     expect(await responsesLeft(server.responses)).toBe(0)
   })
 
@@ -403,7 +404,7 @@ describe('states, hooks and leaving nothing behind', () => {
     }
     expect(got).toEqual([0, 1])
     expect(stream.state).toBe('closed')
-    expect(timers()).toBe(before)
+    expect(timers()).toBeLessThanOrEqual(before)
     expect(await responsesLeft(server.responses)).toBe(0)
     expect(server.lastEventIds).toHaveLength(1)
   })
