@@ -388,7 +388,9 @@ class ResilientStream<T> implements RecordStream<T> {
         if (this.#closed) continue
         const reason = attempt.signal.reason
         // A resume id that cannot go into a header (CR, LF, NUL) is no resume position: replaying would duplicate.
-        const resumable = delivered === 0 || (this.#format.canResume && isSendableId(this.#lastEventId))
+        // NDJSON: an empty id from idOf is none either (sse() without ids reconnects as EventSource does).
+        const resumable =
+          delivered === 0 || (this.#format.canResume && isSendableId(this.#lastEventId) && (this.#format.openEnded || !!this.#lastEventId))
         if (reason === PAUSED) {
           // Hidden: reconnect when shown only where any interruption may (re-sendable, resumable); else end here.
           if (this.#retry !== undefined && resumable) continue

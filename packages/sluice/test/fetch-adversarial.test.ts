@@ -114,6 +114,20 @@ describe('sse(): counters.skipped across reconnects (the last-event-id moves pas
   })
 })
 
+describe('ndjson(): an empty id from idOf is no resume position', () => {
+  test('a cut after it throws instead of reconnecting without Last-Event-ID (which replays from the start)', async () => {
+    const server = await script('ndjson', [0, 1, 2, 3], (n) => (n === 0 ? { cut: 2 } : 'ok'))
+    const stream = ndjson<{ seq: number }>(server.url, { idOf: (r) => (r.seq === 1 ? '' : r.seq), retry: fast })
+    const got: number[] = []
+    const error = await (async () => {
+      for await (const record of stream) got.push(record.seq)
+    })().catch((thrown: SluiceError) => thrown)
+    expect(got).toEqual([0, 1])
+    expect((error as SluiceError).code).toBe('NETWORK_ERROR')
+    expect(server.lastEventIds).toEqual([undefined])
+  })
+})
+
 describe('the stall clock', () => {
   test.each(['ndjson', 'sse'] as const)('%s(): a producer sending only invalid records is not stuck (no STALL_TIMEOUT)', async (format) => {
     const sockets = new Set<Socket>()
