@@ -37,9 +37,11 @@ const bin = (name) => join(pkgDir, 'node_modules', '.bin', name)
 // in the commit that shrinks the code. Raised once, 11 → 11.5 KiB for the whole entry: the SSE line
 // tracker's fast path plus the exact pass it falls back to on error (sse-lines + sse-line-scan, about
 // 1.4 KB minified more) and the NDJSON byte gatherer made decoding 1.1x to 1.3x faster (BENCHMARKS.md);
-// 11,503 B gzipped at that commit.
+// 11,503 B gzipped at that commit. Raised again, 11.5 → 12 KiB: contract fixes in the resilient layer
+// (a Request input sent whole, pauseWhenHidden under the retry rules, close() and throws from hooks,
+// live counters, stall clock on the producer only) took it to 11,772 B.
 const BUDGETS = [
-  { name: 'whole entry (export * from "sluice")', entry: 'export * from "./dist/index.js"', limit: 11.5 * 1024 },
+  { name: 'whole entry (export * from "sluice")', entry: 'export * from "./dist/index.js"', limit: 12 * 1024 },
   { name: 'decodeNdjson alone', entry: 'export { decodeNdjson } from "./dist/index.js"', limit: 4 * 1024 },
 ]
 
