@@ -160,6 +160,7 @@ export function sse(
       new SseParser(options, { lastEventId, onRetry: (ms) => stream?.serverRetry(ms) }),
     idOf: (event) => event.id ?? '',
     firstOwnId: (parser) => (parser as SseParser).firstOwnId,
+    firstEvent: (parser) => (parser as SseParser).firstEvent,
     lastEventIdOf: (parser) => (parser as SseParser).lastEventId,
     canResume: true,
     openEnded: true,
@@ -176,6 +177,8 @@ interface Format<T> {
   idOf: ((record: T) => string) | undefined
   /** The first record's own id, when the format can tell it apart from an inherited one (SSE). */
   firstOwnId: ((parser: PushParser) => string | undefined | null) | undefined
+  /** The first record dispatched, when the format tracks it (SSE): a later one inherits ids, so only it can be the replay. */
+  firstEvent?: (parser: PushParser) => unknown
   /** The resume position after a connection ends, when the format tracks it itself (SSE). */
   lastEventIdOf?: (parser: PushParser) => string
   /** Whether a failure after records were delivered can resume without replaying them. */
@@ -421,7 +424,8 @@ class ResilientStream<T> implements RecordStream<T> {
    */
   #isReplayOf(record: T, parser: PushParser, sentId: string): boolean {
     const own = this.#format.firstOwnId
-    return (!own || own(parser) === sentId) && this.#format.idOf?.(record) === sentId
+    const first = this.#format.firstEvent
+    return (!own || own(parser) === sentId) && (!first || first(parser) === record) && this.#format.idOf?.(record) === sentId
   }
 
   /** Sends the request; resolves with an accepted response, `undefined` for 204, or throws a typed error. */

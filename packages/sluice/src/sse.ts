@@ -82,6 +82,8 @@ export class SseParser {
    * `Last-Event-ID` included the last event already seen (the seeded last-event-id cannot tell).
    */
   firstOwnId: string | undefined | null = null
+  /** The first event dispatched, as delivered (if it is): only it can be that replay. */
+  firstEvent: unknown = undefined
 
   constructor(options: SseOptions<StandardSchemaV1 | undefined> = {}, hooks: SseHooks = {}) {
     this.gate = new RecordGate(options.schema, options.onInvalid)
@@ -198,9 +200,12 @@ export class SseParser {
   readonly #onEvent = (message: EventSourceMessage): void => {
     this.#eventsInChunk++
     if (this.done) return
-    if (this.firstOwnId === null && !this.#probing) this.firstOwnId = message.id
     const raw: RawSseEvent = { event: message.event ?? 'message', data: message.data }
     if (this.lastEventId !== '') raw.id = this.lastEventId
+    if (this.firstOwnId === null && !this.#probing) {
+      this.firstOwnId = message.id
+      this.firstEvent = raw
+    }
     const end = this.#end.test(raw, this.#eventLine)
     if (end !== false) {
       if (end !== true) this.#fail(end)
@@ -229,7 +234,7 @@ export class SseParser {
     }
     const checked = this.gate.check(value, () => this.#position(message.data))
     if (checked instanceof Pending && checked.promise !== undefined) {
-      this.#box.emit(new Pending(undefined, checked.promise.then((data) => (data === SKIPPED ? data : { ...event, data }))))
+      this.#box.emit(new Pending(undefined, checked.promise.then((data) => (data === SKIPPED ? data : ((event.data = data), event)))))
       return
     }
     if (checked === SKIPPED || checked instanceof Pending) {

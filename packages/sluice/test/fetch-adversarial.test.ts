@@ -486,3 +486,31 @@ describe('offline (browsers): no attempt until the online event', () => {
     expect(net.listeners.size).toBe(0)
   })
 })
+
+describe('sse(): an inclusive replay of an invalid event, then an event without its own id', () => {
+  /** Request 0: events 0 and an invalid 1, then a cut. Request 1 (inclusive): the invalid 1 again, then an event with no `id` field, then 3 and the end. */
+  async function replayServer() {
+    const lastEventIds: (string | undefined)[] = []
+    const server = createServer((request, response) => {
+      lastEventIds.push(request.headers['last-event-id'] as string | undefined)
+      response.writeHead(200, { 'content-type': 'text/event-stream' })
+      const bad = 'id: 1\ndata: {"seq":"1"}\n\n'
+      if (lastEventIds.length === 1) return void response.write(`id: 0\ndata: {"seq":0}\n\n${bad}`, () => response.socket?.destroy())
+      response.end(`${bad}data: {"seq":2}\n\nid: 3\ndata: {"seq":3}\n\nevent: end\ndata:\n\n`)
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    closers.push(() => new Promise<void>((resolve) => server.close(() => resolve())))
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/s`, lastEventIds }
+  }
+
+  // The event after the skipped replay inherits id 1 (HTML §9.2.6), yet it is new: it must arrive.
+  test.each([
+    ['a sync schema', Seq],
+    ['an async schema', Seq.refine(async () => true)],
+  ] as const)('with %s, the event that inherits the replayed id is delivered, not taken for the replay', async (_, schema) => {
+    const server = await replayServer()
+    const stream = sse(server.url, { schema, onInvalid: 'skip', retry: fast })
+    expect(await seqs(stream)).toEqual([0, 2, 3])
+    expect(server.lastEventIds).toEqual([undefined, '1'])
+  })
+})
