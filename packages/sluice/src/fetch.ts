@@ -122,7 +122,6 @@ export function ndjson(
     acceptHeader: 'application/x-ndjson, application/jsonl;q=0.9, */*;q=0.1',
     parser: () => new NdjsonParser(options),
     idOf: idOf === undefined ? undefined : (record) => String(idOf(record)),
-    firstOwnId: undefined,
     canResume: idOf !== undefined,
     openEnded: false,
   })
@@ -159,8 +158,10 @@ export function sse(
     parser: (lastEventId) =>
       new SseParser(options, { lastEventId, onRetry: (ms) => stream?.serverRetry(ms) }),
     idOf: (event) => event.id ?? '',
-    firstOwnId: (parser) => (parser as SseParser).firstOwnId,
-    firstEvent: (parser) => (parser as SseParser).firstEvent,
+    replayIdOf: (parser, event) => {
+      const { firstEvent, firstOwnId } = parser as SseParser
+      return event === firstEvent ? firstOwnId : undefined
+    },
     lastEventIdOf: (parser) => (parser as SseParser).lastEventId,
     canResume: true,
     openEnded: true,
@@ -175,10 +176,11 @@ interface Format<T> {
   parser: (lastEventId: string) => PushParser & { gate: { skipped: number }; readonly received: number }
   /** The resume id of a delivered record. */
   idOf: ((record: T) => string) | undefined
-  /** The first record's own id, when the format can tell it apart from an inherited one (SSE). */
-  firstOwnId: ((parser: PushParser) => string | undefined | null) | undefined
-  /** The first record dispatched, when the format tracks it (SSE): a later one inherits ids, so only it can be the replay. */
-  firstEvent?: (parser: PushParser) => unknown
+  /**
+   * The id by which a record could be an inclusive replay, where it is not its resume id (SSE: only the
+   * first event dispatched can be the replay, and only by its own `id` field, not an inherited one).
+   */
+  replayIdOf?: (parser: PushParser, record: T) => string | undefined | null
   /** The resume position after a connection ends, when the format tracks it itself (SSE). */
   lastEventIdOf?: (parser: PushParser) => string
   /** Whether a failure after records were delivered can resume without replaying them. */
@@ -334,10 +336,14 @@ class ResilientStream<T> implements RecordStream<T> {
           // producer is not stuck); reads only happen while sluice waits, never while the consumer holds one.
           let waitingSince = 0
           let seen = -1
-          const records = new RecordIterator<T>(
-            this.#watch(readerOf(response), attempt, (now) => (seen < (seen = parser.received) ? (waitingSince = now) : waitingSince)),
-            parser,
-          )
+          const stallClock = (now: number): number => {
+            if (parser.received !== seen) {
+              seen = parser.received
+              waitingSince = now
+            }
+            return waitingSince
+          }
+          const records = new RecordIterator<T>(this.#watch(readerOf(response), attempt, stallClock), parser)
           const sentId = this.#lastEventId
           let first = true
           let atYield = false
@@ -417,15 +423,10 @@ class ResilientStream<T> implements RecordStream<T> {
     }
   }
 
-  /**
-   * Whether the first record after a reconnect repeats the last one delivered (an inclusive replay).
-   * SSE: the first event dispatched carries the id sent in its own `id` field (not inherited), and is
-   * this record, not an invalid event skipped before it.
-   */
+  /** Whether the first record delivered repeats the one named by the Last-Event-ID sent (an inclusive replay). */
   #isReplayOf(record: T, parser: PushParser, sentId: string): boolean {
-    const own = this.#format.firstOwnId
-    const first = this.#format.firstEvent
-    return (!own || own(parser) === sentId) && (!first || first(parser) === record) && this.#format.idOf?.(record) === sentId
+    const { replayIdOf, idOf } = this.#format
+    return (replayIdOf ? replayIdOf(parser, record) : idOf?.(record)) === sentId
   }
 
   /** Sends the request; resolves with an accepted response, `undefined` for 204, or throws a typed error. */
@@ -455,7 +456,8 @@ class ResilientStream<T> implements RecordStream<T> {
         response = await this.#fetch(isRequest(this.#input) ? this.#input.clone() : String(this.#input), init)
       } catch (error) {
         if (attempt.signal.aborted) throw attempt.signal.reason
-        throw isRedirectLoop(error) ? new RedirectError(error, (this.#input as Request).redirect == 'error') : new NetworkError(error)
+        if (!isRedirectLoop(error)) throw new NetworkError(error)
+        throw new RedirectError(error, isRequest(this.#input) && this.#input.redirect === 'error')
       }
       if (response.status === 204) {
         await response.body?.cancel().catch(() => undefined)

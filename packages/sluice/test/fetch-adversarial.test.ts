@@ -2,11 +2,12 @@
  * Adversarial checks of `ndjson()` / `sse()` (second review): invalid records across reconnects,
  * the stall clock, a refused redirect, the state machine and its hooks. Real loopback servers only.
  */
-import { createServer, type ServerResponse } from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
+import type { ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, test } from 'vitest'
 import { z } from 'zod'
 import { ndjson, sse, type RecordStream, type RetryInfo, type SluiceError, type StreamState } from '../src/index.js'
+import { listen } from './support/loopback.js'
 
 const fast = { initialDelayMs: 1, maxDelayMs: 5, minDelayMs: 0, jitter: false }
 const Seq = z.object({ seq: z.number() })
@@ -26,9 +27,8 @@ type Step = { cut: number } | 'ok' | 'stall' | 'redirect' | number
  */
 async function script(format: 'ndjson' | 'sse', items: (number | 'bad')[], plan: (n: number) => Step, inclusive = false) {
   const lastEventIds: (string | undefined)[] = []
-  const sockets = new Set<Socket>()
   const responses = new Set<ServerResponse>()
-  const server = createServer((request, response: ServerResponse) => {
+  const server = await listen((request, response: ServerResponse) => {
     responses.add(response)
     response.on('close', () => responses.delete(response))
     const step = plan(lastEventIds.length)
@@ -49,15 +49,6 @@ async function script(format: 'ndjson' | 'sse', items: (number | 'bad')[], plan:
     if (typeof step === 'object') return void response.write(text, () => response.socket?.destroy())
     if (step === 'stall') return void response.write(text)
     response.end(format === 'ndjson' ? text : `${text}event: end\ndata:\n\n`)
-  })
-  server.on('connection', (socket) => {
-    sockets.add(socket)
-    socket.on('close', () => sockets.delete(socket))
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  closers.push(async () => {
-    for (const socket of sockets) socket.destroy()
-    await new Promise<void>((resolve) => server.close(() => resolve()))
   })
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/s`, lastEventIds, responses }
 }
@@ -130,9 +121,8 @@ describe('ndjson(): an empty id from idOf is no resume position', () => {
 
 describe('the stall clock', () => {
   test.each(['ndjson', 'sse'] as const)('%s(): a producer sending only invalid records is not stuck (no STALL_TIMEOUT)', async (format) => {
-    const sockets = new Set<Socket>()
     let requests = 0
-    const server = createServer((_, response) => {
+    const server = await listen((_, response) => {
       requests++
       response.writeHead(200, { 'content-type': format === 'ndjson' ? 'application/x-ndjson' : 'text/event-stream' })
       let sent = 0
@@ -145,15 +135,6 @@ describe('the stall clock', () => {
       }, 25)
       response.on('close', () => clearInterval(timer))
     })
-    server.on('connection', (socket) => {
-      sockets.add(socket)
-      socket.on('close', () => sockets.delete(socket))
-    })
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    closers.push(async () => {
-      for (const socket of sockets) socket.destroy()
-      await new Promise<void>((resolve) => server.close(() => resolve()))
-    })
     const retries: string[] = []
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`
     const stream = open(format, url, { stallTimeoutMs: 200, onRetry: ({ error }: RetryInfo) => retries.push(error.code) })
@@ -164,21 +145,11 @@ describe('the stall clock', () => {
   })
 
   test('a producer sending nothing but heartbeats still stalls', async () => {
-    const sockets = new Set<Socket>()
-    const server = createServer((_, response) => {
+    const server = await listen((_, response) => {
       response.writeHead(200, { 'content-type': 'application/x-ndjson' })
       response.write('{"seq":0}\n')
       const timer = setInterval(() => response.write('\n'), 20)
       response.on('close', () => clearInterval(timer))
-    })
-    server.on('connection', (socket) => {
-      sockets.add(socket)
-      socket.on('close', () => sockets.delete(socket))
-    })
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    closers.push(async () => {
-      for (const socket of sockets) socket.destroy()
-      await new Promise<void>((resolve) => server.close(() => resolve()))
     })
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`
     const stream = ndjson(url, { stallTimeoutMs: 100, retry: false })
@@ -341,17 +312,7 @@ describe('states, hooks and leaving nothing behind', () => {
     const controller = new AbortController()
     const hang = await script('ndjson', [0], () => 'ok')
     // A server that accepts and never answers.
-    const sockets = new Set<Socket>()
-    const server = createServer(() => {})
-    server.on('connection', (socket) => {
-      sockets.add(socket)
-      socket.on('close', () => sockets.delete(socket))
-    })
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    closers.push(async () => {
-      for (const socket of sockets) socket.destroy()
-      await new Promise<void>((resolve) => server.close(() => resolve()))
-    })
+    const server = await listen(() => {})
     let requested!: () => void
     const arrived = new Promise<void>((resolve) => (requested = resolve))
     server.on('request', () => requested())
@@ -491,15 +452,13 @@ describe('sse(): an inclusive replay of an invalid event, then an event without 
   /** Request 0: events 0 and an invalid 1, then a cut. Request 1 (inclusive): the invalid 1 again, then an event with no `id` field, then 3 and the end. */
   async function replayServer() {
     const lastEventIds: (string | undefined)[] = []
-    const server = createServer((request, response) => {
+    const server = await listen((request, response) => {
       lastEventIds.push(request.headers['last-event-id'] as string | undefined)
       response.writeHead(200, { 'content-type': 'text/event-stream' })
       const bad = 'id: 1\ndata: {"seq":"1"}\n\n'
       if (lastEventIds.length === 1) return void response.write(`id: 0\ndata: {"seq":0}\n\n${bad}`, () => response.socket?.destroy())
       response.end(`${bad}data: {"seq":2}\n\nid: 3\ndata: {"seq":3}\n\nevent: end\ndata:\n\n`)
     })
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    closers.push(() => new Promise<void>((resolve) => server.close(() => resolve())))
     return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/s`, lastEventIds }
   }
 

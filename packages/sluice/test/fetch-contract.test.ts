@@ -2,11 +2,12 @@
  * Contract points of `ndjson()` / `sse()` that a review found broken, each over a real loopback
  * server (node:http, sluice-server for the streams): no mocked fetch.
  */
-import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, test } from 'vitest'
 import { z } from 'zod'
 import { ndjson, sse, type RecordStream, type SluiceError, type StreamState } from '../src/index.js'
+import { listen } from './support/loopback.js'
 import { ndjsonResponse, sseResponse } from '../../sluice-server/src/index.js'
 import { serve } from '../../sluice-server/src/node.js'
 import { startChaosServer, type ChaosServer, type Fault, type Format } from './support/chaos-server.js'
@@ -50,9 +51,8 @@ interface Received {
  */
 async function echoServer(plan: (n: number) => number | 'ok' | 'hang' | 'redirect', total = 3) {
   const received: Received[] = []
-  const sockets = new Set<Socket>()
   let onRequest: (() => void) | undefined
-  const server = createServer((request, response: ServerResponse) => {
+  const server = await listen((request, response: ServerResponse) => {
     const chunks: Buffer[] = []
     request.on('data', (chunk: Buffer) => chunks.push(chunk))
     request.on('end', () => {
@@ -70,15 +70,6 @@ async function echoServer(plan: (n: number) => number | 'ok' | 'hang' | 'redirec
       }
     })
   })
-  server.on('connection', (socket) => {
-    sockets.add(socket)
-    socket.on('close', () => sockets.delete(socket))
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  closers.push(async () => {
-    for (const socket of sockets) socket.destroy()
-    await new Promise<void>((resolve) => server.close(() => resolve()))
-  })
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/stream`,
     received,
@@ -95,19 +86,9 @@ async function echoServer(plan: (n: number) => number | 'ok' | 'hang' | 'redirec
 describe('counters.skipped', () => {
   test('is current while the connection is open, not only once an attempt ends', async () => {
     const lines = ['{"seq":0}', '{"seq":"not a number"}', '{"seq":2}'].join('\n') + '\n'
-    const sockets = new Set<Socket>()
-    const server = createServer((_, response) => {
+    const server = await listen((_, response) => {
       response.writeHead(200, { 'content-type': 'application/x-ndjson' })
       response.write(lines) // and the connection stays open
-    })
-    server.on('connection', (socket) => {
-      sockets.add(socket)
-      socket.on('close', () => sockets.delete(socket))
-    })
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    closers.push(async () => {
-      for (const socket of sockets) socket.destroy()
-      await new Promise<void>((resolve) => server.close(() => resolve()))
     })
     const stream = ndjson(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, {
       schema: z.object({ seq: z.number() }),
