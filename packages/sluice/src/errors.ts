@@ -97,6 +97,8 @@ export class TruncatedStreamError extends SluiceError {
   readonly reason: TruncationReason
   /** 1-based line number where the stream was found cut (the last line received). */
   readonly line: number
+  /** Byte offset, within the response body, of the record cut off (`partial-record`), of the end marker (`count-mismatch`), or of the end (`missing-end`). */
+  readonly offset: number | undefined
   /** The record count the end marker announced, for `count-mismatch`. */
   readonly expected: number | undefined
   /** The records received before the end marker or the cut. */
@@ -106,11 +108,12 @@ export class TruncatedStreamError extends SluiceError {
 
   constructor(
     reason: TruncationReason,
-    details: { line: number; received: number; expected?: number; snippet?: string },
+    details: { line: number; received: number; expected?: number; snippet?: string; offset?: number },
   ) {
     super(truncationMessage(reason, details))
     this.reason = reason
     this.line = details.line
+    this.offset = details.offset
     this.received = details.received
     this.expected = details.expected
     this.snippet = details.snippet ?? ''
@@ -136,12 +139,15 @@ export class LineTooLongError extends SluiceError {
   readonly code = 'LINE_TOO_LONG'
   readonly limit: number
   readonly line: number
+  /** Byte offset of the line's first byte within the response body. */
+  readonly offset: number
   readonly snippet: string
 
-  constructor(limit: number, line: number, snippet: string) {
+  constructor(limit: number, line: number, snippet: string, offset: number) {
     super(`Cannot buffer line ${line}: longer than maxLineBytes (${limit})`)
     this.limit = limit
     this.line = line
+    this.offset = offset
     this.snippet = snippet
   }
 }
