@@ -18,7 +18,7 @@ import {
   type ResolvedRetryPolicy,
   type RetryPolicy,
 } from './retry.js'
-import { readerOf, type ChunkReader } from './source.js'
+import { isResponse, readerOf, type ChunkReader } from './source.js'
 import { SseParser, type SseEvent, type SseOptions } from './sse.js'
 import type { StandardSchemaV1 } from './standard-schema.js'
 import type { Infer } from './decode.js'
@@ -387,6 +387,8 @@ class ResilientStream<T> implements RecordStream<T> {
           error = new NetworkError(new Error('the event stream ended without its end event'))
         } catch (thrown) {
           error = thrown
+          // The fetch resolved to something that is no Response: the caller's fetch, not the network; final.
+          if (thrown instanceof NotAResponseError) notNetwork = { error: thrown }
         } finally {
           hideWatch()
           this.#inflight = undefined
@@ -459,6 +461,10 @@ class ResilientStream<T> implements RecordStream<T> {
         if (!isRedirectLoop(error)) throw new NetworkError(error)
         throw new RedirectError(error, isRequest(this.#input) && this.#input.redirect === 'error')
       }
+      // By shape, never instanceof: a Response from another realm or another fetch implementation is one.
+      if (!isResponse(response) || typeof response.status !== 'number' || typeof response.headers?.get !== 'function') {
+        throw new NotAResponseError(response)
+      }
       if (response.status === 204) {
         await response.body?.cancel().catch(() => undefined)
         return undefined
@@ -512,7 +518,7 @@ class ResilientStream<T> implements RecordStream<T> {
         try {
           const result = await reader.read()
           // A fetch body yields Uint8Arrays; anything else is left for the decoder's chunk check to refuse.
-          if (!result.done && result.value instanceof Uint8Array) counters.bytes += result.value.byteLength
+          if (!result.done && ArrayBuffer.isView(result.value)) counters.bytes += result.value.byteLength
           return result
         } catch (error) {
           throw attempt.signal.aborted ? attempt.signal.reason : new NetworkError(error)
@@ -612,6 +618,13 @@ function headerValueOf(id: string): string {
   let bytes = ''
   for (const byte of new TextEncoder().encode(id)) bytes += String.fromCharCode(byte)
   return bytes
+}
+
+/** What `fetch` resolved to has no status, headers and body (or null body): a TypeError, never retried. */
+class NotAResponseError extends TypeError {
+  constructor(value: unknown) {
+    super(`Cannot stream: fetch resolved to ${value === null ? 'null' : typeof value === 'object' ? (value.constructor?.name ?? 'an object') : typeof value}, not a Response`)
+  }
 }
 
 function isRequest(input: unknown): input is Request {
