@@ -7,7 +7,7 @@
  */
 import { runInNewContext } from 'node:vm'
 import { describe, expect, test } from 'vitest'
-import { NdjsonDecoderStream, SseDecoderStream, decodeNdjson, decodeSse, ndjson, sse } from '../src/index.js'
+import { NdjsonDecoderStream, SseDecoderStream, decodeNdjson, decodeSse, ndjson, sse, type FetchOptions } from '../src/index.js'
 import { collect, collectStream, streamOf, utf8 } from './collect.js'
 import { listen } from './support/loopback.js'
 
@@ -131,7 +131,7 @@ describe('decoders take any Response and any stream by shape', () => {
 
   test('a value that is no source is a TypeError at the call', () => {
     for (const value of [{ body: 42 }, { getReader: 1 }, 'data: x\n\n', 42, null])
-      for (const decode of [decodeNdjson, decodeSse]) expect(() => decode(value as unknown as Response)).toThrow(TypeError)
+      for (const decode of [(v: Response) => decodeNdjson(v), (v: Response) => decodeSse(v)]) expect(() => decode(value as unknown as Response)).toThrow(TypeError)
   })
 })
 
@@ -178,7 +178,7 @@ describe('ndjson() and sse() take another implementation\'s Responses', () => {
         calls++
         return value
       }) as unknown as typeof fetch
-      for (const open of [ndjson, sse]) {
+      for (const open of [(url: string, o: FetchOptions) => ndjson(url, o), (url: string, o: FetchOptions) => sse(url, o)]) {
         calls = 0
         const { error } = await collect(open('http://127.0.0.1:9/', { fetch: fetchImpl, retry: { maxAttempts: 5, initialDelayMs: 1 } }))
         expect(error).toBeInstanceOf(TypeError)
