@@ -13,6 +13,7 @@ import { maxLineBytesOf, type DecodeOptions } from './options.js'
 import { SSE_END_EVENT, sseEndOf } from './protocol.js'
 import type { StandardSchemaV1 } from './standard-schema.js'
 import { SseLineScanner, type SseLineSink } from './sse-lines.js'
+import type { ResumeTracker } from './resume.js'
 import { ChunkDecoder, utf8Length } from './text.js'
 import { Outbox, Pending, RecordGate, SKIPPED } from './validate.js'
 /** One Server-Sent Event. */
@@ -50,35 +51,31 @@ export interface SseOptions<S extends StandardSchemaV1 | undefined = undefined> 
   endMarker?: string | EndMarkerPredicate<RawSseEvent> | false
 }
 
-/** Internal hooks the resilient `sse()` needs from the parser. */
-export interface SseHooks {
-  /** Every `retry` field with a valid value, whether or not an event is dispatched. */
-  onRetry?: (ms: number) => void
-  /** The last-event-id carried over from an earlier connection (it persists across reconnections, HTML §9.2.3). */
-  lastEventId?: string
-}
-
 const COLON = 58
 const SPACE = 32
 
-/** Decodes an event stream chunk by chunk: `push` returns what completed, `end` finishes the stream. */
-export class SseParser implements SseLineSink {
+/**
+ * Decodes an event stream chunk by chunk: `push` returns what completed, `end` finishes the stream.
+ * It is its own {@link ResumeTracker} for the resilient `sse()`.
+ */
+export class SseParser implements SseLineSink, ResumeTracker<unknown> {
   readonly gate: RecordGate
-  /** The last-event-id: persists across events, updated at each dispatch (HTML §9.2.6, dispatch step 1). */
-  lastEventId = ''
+  /** The last-event-id string: persists across events, updated at each dispatch (HTML §9.2.6, dispatch step 1). */
+  #lastEventId: string
+  /** The last valid `retry` field, whether or not an event was dispatched. */
+  #retryMs: number | undefined = undefined
   /**
    * The `id` field of the first event dispatched, `null` before it: whether a server replaying from
    * `Last-Event-ID` included the last event already seen (the seeded last-event-id cannot tell).
    */
-  firstOwnId: string | undefined | null = null
+  #firstOwnId: string | undefined | null = null
   /** The first event dispatched, as delivered (if it is): only it can be that replay. */
-  firstEvent: unknown = undefined
+  #firstEvent: unknown = undefined
   readonly #decoder: ChunkDecoder
   readonly #lines: SseLineScanner
   readonly #end: EndTracker<RawSseEvent>
   readonly #json: boolean
   readonly #maxLineBytes: number
-  readonly #hooks: SseHooks
   readonly #onComment: ((comment: string) => void) | undefined
   readonly #box = new Outbox()
   // The buffers of §9.2.6: data (undefined: no data field yet; joined with LF as lines come), event
@@ -94,17 +91,29 @@ export class SseParser implements SseLineSink {
   // At end of stream, the unterminated last line is read only to report what was cut off.
   #probing = false
 
-  constructor(options: SseOptions<StandardSchemaV1 | undefined> = {}, hooks: SseHooks = {}) {
+  /** `lastEventId`: carried over from an earlier connection (it persists across reconnections, HTML §9.2.3). */
+  constructor(options: SseOptions<StandardSchemaV1 | undefined> = {}, lastEventId = '') {
     this.gate = new RecordGate(options.schema, options.onInvalid)
     this.#decoder = new ChunkDecoder(options)
     this.#maxLineBytes = maxLineBytesOf(options)
     this.#lines = new SseLineScanner(this.#maxLineBytes)
     this.#json = options.json === true || options.schema !== undefined
-    this.#hooks = hooks
     this.#onComment = options.onComment
-    this.lastEventId = hooks.lastEventId ?? ''
-    this.#idBuffer = this.lastEventId
+    this.#lastEventId = this.#idBuffer = lastEventId
     this.#end = new EndTracker(endPredicate(options.endMarker), options.requireEnd)
+  }
+
+  get lastEventId(): string {
+    return this.#lastEventId
+  }
+
+  get retryMs(): number | undefined {
+    return this.#retryMs
+  }
+
+  /** Only the first event dispatched can be an inclusive replay, and only by its own `id` field, not an inherited one. */
+  isReplay(record: unknown, sentId: string): boolean {
+    return record === this.#firstEvent && this.#firstOwnId === sentId
   }
 
   /** Events received so far, invalid ones included, the end marker excluded. */
@@ -229,9 +238,7 @@ export class SseParser implements SseLineSink {
       // "retry": if the value consists of only ASCII digits, set the reconnection time to it
       // (base ten); otherwise ignore the field. An empty value sets nothing.
       if (value.length > 0 && isDigits(value) && !this.#probing) {
-        const ms = Number(value)
-        this.#retry = ms
-        this.#hooks.onRetry?.(ms)
+        this.#retry = this.#retryMs = Number(value)
       }
     }
     // Otherwise: the field is ignored.
@@ -258,7 +265,7 @@ export class SseParser implements SseLineSink {
   #dispatch(): void {
     const lines = this.#lines
     // Step 1: set the last event ID string to the last event ID buffer (which is not reset).
-    this.lastEventId = this.#idBuffer
+    this.#lastEventId = this.#idBuffer
     const data = this.#data
     const ownId = this.#ownId
     this.#ownId = undefined
@@ -274,9 +281,9 @@ export class SseParser implements SseLineSink {
     this.#type = ''
     this.#dataUnits = 0
     this.#dataBytes = -1
-    if (this.firstOwnId === null) {
-      this.firstOwnId = ownId
-      this.firstEvent = raw
+    if (this.#firstOwnId === null) {
+      this.#firstOwnId = ownId
+      this.#firstEvent = raw
     }
     const end = this.#end.test(raw, lines.markLine)
     if (end !== false) {
@@ -323,7 +330,7 @@ export class SseParser implements SseLineSink {
   /** The event as a custom end marker sees it (§9.2.6 step 5: type "message" when the buffer is empty). */
   #raw(data: string): RawSseEvent {
     const raw: RawSseEvent = { event: this.#type === '' ? 'message' : this.#type, data }
-    if (this.lastEventId !== '') raw.id = this.lastEventId
+    if (this.#lastEventId !== '') raw.id = this.#lastEventId
     return raw
   }
 
