@@ -6,6 +6,8 @@
  */
 import { ContentTypeError, HttpError, NetworkError, RedirectError, SluiceError, TimeoutError, snippetOf } from './errors.js'
 import { RecordIterator, type PushParser } from './iterate.js'
+import { LIVE } from './live.js'
+import { BodySniffer, FOREIGN_BODY_FIX } from './sniff.js'
 import { NdjsonParser, type NdjsonOptions } from './ndjson.js'
 import { LAST_EVENT_ID_HEADER, NDJSON_CONTENT_TYPES, SSE_CONTENT_TYPE } from './protocol.js'
 import type { RecordStream, StreamCounters, StreamState } from './record-stream.js'
@@ -72,6 +74,11 @@ export interface FetchOptions {
   onRetry?: (info: RetryInfo) => void
   /** Called on every state change. */
   onStateChange?: (state: StreamState) => void
+  /**
+   * Called when the server's caught-up marker arrives (sluice-server: a source yields `caughtUp`): the
+   * records before it were history, those after it are live. Once per connection; see `stream.live`.
+   */
+  onLive?: () => void
 }
 
 /** Options of `ndjson()`. */
@@ -120,7 +127,9 @@ export function ndjson(
   return new ResilientStream<unknown>(input, options, {
     accept: accepted,
     acceptHeader: 'application/x-ndjson, application/jsonl;q=0.9, */*;q=0.1',
-    parser: () => new NdjsonParser(options),
+    typeFix: (type) => `if it is NDJSON, accept it with contentTypes: ['${type}']`,
+    starts: '<',
+    parser: () => new NdjsonParser(options, true),
     idOf: idOf === undefined ? undefined : (record) => String(idOf(record)),
     canResume: idOf !== undefined,
     openEnded: false,
@@ -155,6 +164,8 @@ export function sse(
   stream = new ResilientStream<SseEvent<unknown>>(input, options, {
     accept: [SSE_CONTENT_TYPE],
     acceptHeader: SSE_CONTENT_TYPE,
+    typeFix: () => 'the server did not answer with an event stream: check the URL',
+    starts: '<{[',
     parser: (lastEventId) =>
       new SseParser(options, { lastEventId, onRetry: (ms) => stream?.serverRetry(ms) }),
     idOf: (event) => event.id ?? '',
@@ -173,6 +184,10 @@ export function sse(
 interface Format<T> {
   accept: readonly string[] | '*'
   acceptHeader: string
+  /** How to fix a response of another type: the end of the error message. */
+  typeFix: (contentType: string) => string
+  /** The first characters by which a body under the right type is something else (see sniff.ts). */
+  starts: string
   parser: (lastEventId: string) => PushParser & { gate: { skipped: number }; readonly received: number }
   /** The resume id of a delivered record. */
   idOf: ((record: T) => string) | undefined
@@ -198,6 +213,7 @@ class ResilientStream<T> implements RecordStream<T> {
   #counters: StreamCounters = { bytes: 0, records: 0, reconnects: 0, skipped: 0 }
   #lastEventId: string | undefined
   #retryAt: number | undefined
+  #live = false
   #serverRetryMs: number | undefined
   #closed = false
   /** The running attempt's record gate, whose skips are added to the counters when the attempt ends. */
@@ -258,6 +274,10 @@ class ResilientStream<T> implements RecordStream<T> {
     return this.#lastEventId
   }
 
+  get live(): boolean {
+    return this.#live
+  }
+
   get retryAt(): number | undefined {
     return this.#state === 'retrying' ? this.#retryAt : undefined
   }
@@ -308,6 +328,8 @@ class ResilientStream<T> implements RecordStream<T> {
         if (attempts > 1) this.#counters.reconnects++
         const attempt = new AbortController()
         this.#inflight = attempt
+        // A new connection catches up again: live once its caught-up marker comes.
+        this.#live = false
         // After #inflight: an onStateChange that calls close() aborts this attempt before it sends anything.
         this.#setState('connecting')
         const hideWatch = this.#watchVisibility(attempt)
@@ -343,12 +365,22 @@ class ResilientStream<T> implements RecordStream<T> {
             }
             return waitingSince
           }
-          const records = new RecordIterator<T>(this.#watch(readerOf(response), attempt, stallClock), parser)
+          const type = mediaTypeOf(response.headers.get('content-type'))
+          const sniffer = new BodySniffer(this.#format.starts, (kind, snippet) =>
+            new ContentTypeError(type, this.#format.accept === '*' ? [] : this.#format.accept, FOREIGN_BODY_FIX, { kind, snippet }),
+          )
+          const records = new RecordIterator<T>(this.#watch(readerOf(response), attempt, stallClock, sniffer), parser)
           const sentId = this.#lastEventId
           let first = true
           let atYield = false
           try {
             for await (const record of records) {
+              if (record === LIVE) {
+                // Taken out in order: every backfill record before it has been delivered.
+                this.#live = true
+                this.#options.onLive?.()
+                continue
+              }
               if (first) {
                 first = false
                 // An inclusive replay repeats the record named by the Last-Event-ID sent, first attempt included.
@@ -471,7 +503,7 @@ class ResilientStream<T> implements RecordStream<T> {
       const accept = this.#format.accept
       if (accept !== '*' && !accept.includes(contentType)) {
         await response.body?.cancel().catch(() => undefined)
-        throw new ContentTypeError(contentType, accept)
+        throw new ContentTypeError(contentType, accept, this.#format.typeFix(contentType))
       }
       return response
     } finally {
@@ -484,7 +516,7 @@ class ResilientStream<T> implements RecordStream<T> {
    * and the stall timer (no record although heartbeats arrive). Timers only run while the stream
    * waits for the network, never while the consumer is busy, so a slow consumer is not a dead server.
    */
-  #watch(reader: ChunkReader, attempt: AbortController, waitingSince: (now: number) => number): ChunkReader {
+  #watch(reader: ChunkReader, attempt: AbortController, waitingSince: (now: number) => number, sniffer: BodySniffer): ChunkReader {
     const { idleTimeoutMs, stallTimeoutMs } = this.#options
     const counters = this.#counters
     const abort = (error: SluiceError) => {
@@ -512,7 +544,14 @@ class ResilientStream<T> implements RecordStream<T> {
         try {
           const result = await reader.read()
           // A fetch body yields Uint8Arrays; anything else is left for the decoder's chunk check to refuse.
-          if (!result.done && result.value instanceof Uint8Array) counters.bytes += result.value.byteLength
+          if (!result.done && result.value instanceof Uint8Array) {
+            counters.bytes += result.value.byteLength
+            const foreign = sniffer.check(result.value)
+            if (foreign !== undefined) {
+              abort(foreign)
+              throw foreign
+            }
+          }
           return result
         } catch (error) {
           throw attempt.signal.aborted ? attempt.signal.reason : new NetworkError(error)
