@@ -6,7 +6,7 @@
  * @see https://streams.spec.whatwg.org/#rs-model (pull sources and backpressure)
  * @module
  */
-import type { WireFormat } from './format.js'
+import type { Encoded, WireFormat } from './format.js'
 import { heartbeatMsOf, type StreamOptions, type StreamSummary } from './options.js'
 import { readerOf, type RecordSource } from './source.js'
 
@@ -104,7 +104,7 @@ export function recordBody<T>(
           controller.close()
           return
         }
-        let encoded
+        let encoded: Encoded
         try {
           encoded = format.encode(result.value)
         } catch (error) {
