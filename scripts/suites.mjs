@@ -43,6 +43,15 @@ export const suites = [
     command: 'pnpm',
     args: ['exec', 'vitest', 'run', '-c', 'vitest.hardening.config.ts'],
   },
+  // ndjson()/sse() under hundreds of random faults (chaos server) and a restarted server process
+  // (packages/sluice/test/resilience/); scripts/reliability.mjs runs the same files for RELIABILITY.md.
+  {
+    name: 'node: sluice resilience',
+    kind: 'vitest',
+    cwd: 'packages/sluice',
+    command: 'pnpm',
+    args: ['exec', 'vitest', 'run', '-c', 'vitest.resilience.config.ts'],
+  },
   // Issue 4: sluice-server unit tests, node:http adapter over loopback, and a real nginx in front.
   {
     name: 'node: sluice-server',
