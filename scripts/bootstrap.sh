@@ -19,6 +19,9 @@ need=()
 if [ "$purpose" = test ]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
   [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || need+=(nginx)
+  # openssl makes the TLS tests' self-signed certificate; postgresql is the cursor example's database.
+  command -v openssl >/dev/null 2>&1 || need+=(openssl)
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 fi
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""

@@ -11,8 +11,12 @@
  * @module
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { constants, type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2'
 import type { AddressInfo } from 'node:net'
 import { Readable } from 'node:stream'
+import { CONNECTION_SPECIFIC_HEADERS, listenTls, type TlsOptions } from './http2.js'
+
+export type { TlsOptions } from './http2.js'
 
 /** A fetch-style handler, as Deno, Bun and workers serve them. */
 export type FetchHandler = (request: Request) => Response | Promise<Response>
@@ -35,14 +39,20 @@ export interface ServeOptions extends NodeHandlerOptions {
   port?: number
   /** Default `127.0.0.1`. */
   hostname?: string
+  /**
+   * Serve HTTPS: HTTP/2 from `node:http2`, with HTTP/1.1 on the same port for clients that do not
+   * offer `h2` in ALPN. Without it, plain HTTP/1.1 from `node:http`.
+   */
+  tls?: TlsOptions
 }
 
 /** A running server. */
 export interface NodeServer {
-  /** `http://host:port`, without a trailing slash. */
+  /** `http://host:port` (`https://` with `tls`), without a trailing slash. */
   url: string
   port: number
-  server: Server
+  /** `node:http`'s server, or with `tls` the `node:http2` secure server. */
+  server: Server | Http2SecureServer
   /** Stops listening and destroys every open connection, streams included (their sources are released). */
   close(): Promise<void>
 }
@@ -51,14 +61,16 @@ export interface NodeServer {
 export const DEFAULT_WRITE_TIMEOUT_MS = 60_000
 
 /**
- * A `node:http` request listener that serves `handler`.
+ * A `node:http` request listener that serves `handler` (also a `node:http2` one, through Node's
+ * compatibility API: each HTTP/2 stream is one request).
  *
  * Response headers are flushed at once (before the first record). The body is written with
  * backpressure (`res.write` returning `false` waits for `drain`), so a slow client slows the
  * source instead of growing a buffer. When the client closes the connection early, the body is
  * cancelled, which releases the source of an `ndjsonResponse` or `sseResponse`; the request's
  * `signal` aborts too. A body that fails mid-stream destroys the connection, so the client sees a
- * cut stream rather than a clean end.
+ * cut stream rather than a clean end. Over HTTP/2 each of these acts on the one stream: a client's
+ * `RST_STREAM` cancels the body, and a failure or a write timeout resets only that stream.
  *
  * @example
  * ```ts
@@ -72,16 +84,19 @@ export const DEFAULT_WRITE_TIMEOUT_MS = 60_000
 export function createNodeHandler(
   handler: FetchHandler,
   options: NodeHandlerOptions = {},
-): (req: IncomingMessage, res: ServerResponse) => void {
+): (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => void {
   const writeTimeoutMs = options.writeTimeoutMs ?? DEFAULT_WRITE_TIMEOUT_MS
   if (!(writeTimeoutMs >= 0) || !Number.isFinite(writeTimeoutMs)) {
     throw new RangeError(`Cannot use writeTimeoutMs: expected a non-negative number, got ${String(writeTimeoutMs)}`)
   }
   const onError = options.onError ?? ((error: unknown) => console.error(error))
-  return (req, res) => {
+  return (req, anyRes) => {
+    // Http2ServerResponse has every member used here (writeHead, write, drain, close, destroy,
+    // flushHeaders...) with HTTP/1.1's meaning, on its one stream: one type keeps the code single.
+    const res = anyRes as ServerResponse
     const aborter = new AbortController()
     res.once('close', () => {
-      if (!res.writableFinished) aborter.abort(new Error('Client closed the connection'))
+      if (!completed(res)) aborter.abort(new Error('Client closed the connection'))
     })
     let request: Request
     try {
@@ -96,7 +111,7 @@ export function createNodeHandler(
         (response) => sendResponse(response, res, req.method === 'HEAD', writeTimeoutMs, onError),
         (error: unknown) => {
           onError(error)
-          if (res.headersSent) res.destroy()
+          if (res.headersSent) cut(res, constants.NGHTTP2_INTERNAL_ERROR)
           else res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Internal Server Error')
         },
       )
@@ -119,13 +134,18 @@ export function createNodeHandler(
  */
 export function serve(handler: FetchHandler, options: ServeOptions = {}): Promise<NodeServer> {
   const hostname = options.hostname ?? '127.0.0.1'
+  const host = hostname.includes(':') ? `[${hostname}]` : hostname
+  if (options.tls !== undefined) {
+    return listenTls(createNodeHandler(handler, options), options.tls, options.port ?? 0, hostname).then(
+      ({ server, port, close }) => ({ url: `https://${host}:${port}`, port, server, close }),
+    )
+  }
   const server = createServer(createNodeHandler(handler, options))
   return new Promise((resolve, reject) => {
     server.once('error', reject)
     server.listen(options.port ?? 0, hostname, () => {
       server.off('error', reject)
       const { port } = server.address() as AddressInfo
-      const host = hostname.includes(':') ? `[${hostname}]` : hostname
       let closing: Promise<void> | undefined
       const close = (): Promise<void> =>
         (closing ??= new Promise<void>((done) => {
@@ -138,16 +158,21 @@ export function serve(handler: FetchHandler, options: ServeOptions = {}): Promis
   })
 }
 
-function toRequest(req: IncomingMessage, signal: AbortSignal): Request {
+function toRequest(req: IncomingMessage | Http2ServerRequest, signal: AbortSignal): Request {
   const encrypted = (req.socket as { encrypted?: boolean }).encrypted === true
-  const host = req.headers.host ?? `${req.socket.localAddress ?? 'localhost'}:${req.socket.localPort ?? 80}`
+  // HTTP/2 names the host in the :authority pseudo-header (RFC 9113 §8.3.1), not in Host.
+  const authority = req.headers.host ?? (req.headers[':authority'] as string | undefined)
+  const host = authority ?? `${req.socket.localAddress ?? 'localhost'}:${req.socket.localPort ?? 80}`
   const url = new URL(req.url ?? '/', `${encrypted ? 'https' : 'http'}://${host}`)
   const headers = new Headers()
-  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!)
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i]!
+    if (!name.startsWith(':')) headers.append(name, req.rawHeaders[i + 1]!) // pseudo-headers are not fields
+  }
   const method = req.method ?? 'GET'
   const init: RequestInit & { duplex?: 'half' } = { method, headers, signal }
   if (method !== 'GET' && method !== 'HEAD') {
-    init.body = Readable.toWeb(req) as unknown as ReadableStream<Uint8Array>
+    init.body = Readable.toWeb(req as Readable) as unknown as ReadableStream<Uint8Array>
     init.duplex = 'half' // required by Node's fetch for a streamed request body
   }
   return new Request(url, init)
@@ -160,17 +185,21 @@ async function sendResponse(
   writeTimeoutMs: number,
   onError: (error: unknown) => void,
 ): Promise<void> {
+  const h2 = 'stream' in res
   const headers: Record<string, string | string[]> = {}
   response.headers.forEach((value, name) => {
-    if (name !== 'set-cookie') headers[name] = value
+    if (name === 'set-cookie' || (h2 && CONNECTION_SPECIFIC_HEADERS.has(name))) return
+    headers[name] = value
   })
   const cookies = response.headers.getSetCookie()
   if (cookies.length > 0) headers['set-cookie'] = cookies
-  if (res.destroyed) {
+  if (gone(res)) {
     await response.body?.cancel(new Error('Client closed the connection'))
     return
   }
-  res.writeHead(response.status, response.statusText || undefined, headers)
+  // HTTP/2 has no reason phrase (RFC 9113 §8.3.2): Node warns when given one.
+  if (h2) (res as unknown as Http2ServerResponse).writeHead(response.status, headers)
+  else res.writeHead(response.status, response.statusText || undefined, headers)
   if (response.body === null || head || response.status === 204 || response.status === 304) {
     // Node ignores body writes here: reading an endless stream into them would spin forever.
     await response.body?.cancel()
@@ -181,12 +210,12 @@ async function sendResponse(
   res.flushHeaders()
   const reader = response.body.getReader()
   res.once('close', () => {
-    if (!res.writableFinished) reader.cancel(new Error('Client closed the connection')).catch(() => undefined)
+    if (!completed(res)) reader.cancel(new Error('Client closed the connection')).catch(() => undefined)
   })
   try {
     for (;;) {
       const { done, value } = await reader.read()
-      if (res.destroyed) return
+      if (gone(res)) return
       if (done) break
       if (!res.write(value) && !(await drained(res, writeTimeoutMs))) return
     }
@@ -195,8 +224,33 @@ async function sendResponse(
     // Destroying (not ending) the connection leaves the chunked body unterminated: the client
     // sees a cut stream and can resume, instead of a clean end it would trust.
     onError(error)
-    res.destroy()
+    cut(res, constants.NGHTTP2_INTERNAL_ERROR)
   }
+}
+
+/**
+ * Whether the whole response was written. Both flags: an HTTP/2 stream reset by the client reports
+ * `writableFinished` (its writable side was torn down) though `end()` was never called.
+ */
+function completed(res: ServerResponse): boolean {
+  return res.writableEnded && res.writableFinished
+}
+
+/** Whether the connection (HTTP/1.1) or the stream (HTTP/2, whose compat response has no `destroyed`) is gone. */
+function gone(res: ServerResponse): boolean {
+  const stream = (res as unknown as Partial<Http2ServerResponse>).stream
+  return stream === undefined ? res.destroyed : stream.destroyed || stream.closed
+}
+
+/**
+ * Ends the response as a failure the client can tell from a clean end: HTTP/1.1 destroys the
+ * connection (the chunked body stays unterminated); HTTP/2 resets the one stream with `code`
+ * (a plain destroy() would send RST_STREAM NO_ERROR, which Node's client reads as a clean end).
+ */
+function cut(res: ServerResponse, code: number): void {
+  const stream = (res as unknown as Partial<Http2ServerResponse>).stream
+  if (stream === undefined) res.destroy()
+  else stream.close(code)
 }
 
 /** Resolves `true` on `drain`; `false` when the connection closed or the client read nothing for `timeoutMs`. */
@@ -214,7 +268,7 @@ function drained(res: ServerResponse, timeoutMs: number): Promise<boolean> {
       timeoutMs > 0
         ? setTimeout(() => {
             settle(false)
-            res.destroy() // 'close' follows, which cancels the body
+            cut(res, constants.NGHTTP2_CANCEL) // 'close' follows, which cancels the body
           }, timeoutMs)
         : undefined
     res.on('drain', onDrain)

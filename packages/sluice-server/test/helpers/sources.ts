@@ -70,3 +70,20 @@ export async function chunksOf(body: ReadableStream<Uint8Array>): Promise<string
     out.push(text.decode(value))
   }
 }
+
+/**
+ * `first` records, then nothing until `signal` aborts (the client left), like a live feed with
+ * nothing new; `released` resolves when its `finally` runs.
+ */
+export function idleSource<T>(first: T[], signal: AbortSignal): { source: AsyncGenerator<T>; released: Promise<void> } {
+  const done = deferred()
+  async function* generate() {
+    try {
+      yield* first
+      await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }))
+    } finally {
+      done.resolve()
+    }
+  }
+  return { source: generate(), released: done.promise }
+}
