@@ -2,6 +2,11 @@
 # Bootstraps a fresh clone for `npm test` or `npm run demo`: the pinned pnpm (into .tools/, no global
 # install), the Debian packages the tests drive for real (chromium, nginx), and the workspace itself.
 # Safe to run again: each step is skipped when what it provides is already there.
+#
+#   bash scripts/bootstrap.sh test    # npm test: pnpm, apt packages, pnpm install
+#   bash scripts/bootstrap.sh demo    # npm run demo: pnpm, pnpm install
+#   bash scripts/bootstrap.sh quick   # npm run test:quick: pnpm only (no apt, no root); pnpm install
+#                                     # only when node_modules is missing (a no-op install takes ~30 s)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 purpose="${1:-test}"
@@ -32,5 +37,6 @@ if [ ${#need[@]} -gt 0 ]; then
   $sudo env DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
+if [ "$purpose" = quick ] && [ -d node_modules ]; then exit 0; fi
 echo "bootstrap: pnpm install"
 .tools/bin/pnpm install --reporter=silent

@@ -3,11 +3,15 @@
 // counts as one test that passes when the command exits 0.
 //
 // Add a suite here when an issue adds a runner; scripts/test.mjs totals them all.
+//
+// `quick` marks the suites of `npm run test:quick` (node scripts/test.mjs --quick): Node only, no
+// browser, nginx, Deno, Bun, build or e2e, seconds each. `true` runs the suite as it is; an array
+// runs it with those arguments appended (to leave out its slow or system-dependent files).
 export const suites = [
-  { name: 'typecheck', kind: 'check', command: 'pnpm', args: ['-r', '--if-present', 'typecheck'] },
+  { name: 'typecheck', kind: 'check', command: 'pnpm', args: ['-r', '--if-present', 'typecheck'], quick: true },
   // Every ```ts block of README.md, packages/*/README.md and docs/*.md typechecked against the
   // packages' src/ (no build needed), one test per block; markers and preludes: scripts/check-docs.mjs.
-  { name: 'docs: snippets', kind: 'results', command: 'node', args: ['scripts/check-docs.mjs'] },
+  { name: 'docs: snippets', kind: 'results', command: 'node', args: ['scripts/check-docs.mjs'], quick: true },
   { name: 'build', kind: 'check', command: 'pnpm', args: ['run', 'build'] },
   {
     name: 'node: sluice',
@@ -15,6 +19,8 @@ export const suites = [
     cwd: 'packages/sluice',
     command: 'pnpm',
     args: ['exec', 'vitest', 'run'],
+    // The typecheck suite already compiles the *.test-d.ts files (tsconfig.test.json).
+    quick: ['--typecheck.enabled=false'],
   },
   // Issue 8: fuzzing, hostile servers, soak and leaks (packages/sluice/test/hardening/), bounded for CI.
   // scripts/reliability.mjs runs the same files (and --long, longer) to write RELIABILITY.md.
@@ -32,6 +38,7 @@ export const suites = [
     cwd: 'packages/sluice-server',
     command: 'pnpm',
     args: ['exec', 'vitest', 'run'],
+    quick: ['--exclude', 'test/nginx.test.ts'],
   },
   // Issue 5: the runtime-neutral suite (packages/sluice/test/portable/) in each runtime, each against
   // a loopback fixture server the runner starts in Node. Deno and Bun run against the built dist/.

@@ -1,5 +1,9 @@
 // Runs every suite in scripts/suites.mjs and ends with one line totalling them all:
 // `N passed, N failed`. Exits non-zero when any test failed or any suite could not report.
+//
+//   node scripts/test.mjs              # every suite (npm test)
+//   node scripts/test.mjs --quick      # the suites marked `quick` (npm run test:quick): seconds, Node only
+//   node scripts/test.mjs <name>...    # the suites whose names contain one of <name>
 import { spawn } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync, existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
@@ -12,13 +16,15 @@ const resultsDir = join(root, '.artifacts', 'results')
 rmSync(resultsDir, { recursive: true, force: true })
 mkdirSync(resultsDir, { recursive: true })
 
-const only = process.argv.slice(2)
+const quick = process.argv.includes('--quick')
+const only = process.argv.slice(2).filter((arg) => arg !== '--quick')
 const rows = []
 for (const suite of suites) {
+  if (quick && !suite.quick) continue
   if (only.length > 0 && !only.some((name) => suite.name.includes(name))) continue
   const slug = suite.name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()
   const results = join(resultsDir, `${slug}.json`)
-  const args = [...suite.args]
+  const args = [...suite.args, ...(quick && Array.isArray(suite.quick) ? suite.quick : [])]
   if (suite.kind === 'vitest') {
     args.push('--reporter=default', '--reporter=json', `--outputFile.json=${results}`)
   }

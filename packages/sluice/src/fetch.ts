@@ -2,26 +2,26 @@
  * `ndjson()` and `sse()`: fetch a stream, detect truncation, reconnect with backoff, and resume
  * from the last record delivered, so the consumer sees every record once and in order.
  *
+ * The parts: {@link connect} makes one attempt, {@link watch} times its reads, `wait.ts` holds the
+ * waits between attempts, {@link retryDelay} decides whether and when to retry; this module is the
+ * loop that ties them together.
+ *
  * @module
  */
-import { ContentTypeError, HttpError, NetworkError, RedirectError, SluiceError, TimeoutError, snippetOf } from './errors.js'
+import { connect, isRequest, type Accepts, type RequestOptions } from './connect.js'
+import { NetworkError, SluiceError } from './errors.js'
 import { RecordIterator, type PushParser } from './iterate.js'
 import { NdjsonParser, type NdjsonOptions } from './ndjson.js'
-import { LAST_EVENT_ID_HEADER, NDJSON_CONTENT_TYPES, SSE_CONTENT_TYPE } from './protocol.js'
+import { NDJSON_CONTENT_TYPES, SSE_CONTENT_TYPE, isSendableId } from './protocol.js'
 import type { RecordStream, StreamCounters, StreamState } from './record-stream.js'
-import {
-  delayFor,
-  isIdempotent,
-  isRetryable,
-  parseRetryAfter,
-  resolveRetry,
-  type ResolvedRetryPolicy,
-  type RetryPolicy,
-} from './retry.js'
-import { readerOf, type ChunkReader } from './source.js'
+import type { ResumeTracker } from './resume.js'
+import { isIdempotent, resolveRetry, retryDelay, type ResolvedRetryPolicy, type RetryPolicy } from './retry.js'
+import { readerOf } from './source.js'
 import { SseParser, type SseEvent, type SseOptions } from './sse.js'
 import type { StandardSchemaV1 } from './standard-schema.js'
 import type { Infer } from './decode.js'
+import { mustWait, onHidden, pageChange, sleep } from './wait.js'
+import { watch, type WatchOptions } from './watch.js'
 
 /** What `onRetry` is told before each wait. */
 export interface RetryInfo {
@@ -34,29 +34,11 @@ export interface RetryInfo {
 }
 
 /** Request and policy options of `ndjson()` and `sse()`. */
-export interface FetchOptions {
-  /** The fetch to use (default: the global one). */
-  fetch?: typeof fetch
-  /** Request headers; a function is called before every attempt (a refreshed token is used on reconnect). */
-  headers?: HeadersInit | (() => HeadersInit | Promise<HeadersInit>)
-  /**
-   * Request method. Default `GET`, or a `Request` input's (whose headers, body and other settings are sent
-   * on every attempt; these options override them). Non-idempotent methods are only re-sent when `retry` is given explicitly.
-   */
-  method?: string
-  /** Request body, or a function returning a fresh one per attempt (a `ReadableStream` is sent with `duplex: 'half'`). */
-  body?: BodyInit | null | (() => BodyInit | null | Promise<BodyInit | null>)
-  credentials?: RequestCredentials
+export interface FetchOptions extends RequestOptions, WatchOptions {
   /** Aborting it stops the stream; the iterator rejects with the signal's reason. Default: a `Request` input's signal. */
   signal?: AbortSignal | undefined
   /** The reconnection policy, or `false` for no reconnecting. */
   retry?: RetryPolicy | boolean
-  /** No bytes at all (heartbeats included) for this long: the connection is dead, reconnect. Default off. */
-  idleTimeoutMs?: number
-  /** No record for this long although bytes arrive: the producer is stuck, reconnect. Default off. */
-  stallTimeoutMs?: number
-  /** No response headers within this long: give up the attempt. Default 30 000. */
-  connectTimeoutMs?: number
   /** The resume position to start from (sent as `Last-Event-ID` on the first request too). */
   lastEventId?: string
   /**
@@ -115,14 +97,16 @@ export function ndjson(
   input: string | URL | Request,
   options: NdjsonStreamOptions<StandardSchemaV1 | undefined, unknown> = {},
 ): RecordStream<unknown> {
-  const accepted = options.contentTypes === '*' ? '*' : [...NDJSON_CONTENT_TYPES, ...(options.contentTypes ?? [])]
-  const idOf = options.idOf
+  const { idOf, contentTypes } = options
+  const id = idOf && ((record: unknown) => String(idOf(record)))
+  // NDJSON tracks no position of its own: a record's id is its resume position and its replay test.
+  const resume: ResumeTracker<unknown> = { lastEventId: undefined, retryMs: undefined, isReplay: (record, sentId) => id?.(record) === sentId }
   return new ResilientStream<unknown>(input, options, {
-    accept: accepted,
+    accept: contentTypes === '*' ? '*' : [...NDJSON_CONTENT_TYPES, ...(contentTypes ?? [])],
     acceptHeader: 'application/x-ndjson, application/jsonl;q=0.9, */*;q=0.1',
-    parser: () => new NdjsonParser(options),
-    idOf: idOf === undefined ? undefined : (record) => String(idOf(record)),
-    canResume: idOf !== undefined,
+    open: () => ({ parser: new NdjsonParser(options), resume }),
+    idOf: id,
+    canResume: !!idOf,
     openEnded: false,
   })
 }
@@ -151,47 +135,49 @@ export function sse(
   input: string | URL | Request,
   options: SseStreamOptions<StandardSchemaV1 | undefined> = {},
 ): RecordStream<SseEvent<unknown>> {
-  let stream: ResilientStream<SseEvent<unknown>> | undefined = undefined
-  stream = new ResilientStream<SseEvent<unknown>>(input, options, {
+  return new ResilientStream<SseEvent<unknown>>(input, options, {
     accept: [SSE_CONTENT_TYPE],
     acceptHeader: SSE_CONTENT_TYPE,
-    parser: (lastEventId) =>
-      new SseParser(options, { lastEventId, onRetry: (ms) => stream?.serverRetry(ms) }),
-    idOf: (event) => event.id ?? '',
-    replayIdOf: (parser, event) => {
-      const { firstEvent, firstOwnId } = parser as SseParser
-      return event === firstEvent ? firstOwnId : undefined
+    open: (lastEventId) => {
+      // The parser tracks the last-event-id itself (HTML §9.2.6): it is its own resume tracker.
+      const parser = new SseParser(options, lastEventId)
+      return { parser, resume: parser }
     },
-    lastEventIdOf: (parser) => (parser as SseParser).lastEventId,
+    idOf: (event) => event.id ?? '',
     canResume: true,
     openEnded: true,
   })
-  return stream
+}
+
+/** A parser as the reconnect loop drives it. */
+interface StreamParser extends PushParser {
+  /** Its record gate, whose skips the counters show. */
+  readonly gate: { skipped: number }
+  /** Records received so far, invalid ones included (the stall clock). */
+  readonly received: number
 }
 
 /** How `ndjson()` and `sse()` differ. */
-interface Format<T> {
-  accept: readonly string[] | '*'
-  acceptHeader: string
-  parser: (lastEventId: string) => PushParser & { gate: { skipped: number }; readonly received: number }
-  /** The resume id of a delivered record. */
+interface Format<T> extends Accepts {
+  /** A parser for one connection, starting from `lastEventId` (`''`: none), and its resume tracker. */
+  open(lastEventId: string): { parser: StreamParser; resume: ResumeTracker<T> }
+  /** The resume id of a delivered record (`''`: none). */
   idOf: ((record: T) => string) | undefined
-  /**
-   * The id by which a record could be an inclusive replay, where it is not its resume id (SSE: only the
-   * first event dispatched can be the replay, and only by its own `id` field, not an inherited one).
-   */
-  replayIdOf?: (parser: PushParser, record: T) => string | undefined | null
-  /** The resume position after a connection ends, when the format tracks it itself (SSE). */
-  lastEventIdOf?: (parser: PushParser) => string
   /** Whether a failure after records were delivered can resume without replaying them. */
   canResume: boolean
   /** Whether end-of-stream without the end marker means "reconnect" (SSE) rather than "done" (NDJSON). */
   openEnded: boolean
 }
 
+/** Why an attempt was aborted, besides a `SluiceError`. */
 const CLOSED = Symbol('closed')
 const PAUSED = Symbol('paused')
 const ENDED = Symbol('ended')
+
+/** A failure that is not the network's (a hook that threw, a record a schema or `idOf` chokes on): thrown as it is, never retried. */
+class Final {
+  constructor(readonly error: unknown) {}
+}
 
 class ResilientStream<T> implements RecordStream<T> {
   #state: StreamState = 'connecting'
@@ -207,7 +193,7 @@ class ResilientStream<T> implements RecordStream<T> {
   /** Aborts whatever is in flight: the attempt's fetch and body, or the wait between attempts. */
   #inflight: AbortController | undefined
   readonly #input: string | URL | Request
-  readonly #options: FetchOptions & { requireEnd?: boolean }
+  readonly #options: FetchOptions
   readonly #format: Format<T>
   readonly #retry: ResolvedRetryPolicy | undefined
   readonly #fetch: typeof fetch
@@ -221,9 +207,9 @@ class ResilientStream<T> implements RecordStream<T> {
     this.#format = format
     this.#method = (options.method ?? (isRequest(input) ? input.method : 'GET')).toUpperCase()
     // A non-idempotent request (a POST that starts a paid generation) is only re-sent when asked.
-    const retryAsked = options.retry !== undefined && options.retry !== false
-    const mayRetry = options.retry !== false && (isIdempotent(this.#method) || retryAsked)
-    this.#retry = mayRetry ? resolveRetry(options.retry === false ? undefined : options.retry) : undefined
+    const { retry } = options
+    const mayRetry = retry !== false && (retry !== undefined || isIdempotent(this.#method))
+    this.#retry = mayRetry ? resolveRetry(retry as RetryPolicy | true | undefined) : undefined
     const fetchImpl = options.fetch ?? globalThis.fetch
     if (typeof fetchImpl !== 'function') {
       throw new TypeError('Cannot stream: no global fetch in this runtime; pass options.fetch')
@@ -266,11 +252,6 @@ class ResilientStream<T> implements RecordStream<T> {
     this.#stop()
   }
 
-  /** SSE `retry:` sets the reconnection time (HTML §9.2.6). */
-  serverRetry(ms: number): void {
-    this.#serverRetryMs = ms
-  }
-
   [Symbol.asyncIterator](): AsyncIterator<T> {
     if (this.#iterating) throw new TypeError('Cannot iterate stream: it is already being consumed')
     this.#iterating = true
@@ -286,372 +267,144 @@ class ResilientStream<T> implements RecordStream<T> {
   }
 
   #setState(state: StreamState): void {
-    if (this.#state === state) return
-    if (this.#state === 'closed') return
+    if (this.#state === state || this.#state === 'closed') return
     this.#state = state
     this.#options.onStateChange?.(state)
   }
 
+  /** The reconnect loop: one connection after another until the end marker, a final failure, or `close()`. */
   async *#run(): AsyncGenerator<T, void, undefined> {
     let failures = 0 // attempts in a row that delivered no record
     let attempts = 0 // every attempt made, for the error report
-    let delivered = 0 // records delivered over the stream's life
     try {
-      for (;;) {
-        if (this.#closed) {
-          if (this.#signal?.aborted) throw this.#signal.reason
-          return
-        }
-        await this.#whenOnlineAndVisible()
-        if (this.#closed) continue
-        attempts++
-        if (attempts > 1) this.#counters.reconnects++
-        const attempt = new AbortController()
-        this.#inflight = attempt
+      while (!this.#closed) {
+        while (!this.#closed && mustWait(this.#options.pauseWhenHidden)) await this.#pause(pageChange)
+        if (this.#closed) break
+        if (attempts++ > 0) this.#counters.reconnects++
+        const attempt = (this.#inflight = new AbortController())
         // After #inflight: an onStateChange that calls close() aborts this attempt before it sends anything.
         this.#setState('connecting')
-        const hideWatch = this.#watchVisibility(attempt)
-        let deliveredThisAttempt = 0
-        let error: unknown
-        /** A failure that is not the network's, raised while decoding: final, thrown as it is. */
-        let notNetwork: { error: unknown } | undefined
-        try {
-          const response = await this.#connect(attempt)
-          if (response === undefined) {
-            // 204 No Content: the server says do not reconnect (HTML §9.2.3).
-            this.#stop()
-            continue
-          }
-          try {
-            this.#setState('open')
-            this.#options.onOpen?.(response)
-          } catch (thrown) {
-            // The caller's bug (onStateChange or onOpen), not the network's: final (the attempt's finally releases the body).
-            notNetwork = { error: thrown }
-            throw thrown
-          }
-          const parser = this.#format.parser(this.#lastEventId ?? '')
-          this.#gate = parser.gate
-          // The stall clock restarts at the first read after any record came, invalid ones included (the
-          // producer is not stuck); reads only happen while sluice waits, never while the consumer holds one.
-          let waitingSince = 0
-          let seen = -1
-          const stallClock = (now: number): number => {
-            if (parser.received !== seen) {
-              seen = parser.received
-              waitingSince = now
-            }
-            return waitingSince
-          }
-          const records = new RecordIterator<T>(this.#watch(readerOf(response), attempt, stallClock), parser)
-          const sentId = this.#lastEventId
-          let first = true
-          let atYield = false
-          try {
-            for await (const record of records) {
-              if (first) {
-                first = false
-                // An inclusive replay repeats the record named by the Last-Event-ID sent, first attempt included.
-                if (sentId && isSendableId(sentId) && this.#isReplayOf(record, parser, sentId)) continue
-              }
-              const id = this.#format.idOf?.(record)
-              if (id !== undefined) this.#lastEventId = id === '' ? undefined : id
-              this.#counters.records++
-              deliveredThisAttempt++
-              delivered++
-              failures = 0
-              atYield = true
-              yield record
-              atYield = false
-              if (this.#closed) break
-            }
-          } catch (thrown) {
-            // The reader's failures are SluiceErrors already; anything else came from decoding the
-            // records (a schema or an idOf that threw, say on a record nested too deep for it). The
-            // next attempt would meet the same record: not a network error, and not retried.
-            if (!(thrown instanceof SluiceError) && !attempt.signal.aborted) notNetwork = { error: thrown }
-            throw thrown
-          } finally {
-            this.#counters.skipped += parser.gate.skipped
-            this.#gate = undefined
-            const tracked = this.#format.lastEventIdOf?.(parser)
-            // Events parsed but never delivered (the consumer left at a yield, or close()) must not move the resume position.
-            if (tracked !== undefined && !atYield && !this.#closed) this.#lastEventId = tracked === '' ? undefined : tracked
-          }
-          if (this.#closed) continue
-          if (parser.done || !this.#format.openEnded) {
-            // The end marker came, or an NDJSON body ended cleanly (a missing marker under requireEnd threw above).
-            this.#stop()
-            continue
-          }
-          error = new NetworkError(new Error('the event stream ended without its end event'))
-        } catch (thrown) {
-          error = thrown
-        } finally {
-          hideWatch()
-          this.#inflight = undefined
-          // Whatever ended the attempt, its request and body go with it: a body left unread (a hook
-          // that threw, an error before the first read) would hold its connection open.
-          if (!attempt.signal.aborted) attempt.abort(ENDED)
-        }
-        if (this.#closed) continue
+        const before = this.#counters.records
+        const ended = yield* this.#connection(attempt)
+        if (this.#closed) break
         const reason = attempt.signal.reason
-        // A resume id that cannot go into a header (CR, LF, NUL) is no resume position: replaying would duplicate.
-        // NDJSON: an empty id from idOf is none either (sse() without ids reconnects as EventSource does).
-        const resumable =
-          delivered === 0 || (this.#format.canResume && isSendableId(this.#lastEventId) && (this.#format.openEnded || !!this.#lastEventId))
-        if (reason === PAUSED) {
-          // Hidden: reconnect when shown only where any interruption may (re-sendable, resumable); else end here.
-          if (this.#retry !== undefined && resumable) continue
-          error = new NetworkError(new Error('paused while hidden, and cannot resume'))
-        } else if (reason instanceof SluiceError) error = reason
-        if (notNetwork !== undefined) throw notNetwork.error
-        const failure = asSluiceError(error)
-        failures = deliveredThisAttempt > 0 ? 1 : failures + 1
-        if (this.#retry === undefined || !isRetryable(failure) || !resumable || failures >= this.#retry.maxAttempts) {
+        const resumable = this.#resumable()
+        // Hidden: reconnect when shown only where any interruption may (re-sendable, resumable); else end here.
+        if (reason === PAUSED && this.#retry !== undefined && resumable) continue
+        if (ended instanceof Final) throw ended.error
+        const failure = asSluiceError(
+          reason === PAUSED ? new Error('paused while hidden, and cannot resume') : reason instanceof SluiceError ? reason : ended,
+        )
+        failures = this.#counters.records > before ? 1 : failures + 1
+        const delayMs = retryDelay(failure, { failures, resumable, serverRetryMs: this.#serverRetryMs }, this.#retry)
+        if (delayMs === undefined) {
           failure.attempts = attempts
           throw failure
         }
-        const hint = failure instanceof HttpError ? failure.retryAfterMs : undefined
-        const serverRetry = deliveredThisAttempt > 0 || failures === 1 ? this.#serverRetryMs : undefined
-        const delayMs = delayFor(failures, this.#retry, hint ?? serverRetry)
         this.#options.onRetry?.({ attempt: failures, delayMs, error: failure })
-        await this.#wait(delayMs)
+        this.#retryAt = Date.now() + delayMs
+        await this.#pause((signal) => sleep(delayMs, signal))
+        this.#retryAt = undefined
       }
+      if (this.#signal?.aborted) throw this.#signal.reason
     } finally {
       this.#stop()
     }
   }
 
-  /** Whether the first record delivered repeats the one named by the Last-Event-ID sent (an inclusive replay). */
-  #isReplayOf(record: T, parser: PushParser, sentId: string): boolean {
-    const { replayIdOf, idOf } = this.#format
-    return (replayIdOf ? replayIdOf(parser, record) : idOf?.(record)) === sentId
-  }
-
-  /** Sends the request; resolves with an accepted response, `undefined` for 204, or throws a typed error. */
-  async #connect(attempt: AbortController): Promise<Response | undefined> {
-    const options = this.#options
-    const timeoutMs = options.connectTimeoutMs ?? 30_000
-    const timer = setTimeout(() => attempt.abort(new TimeoutError('connect', timeoutMs)), timeoutMs)
-    try {
-      const headers = new Headers(isRequest(this.#input) ? this.#input.headers : undefined)
-      const extra = typeof options.headers === 'function' ? await options.headers() : options.headers
-      new Headers(extra).forEach((value, key) => headers.set(key, value))
-      if (!headers.has('accept')) headers.set('accept', this.#format.acceptHeader)
-      if (!headers.has('cache-control')) headers.set('cache-control', 'no-cache')
-      const id = this.#lastEventId
-      // An id with CR, LF or NUL would split or corrupt the header: never send it (HTML §9.2.4).
-      if (id !== undefined && id !== '' && isSendableId(id)) headers.set(LAST_EVENT_ID_HEADER, headerValueOf(id))
-      const body = typeof options.body === 'function' ? await options.body() : options.body
-      const init: RequestInit = { method: this.#method, headers, signal: attempt.signal }
-      if (body !== undefined && body !== null) init.body = body
-      // Node's fetch (and Chromium's) refuses a stream body without it.
-      if (body instanceof ReadableStream) (init as { duplex?: string }).duplex = 'half'
-      if (options.credentials !== undefined) init.credentials = options.credentials
-      let response: Response
-      try {
-        // A Request is cloned per attempt: its body can be sent again, and its settings (mode, redirect,
-        // cache...) go with it; init overrides method, headers (merged above), signal and any options.body.
-        response = await this.#fetch(isRequest(this.#input) ? this.#input.clone() : String(this.#input), init)
-      } catch (error) {
-        if (attempt.signal.aborted) throw attempt.signal.reason
-        if (!isRedirectLoop(error)) throw new NetworkError(error)
-        throw new RedirectError(error, isRequest(this.#input) && this.#input.redirect === 'error')
-      }
-      if (response.status === 204) {
-        await response.body?.cancel().catch(() => undefined)
-        return undefined
-      }
-      if (!response.ok) {
-        const snippet = await readSnippet(response)
-        throw new HttpError(response.status, response.statusText, snippet, parseRetryAfter(response.headers.get('retry-after')))
-      }
-      const contentType = mediaTypeOf(response.headers.get('content-type'))
-      const accept = this.#format.accept
-      if (accept !== '*' && !accept.includes(contentType)) {
-        await response.body?.cancel().catch(() => undefined)
-        throw new ContentTypeError(contentType, accept)
-      }
-      return response
-    } finally {
-      clearTimeout(timer)
-    }
-  }
-
   /**
-   * Wraps the body reader: counts bytes, and while a read is pending runs the idle timer (no bytes)
-   * and the stall timer (no record although heartbeats arrive). Timers only run while the stream
-   * waits for the network, never while the consumer is busy, so a slow consumer is not a dead server.
+   * Whether another attempt can go without replaying delivered records: none delivered yet, or a
+   * resume position that can be sent (an id with CR, LF or NUL cannot go into a header; for NDJSON,
+   * an empty id from `idOf` is none either, while sse() without ids reconnects as EventSource does).
    */
-  #watch(reader: ChunkReader, attempt: AbortController, waitingSince: (now: number) => number): ChunkReader {
-    const { idleTimeoutMs, stallTimeoutMs } = this.#options
-    const counters = this.#counters
-    const abort = (error: SluiceError) => {
-      attempt.abort(error)
-      void reader.cancel(error)
-    }
-    return {
-      read: async () => {
-        let timer: ReturnType<typeof setTimeout> | undefined
-        if (idleTimeoutMs !== undefined || stallTimeoutMs !== undefined) {
-          const now = Date.now()
-          const stallLeft = stallTimeoutMs === undefined ? Infinity : waitingSince(now) + stallTimeoutMs - now
-          const idle = idleTimeoutMs ?? Infinity
-          if (stallLeft <= 0) {
-            const error = new TimeoutError('stall', stallTimeoutMs!)
-            abort(error)
-            throw error
-          }
-          const stalls = stallLeft < idle
-          timer = setTimeout(
-            () => abort(stalls ? new TimeoutError('stall', stallTimeoutMs!) : new TimeoutError('idle', idle)),
-            Math.min(stallLeft, idle),
-          )
-        }
-        try {
-          const result = await reader.read()
-          // A fetch body yields Uint8Arrays; anything else is left for the decoder's chunk check to refuse.
-          if (!result.done && result.value instanceof Uint8Array) counters.bytes += result.value.byteLength
-          return result
-        } catch (error) {
-          throw attempt.signal.aborted ? attempt.signal.reason : new NetworkError(error)
-        } finally {
-          if (timer !== undefined) clearTimeout(timer)
-        }
-      },
-      cancel: (reason) => reader.cancel(reason),
-    }
+  #resumable(): boolean {
+    const id = this.#lastEventId
+    const { canResume, openEnded } = this.#format
+    return this.#counters.records === 0 || (canResume && isSendableId(id) && (openEnded || !!id))
   }
 
-  /** Waits between attempts; `close()` and the signal end the wait at once, leaving no timer behind. */
-  async #wait(delayMs: number): Promise<void> {
-    this.#retryAt = Date.now() + delayMs
+  /** Waits between attempts in state `retrying`; `close()` ends the wait at once. */
+  async #pause(wait: (signal: AbortSignal) => Promise<void>): Promise<void> {
+    // Closed already (by onRetry, say): no wait at all.
+    if (this.#closed) return
+    const waiting = (this.#inflight = new AbortController())
+    const done = wait(waiting.signal)
+    // After the wait is armed: an onStateChange that calls close() ends it.
     this.#setState('retrying')
-    const waiting = new AbortController()
-    this.#inflight = waiting
-    // Closed already by onRetry or onStateChange: no wait at all.
-    if (!this.#closed) await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, delayMs)
-      waiting.signal.addEventListener(
-        'abort',
-        () => {
-          clearTimeout(timer)
-          resolve()
-        },
-        { once: true },
-      )
-    })
+    await done
     this.#inflight = undefined
-    this.#retryAt = undefined
   }
 
-  /** In browsers: no attempt while offline (retries would burn for nothing), nor while hidden if asked. */
-  async #whenOnlineAndVisible(): Promise<void> {
-    const target = globalThis as {
-      navigator?: { onLine?: boolean }
-      addEventListener?: (type: string, listener: () => void) => void
-      removeEventListener?: (type: string, listener: () => void) => void
-    }
-    const doc = pageOf()
-    const offline = () => target.navigator?.onLine === false && typeof target.addEventListener === 'function'
-    const hidden = () => this.#options.pauseWhenHidden === true && doc?.visibilityState === 'hidden'
-    while (!this.#closed && (offline() || hidden())) {
-      const waiting = new AbortController()
-      this.#inflight = waiting
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          target.removeEventListener?.('online', done)
-          doc?.removeEventListener('visibilitychange', done)
-          resolve()
-        }
-        target.addEventListener?.('online', done)
-        doc?.addEventListener('visibilitychange', done)
-        waiting.signal.addEventListener('abort', done, { once: true })
-        // Last: an onStateChange that calls close() aborts this wait.
-        this.#setState('retrying')
-      })
+  /** One connection: yields its records, and returns why it ended (`undefined`: the stream is over). */
+  async *#connection(attempt: AbortController): AsyncGenerator<T, unknown, undefined> {
+    const unwatch = onHidden(this.#options.pauseWhenHidden, () => attempt.abort(PAUSED))
+    try {
+      const target = { input: this.#input, method: this.#method, body: this.#options.body }
+      const response = await connect(target, this.#options, this.#fetch, this.#format, this.#lastEventId, attempt)
+      // 204 No Content: the server says do not reconnect (HTML §9.2.3).
+      if (response === undefined) return this.#stop()
+      try {
+        this.#setState('open')
+        this.#options.onOpen?.(response)
+      } catch (error) {
+        // The caller's bug (onStateChange or onOpen), not the network's.
+        return new Final(error)
+      }
+      return yield* this.#records(response, attempt)
+    } catch (error) {
+      return error
+    } finally {
+      unwatch()
       this.#inflight = undefined
+      // Whatever ended the attempt, its request and body go with it: a body left unread (a hook
+      // that threw, an error before the first read) would hold its connection open.
+      if (!attempt.signal.aborted) attempt.abort(ENDED)
     }
   }
 
-  /** With `pauseWhenHidden`, ends the attempt when the page is hidden; the stream resumes when it is shown. */
-  #watchVisibility(attempt: AbortController): () => void {
-    const doc = pageOf()
-    if (this.#options.pauseWhenHidden !== true || doc === undefined) return () => {}
-    const onChange = () => {
-      if (doc.visibilityState === 'hidden') attempt.abort(PAUSED)
+  /** Delivers one response's records, dropping an inclusive replay; returns why the body ended. */
+  async *#records(response: Response, attempt: AbortController): AsyncGenerator<T, unknown, undefined> {
+    const sentId = this.#lastEventId
+    const { parser, resume } = this.#format.open(sentId ?? '')
+    this.#gate = parser.gate
+    const reader = watch(readerOf(response), attempt, this.#counters, this.#options, () => parser.received)
+    let first = true
+    let atYield = false
+    try {
+      for await (const record of new RecordIterator<T>(reader, parser)) {
+        // An inclusive replay repeats the record named by the Last-Event-ID sent, first attempt included.
+        const replay = first && !!sentId && isSendableId(sentId) && resume.isReplay(record, sentId)
+        first = false
+        if (replay) continue
+        const id = this.#format.idOf?.(record)
+        if (id !== undefined) this.#lastEventId = id || undefined
+        this.#counters.records++
+        atYield = true
+        yield record
+        atYield = false
+        if (this.#closed) break
+      }
+    } catch (error) {
+      // The reader's failures are SluiceErrors already; anything else came from decoding the
+      // records (a schema or an idOf that threw, say on a record nested too deep for it). The
+      // next attempt would meet the same record: not a network error, and not retried.
+      if (!(error instanceof SluiceError) && !attempt.signal.aborted) return new Final(error)
+      throw error
+    } finally {
+      this.#counters.skipped += parser.gate.skipped
+      this.#gate = undefined
+      const tracked = resume.lastEventId
+      // Events parsed but never delivered (the consumer left at a yield, or close()) must not move the resume position.
+      if (tracked !== undefined && !atYield && !this.#closed) this.#lastEventId = tracked || undefined
+      this.#serverRetryMs = resume.retryMs ?? this.#serverRetryMs
     }
-    doc.addEventListener('visibilitychange', onChange)
-    return () => doc.removeEventListener('visibilitychange', onChange)
+    if (this.#closed) return
+    // The end marker came, or an NDJSON body ended cleanly (a missing marker under requireEnd threw above).
+    if (parser.done || !this.#format.openEnded) return this.#stop()
+    return new NetworkError(new Error('the event stream ended without its end event'))
   }
-}
-
-/** What the stream needs of `document` (typed here: Deno's and workers' types have no `Document`). */
-interface PageVisibility {
-  readonly visibilityState: string
-  addEventListener(type: 'visibilitychange', listener: () => void): void
-  removeEventListener(type: 'visibilitychange', listener: () => void): void
-}
-
-function pageOf(): PageVisibility | undefined {
-  return (globalThis as { document?: PageVisibility }).document
-}
-
-/** Whether an id can be sent as `Last-Event-ID`: CR, LF or NUL would split or corrupt the header. */
-function isSendableId(id: string | undefined): boolean {
-  return id === undefined || !/[\r\n\0]/.test(id)
-}
-
-/**
- * An id as `Last-Event-ID` carries it: its UTF-8 bytes (HTML §9.2.4, as EventSource sends them),
- * one per character, since `Headers` takes a byte string and throws on any character above U+00FF.
- */
-function headerValueOf(id: string): string {
-  if (!/[^\x00-\x7f]/.test(id)) return id
-  let bytes = ''
-  for (const byte of new TextEncoder().encode(id)) bytes += String.fromCharCode(byte)
-  return bytes
-}
-
-function isRequest(input: unknown): input is Request {
-  return typeof Request !== 'undefined' && input instanceof Request
-}
-
-/**
- * Whether fetch failed on a redirect: its limit (undici: cause "redirect count exceeded"; Deno, Bun:
- * "redirect" in the message) or a `redirect: 'error'` request (undici: cause "unexpected redirect").
- */
-function isRedirectLoop(error: unknown): boolean {
-  return /redirect/i.test(`${(error as Error | null)?.message} ${(error as Error | null)?.cause}`)
 }
 
 function asSluiceError(error: unknown): SluiceError {
   return error instanceof SluiceError ? error : new NetworkError(error)
-}
-
-/** The media type of a `Content-Type` header, lower-cased, without parameters (RFC 9110 §8.3.1). */
-function mediaTypeOf(header: string | null): string {
-  return (header ?? '').split(';', 1)[0]!.trim().toLowerCase()
-}
-
-/** Reads at most a few hundred bytes of an error body for the error message, then lets it go. */
-async function readSnippet(response: Response): Promise<string> {
-  const body = response.body
-  if (body === null) return ''
-  const reader = body.getReader()
-  const decoder = new TextDecoder()
-  let text = ''
-  try {
-    while (text.length < 200) {
-      const { done, value } = await reader.read()
-      if (done) break
-      text += decoder.decode(value, { stream: true })
-    }
-  } catch {
-    // A body that fails mid-read still leaves the status to report.
-  } finally {
-    void reader.cancel().catch(() => undefined)
-  }
-  return snippetOf(text.trim())
 }

@@ -18,6 +18,45 @@ export const SSE_CONTENT_TYPE = 'text/event-stream'
  */
 export const LAST_EVENT_ID_HEADER = 'Last-Event-ID'
 
+/** Whether an id can be sent as `Last-Event-ID`: CR, LF or NUL would split or corrupt the header (HTML §9.2.4). */
+export function isSendableId(id: string | undefined): boolean {
+  return id === undefined || !/[\r\n\0]/.test(id)
+}
+
+/**
+ * An id as `Last-Event-ID` carries it: its UTF-8 bytes (HTML §9.2.4, as EventSource sends them),
+ * one per character, since `Headers` takes a byte string and throws on any character above U+00FF.
+ */
+export function encodeLastEventId(id: string): string {
+  // ASCII (every numeric id): the same in both readings.
+  if (!/[^\x00-\x7f]/.test(id)) return id
+  let bytes = ''
+  for (const byte of new TextEncoder().encode(id)) bytes += String.fromCharCode(byte)
+  return bytes
+}
+
+/**
+ * The id a `Last-Event-ID` header value carries, as {@link encodeLastEventId} sent it: a value whose
+ * characters are bytes forming valid UTF-8 is decoded as UTF-8; any other value (ASCII, an id some
+ * client sent as Latin-1, a value a runtime already decoded) is returned as it is.
+ */
+export function decodeLastEventId(value: string): string {
+  if (!/[^\x00-\x7f]/.test(value)) return value
+  const bytes = new Uint8Array(value.length)
+  for (let i = 0; i < value.length; i++) {
+    const unit = value.charCodeAt(i)
+    // Not a byte string: a runtime already decoded it (or a test built it so); leave it alone.
+    if (unit > 0xff) return value
+    bytes[i] = unit
+  }
+  try {
+    // fatal: invalid UTF-8 throws instead of turning into U+FFFD; ignoreBOM: a leading EF BB BF is kept.
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes)
+  } catch {
+    return value
+  }
+}
+
 /** The reserved key of the NDJSON end-of-stream trailer: `{"$sluice":"end","count":N}`. */
 export const END_KEY = '$sluice'
 /** The value of {@link END_KEY} on the end-of-stream trailer. */

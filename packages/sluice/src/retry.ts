@@ -77,6 +77,44 @@ export function delayFor(
   return Math.min(policy.maxDelayMs, Math.max(policy.minDelayMs, delay))
 }
 
+/** What the reconnect loop knows when an attempt has failed. */
+export interface RetryHistory {
+  /** Failed attempts in a row, this one included: an attempt that delivered a record starts a new run at 1. */
+  failures: number
+  /** Whether another attempt can resume without replaying delivered records (nothing delivered yet, or a resume id). */
+  resumable: boolean
+  /** The reconnection time from the last SSE `retry:` field (HTML §9.2.6), if any. */
+  serverRetryMs?: number | undefined
+  /** The caller's `shouldRetry` answer, which replaces the default classification ({@link isRetryable}). */
+  verdict?: boolean | { delayMs: number } | undefined
+}
+
+/**
+ * The retry decision: the delay in ms before the next attempt, or `undefined` when `failure` is
+ * final and must be thrown. `policy` is `undefined` where nothing may be re-sent (`retry: false`,
+ * or a non-idempotent request without an explicit `retry`).
+ *
+ * A failure is retried while the stream can resume, the failure may go away (or the caller's
+ * verdict says so), and fewer than `maxAttempts` attempts in a row failed. The delay is the
+ * caller's, else the server's (`Retry-After`, or SSE `retry:` for the first attempt of a run: after
+ * repeated failures the backoff takes over), else the backoff; clamped to the policy's bounds.
+ */
+export function retryDelay(
+  failure: SluiceError,
+  history: RetryHistory,
+  policy: ResolvedRetryPolicy | undefined,
+  random: () => number = Math.random,
+): number | undefined {
+  const { failures, verdict } = history
+  const retries = verdict === undefined ? isRetryable(failure) : verdict !== false
+  if (policy === undefined || !history.resumable || !retries || failures >= policy.maxAttempts) return undefined
+  const hint =
+    typeof verdict === 'object'
+      ? verdict.delayMs
+      : ((failure as { retryAfterMs?: number }).retryAfterMs ?? (failures === 1 ? history.serverRetryMs : undefined))
+  return delayFor(failures, policy, hint, random)
+}
+
 /**
  * Reads `Retry-After` (RFC 9110 §10.2.3): delay-seconds or an HTTP-date. `undefined` when absent
  * or malformed.

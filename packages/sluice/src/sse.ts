@@ -13,6 +13,7 @@ import { maxLineBytesOf, type DecodeOptions } from './options.js'
 import { SSE_END_EVENT, sseEndOf } from './protocol.js'
 import type { StandardSchemaV1 } from './standard-schema.js'
 import { SseLineTracker, type BlockStart } from './sse-lines.js'
+import type { ResumeTracker } from './resume.js'
 import { ChunkDecoder } from './text.js'
 import { Outbox, Pending, RecordGate, SKIPPED } from './validate.js'
 
@@ -51,25 +52,21 @@ export interface SseOptions<S extends StandardSchemaV1 | undefined = undefined> 
   endMarker?: string | EndMarkerPredicate<RawSseEvent> | false
 }
 
-/** Internal hooks the resilient `sse()` needs from the parser. */
-export interface SseHooks {
-  /** Every `retry` field with a valid value, whether or not an event is dispatched. */
-  onRetry?: (ms: number) => void
-  /** The last-event-id carried over from an earlier connection (it persists across reconnections, HTML §9.2.3). */
-  lastEventId?: string
-}
-
-/** Decodes an event stream chunk by chunk: `push` returns what completed, `end` finishes the stream. */
-export class SseParser {
+/**
+ * Decodes an event stream chunk by chunk: `push` returns what completed, `end` finishes the stream.
+ * It is its own {@link ResumeTracker} for the resilient `sse()`.
+ */
+export class SseParser implements ResumeTracker<unknown> {
   readonly gate: RecordGate
   /** The last-event-id: persists across events, updated at each dispatch (HTML §9.2.6 step 1). */
-  lastEventId = ''
+  #lastEventId: string
+  /** The last valid `retry` field, whether or not an event was dispatched. */
+  #retryMs: number | undefined
   readonly #decoder: ChunkDecoder
   readonly #parser: EventSourceParser
   readonly #end: EndTracker<RawSseEvent>
   readonly #json: boolean
   readonly #maxLineBytes: number
-  readonly #hooks: SseHooks
   readonly #box = new Outbox()
   #retry: number | undefined
   #probing = false
@@ -81,30 +78,29 @@ export class SseParser {
    * The `id` field of the first event dispatched, `null` before it: whether a server replaying from
    * `Last-Event-ID` included the last event already seen (the seeded last-event-id cannot tell).
    */
-  firstOwnId: string | undefined | null = null
+  #firstOwnId: string | undefined | null = null
   /** The first event dispatched, as delivered (if it is): only it can be that replay. */
-  firstEvent: unknown = undefined
+  #firstEvent: unknown = undefined
 
-  constructor(options: SseOptions<StandardSchemaV1 | undefined> = {}, hooks: SseHooks = {}) {
+  /** `lastEventId`: carried over from an earlier connection (it persists across reconnections, HTML §9.2.3). */
+  constructor(options: SseOptions<StandardSchemaV1 | undefined> = {}, lastEventId = '') {
     this.gate = new RecordGate(options.schema, options.onInvalid)
     this.#decoder = new ChunkDecoder(options)
     this.#maxLineBytes = maxLineBytesOf(options)
     this.#lines = new SseLineTracker(this.#maxLineBytes)
     this.#json = options.json === true || options.schema !== undefined
-    this.#hooks = hooks
-    this.lastEventId = hooks.lastEventId ?? ''
+    this.#lastEventId = lastEventId
     this.#end = new EndTracker(endPredicate(options.endMarker), options.requireEnd)
     const onComment = options.onComment
     this.#parser = createParser({
       onEvent: this.#onEvent,
       onId: (id) => {
-        if (!this.#probing) this.lastEventId = id
+        if (!this.#probing) this.#lastEventId = id
       },
       onRetry: (ms) => {
         // At end-of-stream the parser is fed the unterminated last line, which the spec discards (§9.2.5).
         if (this.#probing) return
-        this.#retry = ms
-        this.#hooks.onRetry?.(ms)
+        this.#retry = this.#retryMs = ms
       },
       ...(onComment
         ? {
@@ -126,6 +122,19 @@ export class SseParser {
     // not (the characters ï»¿). The ChunkDecoder already dropped the stream's one BOM (§9.2.5): a blank
     // line first, which dispatches nothing, ends the parser's BOM check so it drops no second one.
     this.#parser.feed('\n')
+  }
+
+  get lastEventId(): string {
+    return this.#lastEventId
+  }
+
+  get retryMs(): number | undefined {
+    return this.#retryMs
+  }
+
+  /** Only the first event dispatched can be an inclusive replay, and only by its own `id` field, not an inherited one. */
+  isReplay(record: unknown, sentId: string): boolean {
+    return record === this.#firstEvent && this.#firstOwnId === sentId
   }
 
   /** Events received so far, invalid ones included, the end marker excluded. */
@@ -201,10 +210,10 @@ export class SseParser {
     this.#eventsInChunk++
     if (this.done) return
     const raw: RawSseEvent = { event: message.event ?? 'message', data: message.data }
-    if (this.lastEventId !== '') raw.id = this.lastEventId
-    if (this.firstOwnId === null && !this.#probing) {
-      this.firstOwnId = message.id
-      this.firstEvent = raw
+    if (this.#lastEventId !== '') raw.id = this.#lastEventId
+    if (this.#firstOwnId === null && !this.#probing) {
+      this.#firstOwnId = message.id
+      this.#firstEvent = raw
     }
     const end = this.#end.test(raw, this.#eventLine)
     if (end !== false) {

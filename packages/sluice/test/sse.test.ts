@@ -18,20 +18,22 @@ test('sse onComment sees every complete comment line, without the colon and one 
   }
 })
 
-test('sse onRetry (the resilient layer hook) sees every valid retry line, and not an unterminated one', () => {
+test('sse retryMs (read by the resilient layer) is the last valid retry line, and not an unterminated one', () => {
   for (const { label, chunks } of chunkings('retry: 10\n\nretry: x\nretry: 20\r\ndata: a\n\nretry: 30', { randomRuns: 2 })) {
-    const seen: number[] = []
-    const parser = new SseParser({}, { onRetry: (ms) => void seen.push(ms) })
+    const parser = new SseParser({})
     const out: unknown[] = []
     for (const chunk of chunks) parser.push(chunk, out)
     parser.end(out)
-    expect(seen, label).toEqual([10, 20])
+    expect(parser.retryMs, label).toBe(20)
     expect(out, label).toEqual([{ event: 'message', data: 'a', retry: 20 }])
   }
+  const parser = new SseParser({})
+  parser.push('retry: 10\n\nretry: x\n', [])
+  expect(parser.retryMs).toBe(10)
 })
 
 test('sse parser keeps the last-event-id for the resilient layer, seeded and across events', () => {
-  const parser = new SseParser({}, { lastEventId: '41' })
+  const parser = new SseParser({}, '41')
   const out: unknown[] = []
   parser.push('data: a\n\nid: 42\ndata: b\n\nid: 43\n', out)
   parser.end(out)
