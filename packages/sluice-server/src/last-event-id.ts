@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { LAST_EVENT_ID_HEADER } from 'sluice/protocol'
+import { LAST_EVENT_ID_HEADER, decodeLastEventId } from 'sluice/protocol'
 
 /**
  * The `Last-Event-ID` a client sent to resume a stream (HTML §9.2.4), or `undefined` when it
@@ -27,29 +27,5 @@ import { LAST_EVENT_ID_HEADER } from 'sluice/protocol'
  */
 export function lastEventId(request: Request): string | undefined {
   const id = request.headers.get(LAST_EVENT_ID_HEADER)
-  return id === null || id === '' ? undefined : utf8OfByteString(id)
-}
-
-/**
- * `value` read as bytes (one per UTF-16 code unit) and decoded as UTF-8, when every code unit is a
- * byte and the bytes are valid UTF-8; otherwise `value` unchanged (ASCII, which both readings
- * agree on, included).
- */
-function utf8OfByteString(value: string): string {
-  // ASCII (every id a server of numbers ever sees): the same in both readings.
-  if (!/[^\x00-\x7f]/.test(value)) return value
-  const bytes = new Uint8Array(value.length)
-  for (let i = 0; i < value.length; i++) {
-    const unit = value.charCodeAt(i)
-    // Not a byte string: a runtime already decoded it (or a test built it so); leave it alone.
-    if (unit > 0xff) return value
-    bytes[i] = unit
-  }
-  try {
-    // fatal: invalid UTF-8 throws instead of turning into U+FFFD; ignoreBOM: a leading EF BB BF is kept.
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes)
-  } catch {
-    // Not UTF-8 (an id some other client sent as Latin-1 bytes): as it came.
-    return value
-  }
+  return id === null || id === '' ? undefined : decodeLastEventId(id)
 }

@@ -5,7 +5,7 @@
  * @see https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation
  * @module
  */
-import { SSE_CONTENT_TYPE, SSE_END_EVENT, sseEndData } from 'sluice/protocol'
+import { SSE_CONTENT_TYPE, SSE_END_EVENT, isSendableId, sseEndData } from 'sluice/protocol'
 import { recordBody } from './body.js'
 import { idString, type WireFormat } from './format.js'
 import { streamHeaders } from './headers.js'
@@ -126,7 +126,7 @@ export function encodeSseEvent(event: SseEventInit): string {
   if (event.id !== undefined) {
     const id = idString(event.id, 'id')
     // The client would drop the field or cut it into another one (HTML §9.2.6 "id" field).
-    if (/[\r\n\0]/.test(id)) throw new TypeError('Cannot encode event: its id contains CR, LF or NUL')
+    if (!isSendableId(id)) throw new TypeError('Cannot encode event: its id contains CR, LF or NUL')
     text += `id: ${id}\n`
   }
   if (event.retry !== undefined) text += `retry: ${retryOf(event.retry, 'retry')}\n`
