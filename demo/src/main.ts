@@ -215,6 +215,9 @@ async function consume(format: Format) {
       get counters() {
         return events.counters
       },
+      get live() {
+        return events.live
+      },
       get lastEventId() {
         return events.lastEventId
       },

@@ -19,6 +19,8 @@ export interface WireFormat<T> {
   readonly heartbeat: string
   /** Encodes one item; throws a `TypeError` for an item the format cannot carry. */
   encode(item: T): Encoded
+  /** The caught-up marker (backfill over, live from here). */
+  readonly live: string
   /** The end marker for a stream of `count` items. */
   end(count: number): string
 }

@@ -18,6 +18,7 @@ export {
   type SseEncoderStreamOptions,
 } from './sse.js'
 export { lastEventId } from './last-event-id.js'
+export { caughtUp, type CaughtUp } from './caught-up.js'
 export { streamHeaders } from './headers.js'
 export { DEFAULT_HEARTBEAT_MS, type StreamOptions, type StreamSummary, type CloseReason } from './options.js'
 export type { RecordSource } from './source.js'

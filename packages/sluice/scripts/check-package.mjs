@@ -40,10 +40,14 @@ const bin = (name) => join(pkgDir, 'node_modules', '.bin', name)
 // 1.4 KB minified more) and the NDJSON byte gatherer made decoding 1.1x to 1.3x faster (BENCHMARKS.md);
 // 11,503 B gzipped at that commit. Raised again, 11.5 → 12 KiB: contract fixes in the resilient layer
 // (a Request input sent whole, pauseWhenHidden under the retry rules, close() and throws from hooks,
-// live counters, stall clock on the producer only) took it to 11,772 B.
+// live counters, stall clock on the producer only) took it to 11,772 B. Raised again (issue 14),
+// whole entry 12 → 12.5 KiB and decodeNdjson 4 → 4.25 KiB: the caught-up marker (recognised by both
+// decoders, which must drop it or count it wrong; `stream.live` and `onLive`) and errors that say the
+// fix (a body sniffer that names an HTML page served as text/event-stream, fix text on content-type
+// errors) took them from 11,814 to 12,337 B and from 4,089 to 4,187 B.
 const BUDGETS = [
-  { name: 'whole entry (export * from "sluice")', entry: 'export * from "./dist/index.js"', limit: 12 * 1024 },
-  { name: 'decodeNdjson alone', entry: 'export { decodeNdjson } from "./dist/index.js"', limit: 4 * 1024 },
+  { name: 'whole entry (export * from "sluice")', entry: 'export * from "./dist/index.js"', limit: 12.5 * 1024 },
+  { name: 'decodeNdjson alone', entry: 'export { decodeNdjson } from "./dist/index.js"', limit: 4.25 * 1024 },
 ]
 
 const results = []

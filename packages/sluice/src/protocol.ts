@@ -64,6 +64,32 @@ export const END_VALUE = 'end'
 /** The SSE event name that ends a stream; its data is `{"count":N}` (or empty). */
 export const SSE_END_EVENT = 'end'
 
+/** The value of {@link END_KEY} on the caught-up marker: the NDJSON line `{"$sluice":"live"}`. */
+export const LIVE_VALUE = 'live'
+/** The SSE event name of the caught-up marker; its data is the NDJSON marker's JSON, `{"$sluice":"live"}`. */
+export const SSE_LIVE_EVENT = 'live'
+/**
+ * The caught-up marker, the same JSON in both formats: the records before it were the backfill
+ * (history read from storage), the records after it are live. A producer sends it at most once per
+ * response; it is not a record (not counted by the end marker, no id).
+ */
+export const LIVE_JSON = `{"${END_KEY}":"${LIVE_VALUE}"}`
+
+/** The NDJSON caught-up line, newline included. */
+export const NDJSON_LIVE_LINE = `${LIVE_JSON}\n`
+/** The SSE caught-up event, blank line included (a named event: an EventSource's `onmessage` never sees it). */
+export const SSE_LIVE_BLOCK = `event: ${SSE_LIVE_EVENT}\ndata: ${LIVE_JSON}\n\n`
+
+/** Whether a parsed NDJSON value is the caught-up marker. */
+export function isNdjsonLive(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && (value as Record<string, unknown>)[END_KEY] === LIVE_VALUE
+}
+
+/** Whether a raw SSE event is the caught-up marker: both its name and its data must match, so an app's own `live` event passes. */
+export function isSseLive(event: string, data: string): boolean {
+  return event === SSE_LIVE_EVENT && data.trim() === LIVE_JSON
+}
+
 /** What an end marker tells: the number of records the producer sent before it, when it says. */
 export interface EndOfStream {
   count?: number

@@ -38,6 +38,9 @@ function open(format: Format, url: string, extra: Record<string, unknown> = {}):
     get counters() {
       return events.counters
     },
+    get live() {
+      return events.live
+    },
     get lastEventId() {
       return events.lastEventId
     },
