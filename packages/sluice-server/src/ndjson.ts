@@ -9,7 +9,7 @@ import { NDJSON_CONTENT_TYPE, ndjsonEndLine, ndjsonEndOf } from 'sluice/protocol
 import { recordBody } from './body.js'
 import { idString, type WireFormat } from './format.js'
 import { streamHeaders } from './headers.js'
-import type { StreamOptions } from './options.js'
+import { heartbeatMsOf, type StreamOptions } from './options.js'
 import type { RecordSource } from './source.js'
 import { encoderTransformer } from './transform.js'
 
@@ -52,7 +52,7 @@ export interface NdjsonEncoderStreamOptions {
  */
 export function ndjsonResponse<T>(source: RecordSource<T>, options: NdjsonResponseOptions<T> = {}): Response {
   const body = recordBody(source, ndjsonFormat(options.idOf), options)
-  return new Response(body, { status: options.status ?? 200, headers: streamHeaders(NDJSON_CONTENT_TYPE, options.headers) })
+  return new Response(body, { status: options.status ?? 200, headers: streamHeaders(NDJSON_CONTENT_TYPE, options.headers, heartbeatMsOf(options)) })
 }
 
 /**

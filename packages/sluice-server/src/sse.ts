@@ -9,7 +9,7 @@ import { SSE_CONTENT_TYPE, SSE_END_EVENT, isSendableId, sseEndData } from 'sluic
 import { recordBody } from './body.js'
 import { idString, type WireFormat } from './format.js'
 import { streamHeaders } from './headers.js'
-import type { StreamOptions } from './options.js'
+import { heartbeatMsOf, type StreamOptions } from './options.js'
 import type { RecordSource } from './source.js'
 import { encoderTransformer } from './transform.js'
 
@@ -76,7 +76,7 @@ export interface SseEncoderStreamOptions<T = unknown> {
  */
 export function sseResponse<T>(source: RecordSource<T>, options: SseResponseOptions<SseDataOf<T>> = {}): Response {
   const body = recordBody(source, sseFormat<T>(options, options.end ?? true), options)
-  const headers = streamHeaders(`${SSE_CONTENT_TYPE}; charset=utf-8`, options.headers)
+  const headers = streamHeaders(`${SSE_CONTENT_TYPE}; charset=utf-8`, options.headers, heartbeatMsOf(options))
   return new Response(body, { status: options.status ?? 200, headers })
 }
 
