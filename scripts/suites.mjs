@@ -40,6 +40,15 @@ export const suites = [
     args: ['exec', 'vitest', 'run'],
     quick: ['--exclude', 'test/nginx.test.ts'],
   },
+  // Issue 16: the whole stack with real parts: nginx terminating TLS with http2, Chromium opening 12
+  // streams to one origin (HTTP/1.1 vs HTTP/2), a Postgres cursor of 1,000,000 rows streamed as NDJSON.
+  {
+    name: 'node: sluice-server stack',
+    kind: 'vitest',
+    cwd: 'packages/sluice-server',
+    command: 'pnpm',
+    args: ['exec', 'vitest', 'run', '-c', 'vitest.stack.config.ts'],
+  },
   // Issue 5: the runtime-neutral suite (packages/sluice/test/portable/) in each runtime, each against
   // a loopback fixture server the runner starts in Node. Deno and Bun run against the built dist/.
   {

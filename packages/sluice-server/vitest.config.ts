@@ -9,6 +9,8 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['sluice-source', ...defaults, 'node'] } },
   test: {
     include: ['test/**/*.test.ts'],
+    // The whole-stack suite (real nginx over TLS, Chromium, Postgres) runs on its own: vitest.stack.config.ts.
+    exclude: ['test/stack/**', '**/node_modules/**'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
   },

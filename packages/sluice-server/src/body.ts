@@ -6,6 +6,7 @@
  * @see https://streams.spec.whatwg.org/#rs-model (pull sources and backpressure)
  * @module
  */
+import { caughtUp, type CaughtUp } from './caught-up.js'
 import type { WireFormat } from './format.js'
 import { heartbeatMsOf, type StreamOptions, type StreamSummary } from './options.js'
 import { readerOf, type RecordSource } from './source.js'
@@ -18,7 +19,7 @@ import { readerOf, type RecordSource } from './source.js'
  * never makes the server buffer without bound. `cancel` (the client went away) releases the source.
  */
 export function recordBody<T>(
-  source: RecordSource<T>,
+  source: RecordSource<T | CaughtUp>,
   format: WireFormat<T>,
   options: StreamOptions,
 ): ReadableStream<Uint8Array> {
@@ -30,6 +31,7 @@ export function recordBody<T>(
   let controller!: ReadableStreamDefaultController<Uint8Array>
   let count = 0
   let lastId: string | undefined
+  let live = false
   let finished = false
   let lastSendAt = Date.now()
   let timer: ReturnType<typeof setTimeout> | undefined
@@ -90,18 +92,27 @@ export function recordBody<T>(
         if (heartbeatMs > 0) arm(heartbeatMs)
       },
       async pull() {
-        let result: IteratorResult<T, unknown>
-        try {
-          result = await reader.read()
-        } catch (error) {
-          // The source failed and is done: error the body, so the client sees a cut stream.
-          return fail(error, false)
-        }
-        if (finished) return // cancelled or aborted while the source was producing
+        let result: IteratorResult<T | CaughtUp, unknown>
+        // A second caughtUp is dropped and the next item read: a pull that enqueues nothing is not called again.
+        do {
+          try {
+            result = await reader.read()
+          } catch (error) {
+            // The source failed and is done: error the body, so the client sees a cut stream.
+            return fail(error, false)
+          }
+          if (finished) return // cancelled or aborted while the source was producing
+        } while (live && result.value === caughtUp)
         if (result.done) {
           if (withEnd) send(format.end(count))
           finish({ reason: 'end' })
           controller.close()
+          return
+        }
+        if (result.value === caughtUp) {
+          // Once per response, and not a record: no count, no id.
+          send(format.live)
+          live = true
           return
         }
         let encoded
@@ -111,6 +122,7 @@ export function recordBody<T>(
           return fail(error, true)
         }
         send(encoded.text)
+        if (encoded.marker) return
         count++
         if (encoded.id !== undefined) lastId = encoded.id
       },

@@ -9,6 +9,8 @@
 export interface Encoded {
   text: string
   id?: string
+  /** A marker (a feed's gap), not a record: not counted in the end marker's count. */
+  marker?: true
 }
 
 /** A wire format (NDJSON or SSE), as the body and the encoder streams use it. */
@@ -19,6 +21,8 @@ export interface WireFormat<T> {
   readonly heartbeat: string
   /** Encodes one item; throws a `TypeError` for an item the format cannot carry. */
   encode(item: T): Encoded
+  /** The caught-up marker (backfill over, live from here). */
+  readonly live: string
   /** The end marker for a stream of `count` items. */
   end(count: number): string
 }

@@ -5,7 +5,8 @@
  * @see https://github.com/ndjson/ndjson-spec
  * @module
  */
-import { NDJSON_CONTENT_TYPE, ndjsonEndLine, ndjsonEndOf } from 'sluice/protocol'
+import { NDJSON_CONTENT_TYPE, NDJSON_LIVE_LINE, isNdjsonLive, ndjsonEndLine, ndjsonEndOf } from 'sluice/protocol'
+import type { CaughtUp } from './caught-up.js'
 import { recordBody } from './body.js'
 import { idString, type WireFormat } from './format.js'
 import { streamHeaders } from './headers.js'
@@ -50,7 +51,7 @@ export interface NdjsonEncoderStreamOptions {
  * }
  * ```
  */
-export function ndjsonResponse<T>(source: RecordSource<T>, options: NdjsonResponseOptions<T> = {}): Response {
+export function ndjsonResponse<T>(source: RecordSource<T | CaughtUp>, options: NdjsonResponseOptions<T> = {}): Response {
   const body = recordBody(source, ndjsonFormat(options.idOf), options)
   return new Response(body, { status: options.status ?? 200, headers: streamHeaders(NDJSON_CONTENT_TYPE, options.headers, heartbeatMsOf(options)) })
 }
@@ -66,7 +67,7 @@ export function ndjsonResponse<T>(source: RecordSource<T>, options: NdjsonRespon
  * const bytes = records.pipeThrough(new NdjsonEncoderStream())
  * ```
  */
-export class NdjsonEncoderStream<T = unknown> extends TransformStream<T, Uint8Array> {
+export class NdjsonEncoderStream<T = unknown> extends TransformStream<T | CaughtUp, Uint8Array> {
   constructor(options: NdjsonEncoderStreamOptions = {}) {
     super(encoderTransformer(ndjsonFormat<T>(undefined), options.end ?? true))
   }
@@ -78,6 +79,9 @@ export function encodeNdjson(record: unknown): string {
     // The client would take it for the end of the stream and stop reading there.
     throw new TypeError('Cannot encode record: it has the shape of the sluice end trailer ("$sluice": "end")')
   }
+  if (isNdjsonLive(record)) {
+    throw new TypeError('Cannot encode record: it has the shape of the caught-up marker ("$sluice": "live"); yield caughtUp instead')
+  }
   // JSON.stringify escapes CR and LF inside strings, so one value is always one line.
   const json = JSON.stringify(record)
   if (json === undefined) throw new TypeError(`Cannot encode record: a ${typeof record} has no JSON form`)
@@ -88,6 +92,7 @@ function ndjsonFormat<T>(idOf: ((record: T) => string | number) | undefined): Wi
   return {
     preamble: '',
     heartbeat: '\n',
+    live: NDJSON_LIVE_LINE,
     encode: (record) => {
       const text = encodeNdjson(record)
       return idOf === undefined ? { text } : { text, id: idString(idOf(record), 'idOf') }

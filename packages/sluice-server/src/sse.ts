@@ -5,7 +5,8 @@
  * @see https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation
  * @module
  */
-import { SSE_CONTENT_TYPE, SSE_END_EVENT, isSendableId, sseEndData } from 'sluice/protocol'
+import { SSE_CONTENT_TYPE, SSE_END_EVENT, SSE_LIVE_BLOCK, isSendableId, isSseLive, sseEndData } from 'sluice/protocol'
+import type { CaughtUp } from './caught-up.js'
 import { recordBody } from './body.js'
 import { idString, type WireFormat } from './format.js'
 import { streamHeaders } from './headers.js'
@@ -74,7 +75,7 @@ export interface SseEncoderStreamOptions<T = unknown> {
  * }
  * ```
  */
-export function sseResponse<T>(source: RecordSource<T>, options: SseResponseOptions<SseDataOf<T>> = {}): Response {
+export function sseResponse<T>(source: RecordSource<T | CaughtUp>, options: SseResponseOptions<SseDataOf<T>> = {}): Response {
   const body = recordBody(source, sseFormat<T>(options, options.end ?? true), options)
   const headers = streamHeaders(`${SSE_CONTENT_TYPE}; charset=utf-8`, options.headers, heartbeatMsOf(options))
   return new Response(body, { status: options.status ?? 200, headers })
@@ -92,7 +93,7 @@ export function sseResponse<T>(source: RecordSource<T>, options: SseResponseOpti
  * const bytes = events.pipeThrough(new SseEncoderStream())
  * ```
  */
-export class SseEncoderStream<T = unknown> extends TransformStream<T, Uint8Array> {
+export class SseEncoderStream<T = unknown> extends TransformStream<T | CaughtUp, Uint8Array> {
   constructor(options: SseEncoderStreamOptions<SseDataOf<T>> = {}) {
     const withEnd = options.end ?? true
     super(encoderTransformer(sseFormat<T>(options, withEnd), withEnd))
@@ -142,6 +143,7 @@ function sseFormat<T>(
     // A block with only `retry:` sets the delay and dispatches nothing (HTML §9.2.6).
     preamble: options.retryMs === undefined ? '' : `retry: ${retryOf(options.retryMs, 'retryMs')}\n\n`,
     heartbeat: ': heartbeat\n\n',
+    live: SSE_LIVE_BLOCK,
     encode: (item) => {
       const event: SseEventInit = isSseEvent(item) ? { ...item } : { data: item }
       if (withEnd && event.event === SSE_END_EVENT) {
@@ -149,6 +151,9 @@ function sseFormat<T>(
       }
       if (event.id === undefined && idOf !== undefined) event.id = idOf(event.data as SseDataOf<T>)
       const text = encodeSseEvent(event)
+      if (event.event !== undefined && isSseLive(event.event, typeof event.data === 'string' ? event.data : JSON.stringify(event.data))) {
+        throw new TypeError('Cannot encode event: it has the shape of the caught-up marker; yield caughtUp instead')
+      }
       return event.id === undefined ? { text } : { text, id: String(event.id) }
     },
     end: (count) => `event: ${SSE_END_EVENT}\ndata: ${sseEndData(count)}\n\n`,

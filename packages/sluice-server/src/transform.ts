@@ -3,17 +3,24 @@
  *
  * @module
  */
+import { caughtUp, type CaughtUp } from './caught-up.js'
 import type { WireFormat } from './format.js'
 
 /** A `Transformer` encoding items with `format`, counting them for the end marker. */
-export function encoderTransformer<T>(format: WireFormat<T>, withEnd: boolean): Transformer<T, Uint8Array> {
+export function encoderTransformer<T>(format: WireFormat<T>, withEnd: boolean): Transformer<T | CaughtUp, Uint8Array> {
   const bytes = new TextEncoder()
   let count = 0
+  let live = false
   return {
     start(controller) {
       if (format.preamble !== '') controller.enqueue(bytes.encode(format.preamble))
     },
     transform(item, controller) {
+      if (item === caughtUp) {
+        if (!live) controller.enqueue(bytes.encode(format.live))
+        live = true
+        return
+      }
       controller.enqueue(bytes.encode(format.encode(item).text))
       count++
     },

@@ -5,13 +5,13 @@
  * stalled stream only, heartbeats, close() cuts everything.
  */
 import { request as httpsRequest, type RequestOptions } from 'node:https'
-import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream } from 'node:http2'
-import { Readable } from 'node:stream'
+import { constants, type ClientHttp2Session } from 'node:http2'
 import { decodeNdjson } from 'sluice'
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest'
 import { ndjsonResponse } from '../src/index.js'
 import { serve, type FetchHandler, type NodeServer, type ServeOptions } from '../src/node.js'
 import { makeCertificate, type Certificate } from './helpers/certificate.js'
+import { bodyOf, h2Get, h2Session } from './helpers/h2-client.js'
 import { countingSource, deferred, idleSource } from './helpers/sources.js'
 
 let certificate: Certificate
@@ -35,30 +35,14 @@ async function start(handler: FetchHandler, options: ServeOptions = {}): Promise
   return server
 }
 
-/** An HTTP/2 session trusting the test certificate. */
-function session(url: string): Promise<ClientHttp2Session> {
-  return new Promise((resolve, reject) => {
-    const client = connect(url, { ca: certificate.cert })
-    sessions.push(client)
-    client.once('error', reject)
-    client.once('connect', () => resolve(client))
-  })
+/** An HTTP/2 session trusting the test certificate, destroyed after the test. */
+async function session(url: string): Promise<ClientHttp2Session> {
+  const client = await h2Session(url, certificate.cert)
+  sessions.push(client)
+  return client
 }
 
-/** Opens one stream; resolves with it and its response headers. */
-function get(client: ClientHttp2Session, path: string): Promise<{ stream: ClientHttp2Stream; status: number }> {
-  return new Promise((resolve, reject) => {
-    const stream = client.request({ ':path': path })
-    stream.on('error', () => undefined) // resets are what some tests do
-    stream.once('response', (headers) => resolve({ stream, status: Number(headers[':status']) }))
-    stream.once('error', reject)
-  })
-}
-
-/** The stream's body as a web ReadableStream, for sluice's decoders. */
-function bodyOf(stream: ClientHttp2Stream): ReadableStream<Uint8Array> {
-  return Readable.toWeb(stream) as unknown as ReadableStream<Uint8Array>
-}
+const get = (client: ClientHttp2Session, path: string) => h2Get(client, path)
 
 test('serves HTTP/2 to a client offering h2 in ALPN, and HTTP/1.1 on the same port to one that does not', async () => {
   const versions: string[] = []

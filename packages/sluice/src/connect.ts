@@ -37,6 +37,8 @@ export interface Target {
 export interface Accepts {
   accept: readonly string[] | '*'
   acceptHeader: string
+  /** How to fix a response of another type: the end of the error message. */
+  typeFix: (contentType: string) => string
 }
 
 /**
@@ -95,7 +97,7 @@ export async function connect(
     const contentType = (response.headers.get('content-type') ?? '').split(';', 1)[0]!.trim().toLowerCase()
     if (format.accept !== '*' && !format.accept.includes(contentType)) {
       await response.body?.cancel().catch(() => undefined)
-      throw new ContentTypeError(contentType, format.accept)
+      throw new ContentTypeError(contentType, format.accept, format.typeFix(contentType))
     }
     return response
   } finally {

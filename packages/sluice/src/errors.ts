@@ -177,16 +177,32 @@ export class HttpError extends SluiceError {
   }
 }
 
-/** A 2xx response whose `Content-Type` is not the stream's format (a login page, a JSON error, a proxy's HTML). */
+/**
+ * A 2xx response that is not the stream's format: its `Content-Type` is another (a JSON error, an
+ * NDJSON API labelled `application/json`), or its body is a page or a document under the stream's
+ * type (`body`: a captive portal's HTML served as `text/event-stream`). Final: another attempt gets the same.
+ */
 export class ContentTypeError extends SluiceError {
   readonly code = 'CONTENT_TYPE'
   readonly contentType: string
   readonly expected: readonly string[]
+  /** What the body turned out to be, when the type was right but the body was not (`"an HTML page"`). */
+  readonly body: string | undefined
+  /** The start of that body, when `body` is set. */
+  readonly snippet: string
 
-  constructor(contentType: string, expected: readonly string[]) {
-    super(`Cannot stream: expected ${expected.join(' or ')} but the response is ${contentType || 'untyped'}`)
+  /** `fix` ends the message: the option or the action that makes it work. */
+  constructor(contentType: string, expected: readonly string[], fix = '', body?: { kind: string; snippet: string }) {
+    const type = contentType || 'untyped'
+    super(
+      (body === undefined
+        ? `Cannot stream: expected ${expected.join(' or ')} but the response is ${type}`
+        : `Cannot stream: the response is labelled ${type} but its body is ${body.kind} (${body.snippet})`) + (fix && `; ${fix}`),
+    )
     this.contentType = contentType
     this.expected = expected
+    this.body = body?.kind
+    this.snippet = body?.snippet ?? ''
   }
 }
 

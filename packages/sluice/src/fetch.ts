@@ -9,14 +9,16 @@
  * @module
  */
 import { connect, isRequest, type Accepts, type RequestOptions, type Target } from './connect.js'
-import { NetworkError, SluiceError } from './errors.js'
+import { ContentTypeError, NetworkError, SluiceError } from './errors.js'
 import { RecordIterator, type PushParser } from './iterate.js'
+import { LIVE } from './live.js'
 import { NdjsonParser, type NdjsonOptions } from './ndjson.js'
 import { cursorOf, type Cursor, type PersistOptions } from './persist.js'
 import { HEARTBEAT_HEADER, HEARTBEAT_TIMEOUT_FACTOR, NDJSON_CONTENT_TYPES, SSE_CONTENT_TYPE, isSendableId } from './protocol.js'
 import { mapStream, type RecordStream, type StreamCounters, type StreamState } from './record-stream.js'
 import type { ResumeTracker } from './resume.js'
 import { isIdempotent, resolveRetry, retryDelay, type ResolvedRetryPolicy, type RetryPolicy } from './retry.js'
+import { BodySniffer, FOREIGN_BODY_FIX } from './sniff.js'
 import { readerOf } from './source.js'
 import { SseParser, type SseEvent, type SseOptions } from './sse.js'
 import type { StandardSchemaV1 } from './standard-schema.js'
@@ -105,6 +107,11 @@ export interface FetchOptions extends RequestOptions, WatchOptions {
   onRetry?: (info: RetryInfo) => void
   /** Called on every state change. */
   onStateChange?: (state: StreamState) => void
+  /**
+   * Called when the server's caught-up marker arrives (sluice-server: a source yields `caughtUp`): the
+   * records before it were history, those after it are live. Once per connection; see `stream.live`.
+   */
+  onLive?: () => void
 }
 
 /** Options of `ndjson()`. */
@@ -155,7 +162,9 @@ export function ndjson(
   return new ResilientStream<unknown>(input, options, {
     accept: contentTypes === '*' ? '*' : [...NDJSON_CONTENT_TYPES, ...(contentTypes ?? [])],
     acceptHeader: 'application/x-ndjson, application/jsonl;q=0.9, */*;q=0.1',
-    open: () => ({ parser: new NdjsonParser(options), resume }),
+    typeFix: (type) => `if it is NDJSON, accept it with contentTypes: ['${type}']`,
+    starts: '<',
+    open: () => ({ parser: new NdjsonParser(options, true), resume }),
     idOf: id,
     canResume: !!idOf,
     openEnded: false,
@@ -189,6 +198,8 @@ export function sse(
   return new ResilientStream<SseEvent<unknown>>(input, options, {
     accept: [SSE_CONTENT_TYPE],
     acceptHeader: SSE_CONTENT_TYPE,
+    typeFix: () => 'the server did not answer with an event stream: check the URL',
+    starts: '<{[',
     open: (lastEventId) => {
       // The parser tracks the last-event-id itself (HTML §9.2.6): it is its own resume tracker.
       const parser = new SseParser(options, lastEventId)
@@ -214,6 +225,8 @@ interface Format<T> extends Accepts {
   open(lastEventId: string): { parser: StreamParser; resume: ResumeTracker<T> }
   /** The resume id of a delivered record (`''`: none). */
   idOf: ((record: T) => string) | undefined
+  /** The first characters by which a body under the right type is something else (see sniff.ts). */
+  starts: string
   /** Whether a failure after records were delivered can resume without replaying them. */
   canResume: boolean
   /** Whether end-of-stream without the end marker means "reconnect" (SSE) rather than "done" (NDJSON). */
@@ -235,6 +248,7 @@ class ResilientStream<T> implements RecordStream<T> {
   #counters: StreamCounters = { bytes: 0, records: 0, reconnects: 0, skipped: 0 }
   #lastEventId: string | undefined
   #retryAt: number | undefined
+  #live = false
   #serverRetryMs: number | undefined
   #closed = false
   /** The running attempt's record gate, whose skips are added to the counters when the attempt ends. */
@@ -304,6 +318,10 @@ class ResilientStream<T> implements RecordStream<T> {
     return this.#lastEventId
   }
 
+  get live(): boolean {
+    return this.#live
+  }
+
   get retryAt(): number | undefined {
     return this.#state === 'retrying' ? this.#retryAt : undefined
   }
@@ -346,6 +364,8 @@ class ResilientStream<T> implements RecordStream<T> {
         if (this.#closed) break
         if (attempts++ > 0) this.#counters.reconnects++
         const attempt = (this.#inflight = new AbortController())
+        // A new connection catches up again: live once its caught-up marker comes.
+        this.#live = false
         // After #inflight: an onStateChange that calls close() aborts this attempt before it sends anything.
         this.#setState('connecting')
         const before = this.#counters.records
@@ -466,11 +486,22 @@ class ResilientStream<T> implements RecordStream<T> {
     const sentId = this.#lastEventId
     const { parser, resume } = this.#format.open(sentId ?? '')
     this.#gate = parser.gate
-    const reader = watch(readerOf(response), attempt, this.#counters, timers, () => parser.received)
+    const type = (response.headers.get('content-type') ?? '').split(';', 1)[0]!.trim().toLowerCase()
+    const { accept, starts } = this.#format
+    const sniffer = new BodySniffer(starts, (kind, snippet) =>
+      new ContentTypeError(type, accept === '*' ? [] : accept, FOREIGN_BODY_FIX, { kind, snippet }),
+    )
+    const reader = watch(readerOf(response), attempt, this.#counters, timers, () => parser.received, (chunk) => sniffer.check(chunk))
     let first = true
     let atYield = false
     try {
       for await (const record of new RecordIterator<T>(reader, parser)) {
+        if (record === LIVE) {
+          // Taken out in order: every backfill record before it has been delivered.
+          this.#live = true
+          this.#options.onLive?.()
+          continue
+        }
         // An inclusive replay repeats the record named by the Last-Event-ID sent, first attempt included.
         const replay = first && !!sentId && isSendableId(sentId) && resume.isReplay(record, sentId)
         first = false

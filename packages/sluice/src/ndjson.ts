@@ -10,7 +10,8 @@ import { ParseError, TruncatedStreamError, snippetOf, type RecordPosition } from
 import { LineGatherer } from './gather.js'
 import { LineSplitter } from './lines.js'
 import { maxLineBytesOf, type DecodeOptions } from './options.js'
-import { ndjsonEndOf } from './protocol.js'
+import { LIVE } from './live.js'
+import { isNdjsonLive, ndjsonEndOf } from './protocol.js'
 import { ChunkDecoder } from './text.js'
 import { Outbox, RecordGate, type Pending } from './validate.js'
 
@@ -34,8 +35,11 @@ export class NdjsonParser {
   readonly #gather: LineGatherer | undefined
   readonly #end: EndTracker<unknown>
   readonly #box = new Outbox()
+  /** Whether to hand the caught-up marker on as {@link LIVE} (the resilient stream) or drop it (the plain decoders). */
+  readonly #marks: boolean
 
-  constructor(options: NdjsonOptions<import('./standard-schema.js').StandardSchemaV1 | undefined> = {}) {
+  constructor(options: NdjsonOptions<import('./standard-schema.js').StandardSchemaV1 | undefined> = {}, marks = false) {
+    this.#marks = marks
     this.gate = new RecordGate(options.schema, options.onInvalid)
     this.#decoder = new ChunkDecoder(options)
     const maxLineBytes = maxLineBytesOf(options)
@@ -126,6 +130,10 @@ export class NdjsonParser {
   }
 
   #record(value: unknown, line: string, start: number): void {
+    if (isNdjsonLive(value)) {
+      if (this.#marks) this.#box.items.push(LIVE)
+      return
+    }
     const end = this.#end.test(value, this.#lines.lineNumber)
     if (end !== false) {
       if (end !== true) this.#box.fail(end)

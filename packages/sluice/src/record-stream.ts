@@ -28,13 +28,19 @@ export interface RecordStream<T> extends AsyncIterable<T> {
   readonly counters: StreamCounters
   /** The resume position: the id of the last record delivered (sent as `Last-Event-ID` on reconnect). */
   readonly lastEventId: string | undefined
+  /**
+   * Whether this connection has caught up: the server's caught-up marker came, so the records before it
+   * were history and those from now on are live. `false` again from each reconnect until the marker
+   * comes again, and always `false` from a server that sends no marker.
+   */
+  readonly live: boolean
   /** When `state` is `retrying`: the time (ms since epoch) of the next attempt. */
   readonly retryAt: number | undefined
   /** Stops everything at once (connection, timers); a pending `next()` resolves as done. */
   close(): void
   /**
-   * The same stream with each record passed through `fn`: its `state`, `counters`, `lastEventId`,
-   * `retryAt` and `close()` are this stream's. `fn` throwing ends the stream with that error.
+   * The same stream with each record passed through `fn`: its `state`, `counters`, `live`,
+   * `lastEventId`, `retryAt` and `close()` are this stream's. `fn` throwing ends the stream with that error.
    *
    * @example
    * ```ts
@@ -56,6 +62,9 @@ export function mapStream<T, U>(source: RecordStream<T>, fn: (record: T) => U): 
     },
     get counters() {
       return source.counters
+    },
+    get live() {
+      return source.live
     },
     get lastEventId() {
       return source.lastEventId

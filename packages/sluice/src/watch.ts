@@ -15,7 +15,7 @@ export interface WatchOptions {
 }
 
 /**
- * Wraps a body reader: counts bytes into `counters`, and while a read is pending runs the idle
+ * Wraps a body reader: counts bytes into `counters`, hands each chunk to `sniff` (which may refuse the body), and while a read is pending runs the idle
  * timer (no bytes) and the stall timer (no record although heartbeats arrive), aborting `attempt`
  * with a `TimeoutError` when one fires. Timers only run while the stream waits for the network,
  * never while the consumer is busy, so a slow consumer is not a dead server.
@@ -29,6 +29,7 @@ export function watch(
   counters: { bytes: number },
   { idleTimeoutMs, stallTimeoutMs }: WatchOptions,
   received: () => number,
+  sniff: (chunk: Uint8Array) => SluiceError | undefined = () => undefined,
 ): ChunkReader {
   const abort = (error: SluiceError) => {
     attempt.abort(error)
@@ -61,7 +62,15 @@ export function watch(
       try {
         const result = await reader.read()
         // A fetch body yields Uint8Arrays; anything else is left for the decoder's chunk check to refuse.
-        if (!result.done && result.value instanceof Uint8Array) counters.bytes += result.value.byteLength
+        if (!result.done && result.value instanceof Uint8Array) {
+          counters.bytes += result.value.byteLength
+          // A page or a document under the stream's type (see sniff.ts): final, so the attempt ends here.
+          const foreign = sniff(result.value)
+          if (foreign !== undefined) {
+            abort(foreign)
+            throw foreign
+          }
+        }
         return result
       } catch (error) {
         throw attempt.signal.aborted ? attempt.signal.reason : new NetworkError(error)

@@ -15,10 +15,12 @@ export interface Site {
   name: string
   upstreams: string[]
   directives?: string[]
+  /** Terminate TLS with HTTP/2 (`listen ... ssl http2`, nginx 1.22 syntax) with this certificate (PEM files). */
+  tls?: { certFile: string; keyFile: string }
 }
 
 export interface Nginx {
-  /** `http://127.0.0.1:port` of each site, by name. */
+  /** `http://127.0.0.1:port` (`https://` for a `tls` site) of each site, by name. */
   urls: Record<string, string>
   pid: number
   /** What nginx wrote to stderr so far (its error log). */
@@ -78,8 +80,8 @@ ${site.upstreams.map((u) => `    server ${u} max_fails=0;`).join('\n')}
     keepalive 8;
   }
   server {
-    listen 127.0.0.1:${site.port};
-    location / {
+    listen 127.0.0.1:${site.port}${site.tls ? ' ssl http2' : ''};
+${site.tls ? `    ssl_certificate ${site.tls.certFile};\n    ssl_certificate_key ${site.tls.keyFile};\n` : ''}    location / {
       proxy_pass http://${site.name};
       proxy_http_version 1.1;
       proxy_set_header Connection "";
@@ -145,7 +147,7 @@ export async function startNginx(sites: Site[]): Promise<Nginx> {
     }
   }
   return {
-    urls: Object.fromEntries(placed.map((s) => [s.name, `http://127.0.0.1:${s.port}`])),
+    urls: Object.fromEntries(placed.map((s) => [s.name, `${s.tls ? 'https' : 'http'}://127.0.0.1:${s.port}`])),
     pid: child.pid!,
     log: () => log,
     stop,

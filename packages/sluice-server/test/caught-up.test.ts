@@ -1,0 +1,86 @@
+/**
+ * The caught-up marker: a source yields `caughtUp` where its backfill ends, and the response helpers
+ * and encoder streams send the wire marker of `sluice/protocol` there, once, uncounted.
+ */
+import { decodeNdjson } from 'sluice'
+import { LIVE_JSON, NDJSON_LIVE_LINE, SSE_LIVE_BLOCK, ndjsonEndLine, sseEndData } from 'sluice/protocol'
+import { describe, expect, expectTypeOf, test } from 'vitest'
+import {
+  NdjsonEncoderStream,
+  SseEncoderStream,
+  caughtUp,
+  ndjsonResponse,
+  sseResponse,
+  type StreamSummary,
+} from '../src/index.js'
+
+async function* feed() {
+  yield { seq: 0 }
+  yield { seq: 1 }
+  yield caughtUp
+  yield { seq: 2 }
+}
+
+async function textOf(stream: ReadableStream<Uint8Array>): Promise<string> {
+  return new Response(stream).text()
+}
+
+describe('caughtUp', () => {
+  test('is the same symbol in every copy of sluice-server', () => {
+    expect(caughtUp).toBe(Symbol.for('sluice.caughtUp'))
+  })
+
+  test('ndjsonResponse sends the live line between backfill and tail, not counted and with no id', async () => {
+    const summaries: StreamSummary[] = []
+    const response = ndjsonResponse(feed(), { idOf: (r) => r.seq, onClose: (s) => summaries.push(s) })
+    expect(await response.text()).toBe(`{"seq":0}\n{"seq":1}\n${NDJSON_LIVE_LINE}{"seq":2}\n${ndjsonEndLine(3)}`)
+    expect(NDJSON_LIVE_LINE).toBe('{"$sluice":"live"}\n')
+    expect(summaries).toEqual([{ reason: 'end', count: 3, lastId: '2' }])
+  })
+
+  test('sseResponse sends the live event between backfill and tail, not counted and with no id', async () => {
+    const response = sseResponse(feed(), { idOf: (r) => r.seq })
+    expect(await response.text()).toBe(
+      'data: {"seq":0}\nid: 0\n\n' + 'data: {"seq":1}\nid: 1\n\n' + SSE_LIVE_BLOCK + 'data: {"seq":2}\nid: 2\n\n' +
+        `event: end\ndata: ${sseEndData(3)}\n\n`,
+    )
+    expect(SSE_LIVE_BLOCK).toBe(`event: live\ndata: ${LIVE_JSON}\n\n`)
+  })
+
+  test('a second caughtUp in one response is dropped', async () => {
+    const text = await ndjsonResponse([caughtUp, { a: 1 }, caughtUp], { end: false }).text()
+    expect(text).toBe(`${NDJSON_LIVE_LINE}{"a":1}\n`)
+  })
+
+  test('the encoder streams send it too', async () => {
+    const items = () =>
+      new ReadableStream<object | typeof caughtUp>({
+        start(c) {
+          for (const item of [{ a: 1 }, caughtUp, { a: 2 }] as const) c.enqueue(item)
+          c.close()
+        },
+      })
+    expect(await textOf(items().pipeThrough(new NdjsonEncoderStream({ end: false })))).toBe(`{"a":1}\n${NDJSON_LIVE_LINE}{"a":2}\n`)
+    expect(await textOf(items().pipeThrough(new SseEncoderStream({ end: false })))).toBe(
+      `data: {"a":1}\n\n${SSE_LIVE_BLOCK}data: {"a":2}\n\n`,
+    )
+  })
+
+  test('a record shaped like the marker is refused rather than taken for it by the client', async () => {
+    await expect(ndjsonResponse([{ $sluice: 'live' }]).text()).rejects.toThrow(/caught-up marker/)
+    await expect(sseResponse([{ event: 'live', data: { $sluice: 'live' } }]).text()).rejects.toThrow(/caught-up marker/)
+    // An app's own `live` event with other data is an ordinary event.
+    expect(await sseResponse([{ event: 'live', data: 'score 2-1' }], { end: false }).text()).toBe('event: live\ndata: score 2-1\n\n')
+  })
+
+  test('decodeNdjson never yields the marker as a record', async () => {
+    const ndjsonRecords: unknown[] = []
+    for await (const r of decodeNdjson(ndjsonResponse(feed()))) ndjsonRecords.push(r)
+    expect(ndjsonRecords).toEqual([{ seq: 0 }, { seq: 1 }, { seq: 2 }])
+  })
+
+  test('the source item type leaves caughtUp out of the record type', () => {
+    ndjsonResponse(feed(), { idOf: (r) => expectTypeOf(r).toEqualTypeOf<{ seq: number }>() && r.seq })
+    sseResponse(feed(), { idOf: (r) => expectTypeOf(r).toEqualTypeOf<{ seq: number }>() && r.seq })
+  })
+})
