@@ -7,7 +7,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     // test/hardening/ is its own suite (vitest.hardening.config.ts): one file at a time, with gc.
-    exclude: ['test/hardening/**', '**/node_modules/**'],
+    exclude: ['test/hardening/**', 'test/browser/**', '**/node_modules/**'],
     testTimeout: 20_000,
     typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: './tsconfig.test.json' },
   },
