@@ -19,11 +19,14 @@ if [ "$(.tools/bin/pnpm --version 2>/dev/null || true)" != "$pnpm_version" ]; th
   ln -sf ../node_modules/pnpm/bin/pnpm.cjs .tools/bin/pnpm
 fi
 
-# Debian packages: real Chromium for browser tests and e2e, real nginx for proxy tests.
+# Debian packages: real Chromium for browser tests and e2e, real nginx for proxy tests, real
+# redis-server for the feed tests.
 need=()
 if [ "$purpose" = test ]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
   [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || need+=(nginx)
+  # Real Redis for the feed tests (sluice-server/redis); the tests start their own in a temp dir.
+  command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || need+=(redis-server)
   # openssl makes the TLS tests' self-signed certificate; postgresql is the cursor example's database.
   command -v openssl >/dev/null 2>&1 || need+=(openssl)
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
@@ -33,7 +36,7 @@ if [ ${#need[@]} -gt 0 ]; then
   [ "$(id -u)" = 0 ] || sudo="sudo"
   echo "bootstrap: apt-get install ${need[*]}"
   $sudo apt-get update -qq >/dev/null
-  # RUNLEVEL=1 keeps the nginx package from starting a system-wide server on port 80.
+  # RUNLEVEL=1 keeps the nginx and redis-server packages from starting system-wide servers.
   $sudo env DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 

@@ -122,6 +122,7 @@ export function recordBody<T>(
           return fail(error, true)
         }
         send(encoded.text)
+        if (encoded.marker) return
         count++
         if (encoded.id !== undefined) lastId = encoded.id
       },

@@ -9,6 +9,8 @@
 export interface Encoded {
   text: string
   id?: string
+  /** A marker (a feed's gap), not a record: not counted in the end marker's count. */
+  marker?: true
 }
 
 /** A wire format (NDJSON or SSE), as the body and the encoder streams use it. */

@@ -22,3 +22,18 @@ export { caughtUp, type CaughtUp } from './caught-up.js'
 export { streamHeaders } from './headers.js'
 export { DEFAULT_HEARTBEAT_MS, type StreamOptions, type StreamSummary, type CloseReason } from './options.js'
 export type { RecordSource } from './source.js'
+export {
+  memoryFeed,
+  FeedUnavailableError,
+  isFeedUnavailable,
+  type Feed,
+  type FeedEntry,
+  type FeedRecord,
+  type FeedGap,
+  type FeedReadOptions,
+  type PublishOptions,
+  type MemoryFeedOptions,
+  type Gap,
+  type GapReason,
+} from './feed.js'
+export { feedResponse, type FeedResponseOptions } from './feed-response.js'

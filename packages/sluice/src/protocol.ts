@@ -130,3 +130,92 @@ export function sseEndOf(data: string): EndOfStream {
 function countOf(count: unknown): EndOfStream {
   return Number.isSafeInteger(count) && (count as number) >= 0 ? { count: count as number } : {}
 }
+
+// Feeds (sluice-server's `feedResponse`): entry lines that carry their id, and the gap marker.
+
+/**
+ * The value of {@link END_KEY} on an NDJSON feed entry line:
+ * `{"$sluice":"entry","id":"<entry id>","data":<record>}`. The client yields `data` as the record,
+ * untouched, and keeps `id` as its resume position (sent back as `Last-Event-ID`), so an NDJSON
+ * feed resumes with no `idOf`. SSE needs no envelope: an entry is an event with an `id:` field.
+ */
+export const ENTRY_VALUE = 'entry'
+/** The value of {@link END_KEY} on the NDJSON gap marker: `{"$sluice":"gap","reason":...}`. */
+export const GAP_VALUE = 'gap'
+/** The SSE event name of the gap marker; its data is the {@link Gap} as JSON. */
+export const SSE_GAP_EVENT = 'gap'
+
+/**
+ * Why records are missing: `'trimmed'` (the resume position fell out of the history kept),
+ * `'reset'` (the history was lost: the store restarted empty or failed over), `'unknown'` (an id
+ * the feed never issued: forged, malformed or from another feed).
+ */
+export type GapReason = 'trimmed' | 'reset' | 'unknown'
+
+/** What a gap marker tells: records after `lastEventId` up to (not including) `resumeFrom` are gone. */
+export interface Gap {
+  reason: GapReason
+  /** The position the reader asked to resume after. */
+  lastEventId: string
+  /** The id of the first entry delivered after the gap; `null` when the feed holds none yet. */
+  resumeFrom: string | null
+}
+
+const GAP_REASONS: readonly string[] = ['trimmed', 'reset', 'unknown']
+
+/** The NDJSON line of a feed entry whose record is already JSON text, newline included. */
+export function ndjsonEntryLine(id: string, json: string): string {
+  return `{"${END_KEY}":"${ENTRY_VALUE}","id":${JSON.stringify(id)},"data":${json}}\n`
+}
+
+/** The NDJSON gap marker line, newline included. */
+export function ndjsonGapLine(gap: Gap): string {
+  return `{"${END_KEY}":"${GAP_VALUE}",${sseGapData(gap).slice(1)}\n`
+}
+
+/** The SSE data of the gap event. */
+export function sseGapData(gap: Gap): string {
+  return JSON.stringify({ reason: gap.reason, lastEventId: gap.lastEventId, resumeFrom: gap.resumeFrom })
+}
+
+/** A parsed NDJSON value read as a feed line: an entry (record and id), a gap, or `undefined` for anything else. */
+export function ndjsonFeedLineOf(value: unknown): { id: string; data: unknown } | { gap: Gap } | undefined {
+  if (typeof value !== 'object' || value === null) return undefined
+  const line = value as Record<string, unknown>
+  const kind = line[END_KEY]
+  if (kind === ENTRY_VALUE) {
+    const id = line['id']
+    return typeof id === 'string' && Object.hasOwn(line, 'data') ? { id, data: line['data'] } : undefined
+  }
+  if (kind === GAP_VALUE) {
+    const gap = gapOf(line)
+    return gap === undefined ? undefined : { gap }
+  }
+  return undefined
+}
+
+/** Reads the data of an SSE `gap` event; `undefined` when it is not a well-formed gap. */
+export function sseGapOf(data: string): Gap | undefined {
+  try {
+    const value: unknown = JSON.parse(data)
+    return typeof value === 'object' && value !== null ? gapOf(value as Record<string, unknown>) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+function gapOf(value: Record<string, unknown>): Gap | undefined {
+  const { reason, lastEventId, resumeFrom } = value
+  if (typeof reason !== 'string' || !GAP_REASONS.includes(reason)) return undefined
+  if (typeof lastEventId !== 'string') return undefined
+  if (resumeFrom !== null && typeof resumeFrom !== 'string') return undefined
+  return { reason: reason as GapReason, lastEventId, resumeFrom }
+}
+
+/**
+ * Whether a record would read as a sluice marker on the wire (an object with the reserved key
+ * {@link END_KEY}): feeds refuse such records at publish, since a client would stop or skip there.
+ */
+export function isReservedRecord(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.hasOwn(value, END_KEY)
+}
