@@ -43,7 +43,8 @@ describe('endMarker', () => {
   test('stops reading at the sentinel: what follows it is never decoded', async () => {
     const got: unknown[] = []
     const stream = new Response(`${body}data: not json\n\n`).body!.pipeThrough(new SseDecoderStream({ json: true, endMarker: endMarker({ data: '[DONE]' }) }))
-    for await (const e of stream) got.push(e.data)
+    const reader = stream.getReader()
+    for (let r = await reader.read(); !r.done; r = await reader.read()) got.push(r.value.data)
     expect(got).toEqual([{ n: 1 }, { n: 2 }])
   })
 
