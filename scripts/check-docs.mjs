@@ -120,6 +120,8 @@ const tsconfig = {
     paths: {
       sluice: [src('sluice/src/index.ts')],
       'sluice/protocol': [src('sluice/src/protocol.ts')],
+      'sluice/store': [src('sluice/src/store.ts')],
+      'sluice/react': [src('sluice/src/react.ts')],
       'sluice-server': [src('sluice-server/src/index.ts')],
       'sluice-server/node': [src('sluice-server/src/node.ts')],
       'npm:sluice': [src('sluice/src/index.ts')],

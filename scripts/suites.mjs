@@ -58,6 +58,15 @@ export const suites = [
     command: 'pnpm',
     args: ['exec', 'vitest', 'run', '-c', 'vitest.portable.config.ts', '--project', 'node'],
   },
+  // Issue 16: the resume scenarios over HTTP/2: undici's fetch (Agent allowH2) through the `fetch`
+  // option, against the fixture server served by sluice-server over TLS.
+  {
+    name: 'node-h2: portable resume',
+    kind: 'vitest',
+    cwd: 'packages/sluice',
+    command: 'pnpm',
+    args: ['exec', 'vitest', 'run', '-c', 'vitest.portable.config.ts', '--project', 'node-h2'],
+  },
   {
     name: 'chromium: portable',
     kind: 'vitest',

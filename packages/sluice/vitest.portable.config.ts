@@ -1,6 +1,6 @@
 /**
  * The portable suite (test/portable/) under vitest: project `node` runs it in Node, project
- * `chromium` in real Chromium through playwright. The browser is the system's (Debian's
+ * `chromium` in real Chromium through playwright, `node-h2` its resume scenarios in Node over HTTP/2. The browser is the system's (Debian's
  * `chromium`), found on PATH at run time; nothing is downloaded. Run one project with
  * `vitest run -c vitest.portable.config.ts --project node` (or `chromium`).
  */
@@ -42,6 +42,11 @@ export default defineConfig({
   test: {
     projects: [
       { extends: true, test: { ...shared, name: 'node', environment: 'node' } },
+      // The resume scenarios over HTTP/2: undici's fetch (allowH2) against the fixture server over TLS.
+      {
+        extends: true,
+        test: { ...shared, include: ['test/portable/entry.node-h2.ts'], name: 'node-h2', environment: 'node' },
+      },
       {
         extends: true,
         test: {

@@ -8,7 +8,8 @@
 //   4. no Node built-ins: no `node:` import in src/, and dist/ bundles with esbuild for
 //      platform=neutral, where a built-in cannot resolve
 //   5. size budget: minified and gzipped with esbuild, eventsource-parser included, no zod
-//   6. JSR: `deno publish --dry-run` on deno.json (type check, slow types, file list), offline
+//   6. React only in sluice/react: esbuild bundles of the main entry and sluice/store hold none of it
+//   7. JSR: `deno publish --dry-run` on deno.json (type check, slow types, file list), offline
 // Prints each result and the size figures; writes { numPassedTests, numFailedTests } to
 // $SLUICE_RESULTS; exits non-zero when any check fails.
 import { execFileSync, spawnSync } from 'node:child_process'
@@ -119,16 +120,53 @@ try {
     }
     if (offenders.length > 0) throw new Error(`Node built-ins imported:\n${offenders.join('\n')}`)
     // Neutral platform: esbuild knows no built-ins, so `fs` or `node:fs` anywhere in the graph fails to resolve.
-    for (const entry of ['./dist/index.js', './dist/protocol.js']) {
+    for (const entry of ['./dist/index.js', './dist/protocol.js', './dist/store.js', './dist/react.js']) {
       await build({
         stdin: { contents: `export * from ${JSON.stringify(entry)}`, resolveDir: pkgDir },
         bundle: true,
         write: false,
         platform: 'neutral',
         mainFields: ['module', 'main'],
+        // React is the optional peer of sluice/react: the user's copy, never bundled.
+        external: ['react'],
         logLevel: 'silent',
       })
     }
+  })
+
+  // Issue 15: React is an optional peer dependency of sluice/react only. Bundled with esbuild, the main
+  // entry and sluice/store must read no file of React and import nothing from it; sluice/react imports
+  // `react` (left external: the app's own copy) and bundles none of it.
+  await check('React reaches sluice/react only: not the main entry, not sluice/store', async () => {
+    const lines = []
+    const problems = []
+    for (const [entry, mayImportReact] of [
+      ['./dist/index.js', false],
+      ['./dist/store.js', false],
+      ['./dist/react.js', true],
+    ]) {
+      const result = await build({
+        stdin: { contents: `export * from ${JSON.stringify(entry)}`, resolveDir: pkgDir },
+        bundle: true,
+        write: false,
+        minify: true,
+        format: 'esm',
+        platform: 'browser',
+        external: ['react', 'react-dom'],
+        metafile: true,
+        logLevel: 'silent',
+      })
+      const inputs = Object.keys(result.metafile.inputs)
+      const reactFiles = inputs.filter((file) => /node_modules\/(react|react-dom|scheduler)\//.test(file))
+      const imports = Object.values(result.metafile.outputs).flatMap((output) => output.imports.map((i) => i.path))
+      const importsReact = imports.some((path) => path === 'react' || path.startsWith('react/') || path.startsWith('react-dom'))
+      if (reactFiles.length > 0) problems.push(`${entry} bundles React's files: ${reactFiles.join(', ')}`)
+      if (importsReact !== mayImportReact) problems.push(`${entry} ${importsReact ? 'imports' : 'does not import'} react`)
+      const code = result.outputFiles[0].contents
+      lines.push(`${entry}: ${inputs.length} files, ${code.length} B minified, ${gzipSync(code, { level: 9 }).length} B gzipped, imports react: ${importsReact}`)
+    }
+    if (problems.length > 0) throw new Error(problems.join('\n'))
+    return lines.join('\n')
   })
 
   await check('size budget: minified + gzipped, eventsource-parser included', async () => {

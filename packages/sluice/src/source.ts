@@ -97,8 +97,9 @@ export function checkChunk(result: RawRead): Chunk | undefined {
   throw new TypeError(`Cannot decode chunk: expected Uint8Array or string, got ${describe(value)}`)
 }
 
+/** By shape: a `fetch` option may return another implementation's Response (undici from npm, a polyfill). */
 function isResponse(value: unknown): value is Response {
-  return typeof Response !== 'undefined' && value instanceof Response
+  return typeof value === 'object' && value !== null && 'bodyUsed' in value && 'body' in value
 }
 
 function isReadableStream(value: unknown): value is ReadableStream<Uint8Array> {

@@ -299,3 +299,18 @@ describe('an inclusive replay is dropped on the first attempt too', () => {
     expect(server.requests.map((r) => r.lastEventId)).toEqual(['4'])
   })
 })
+
+describe('the fetch option', () => {
+  test('may return another implementation\'s Response: undici from npm, not the global class', async () => {
+    const { fetch: undiciFetch } = await import('undici')
+    const server = await serve(() => ndjsonResponse(range(3).map((seq) => ({ seq }))))
+    closers.push(() => server.close())
+    const viaUndici = ((input: string, init?: RequestInit) => undiciFetch(input, init as object)) as unknown as typeof fetch
+    const response = await viaUndici(server.url)
+    expect(response instanceof Response).toBe(false) // the case this test is for
+    await response.body?.cancel()
+    const records: unknown[] = []
+    for await (const record of ndjson(server.url, { fetch: viaUndici })) records.push(record)
+    expect(records).toEqual([{ seq: 0 }, { seq: 1 }, { seq: 2 }])
+  })
+})

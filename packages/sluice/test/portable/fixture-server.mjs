@@ -26,20 +26,27 @@ class DeliberateCut extends Error {
 }
 
 /**
- * Starts the fixture server on an ephemeral port of 127.0.0.1.
+ * Starts the fixture server on an ephemeral port of 127.0.0.1; with `tls` ({ key, cert }, PEM),
+ * over HTTPS with HTTP/2 (HTTP/1.1 by ALPN for clients without h2). `/protocols` lists the HTTP
+ * versions of the requests served so far, so a runner can tell what its client negotiated.
+ * @param {{ tls?: { key: string, cert: string } }} [options]
  * @returns {Promise<{ url: string, close: () => Promise<void> }>}
  */
-export async function startFixtureServer() {
+export async function startFixtureServer(options = {}) {
   /** Streams by the `id` a test gave them: whether the client went away (cancellation reached the network). */
   const closed = new Map()
   /** Resumable streams by the `id` a test gave them: every attempt's Last-Event-ID and outcome. */
   const attempts = new Map()
-  const server = await serve((request) => handle(request, closed, attempts), {
+  /** HTTP versions served ('1.1', '2.0'). */
+  const versions = new Set()
+  const server = await serve((request) => handle(request, closed, attempts, versions), {
     hostname: '127.0.0.1',
     onError: (error) => {
       if (!(error instanceof DeliberateCut)) console.error('fixture server:', error)
     },
+    ...(options.tls ? { tls: options.tls } : {}),
   })
+  server.server.on('request', (req) => versions.add(req.httpVersion))
   return { url: `${server.url}/`, close: () => server.close() }
 }
 
@@ -56,9 +63,10 @@ const plain = { ...cors, 'cache-control': 'no-store' }
  * @param {Request} request
  * @param {Map<string, boolean>} closed
  * @param {Map<string, Array<{ lastEventId: string | null, step: string }>>} attempts
+ * @param {Set<string>} versions
  * @returns {Promise<Response> | Response}
  */
-function handle(request, closed, attempts) {
+function handle(request, closed, attempts, versions) {
   const url = new URL(request.url)
   const q = url.searchParams
   const n = Math.min(Number(q.get('n') ?? 10), MAX_RECORDS)
@@ -149,6 +157,8 @@ function handle(request, closed, attempts) {
     // What each attempt of the resumable stream with this id sent and got.
     case '/log':
       return Response.json(attempts.get(q.get('id') ?? '') ?? [], { headers: plain })
+    case '/protocols':
+      return Response.json([...versions].sort(), { headers: plain })
     default:
       return new Response('no such fixture', { status: 404, headers: { ...plain, 'content-type': 'text/plain' } })
   }

@@ -12,6 +12,11 @@ export interface Runtime {
   name: string
   /** Base URL of the loopback fixture server (`fixture-server.mjs`), started by the runner. */
   serverUrl?: string
+  /**
+   * The `fetch` the resume scenarios give their clients through the `fetch` option; unset, the
+   * runtime's global. entry.node-h2.ts sets undici's fetch over HTTP/2 (`Agent({ allowH2: true })`).
+   */
+  fetch?: typeof fetch
   /** Serves a fetch handler on 127.0.0.1 with the runtime's own server (`Deno.serve`, `Bun.serve`). */
   serve?: (handler: (request: Request) => Response | Promise<Response>) => Promise<Served>
 }

@@ -1,10 +1,11 @@
 /**
  * The resilient `ndjson()` and `sse()` against the loopback fixture server's `/resume` route, in
- * each runtime's own fetch: connections cut mid-record (cleanly or by a reset), a 503 with
+ * each runtime's own fetch (or the one its entry passes as the `fetch` option, as undici over HTTP/2
+ * in entry.node-h2.ts): connections cut mid-record (cleanly or by a reset), a 503 with
  * Retry-After, final errors, and Last-Event-ID replay, exclusive and inclusive.
  */
 import { ndjson, sse, type RetryInfo, type RetryPolicy, type SseEvent } from 'sluice'
-import { collect, expect, expectError, serverUrl, test } from './harness.js'
+import { collect, expect, expectError, runtime, serverUrl, test } from './harness.js'
 
 interface Tick {
   seq: number
@@ -17,6 +18,9 @@ const ticks = (from: number, to: number): Tick[] =>
 /** Reconnect at once: these tests are about what is delivered, not about waiting. */
 const fast: RetryPolicy = { initialDelayMs: 1, minDelayMs: 0, maxAttempts: 5 }
 
+/** The `fetch` option of every client here: the runtime's own unless its entry set one (undici over HTTP/2 in Node). */
+const via = () => (runtime.fetch === undefined ? {} : { fetch: runtime.fetch })
+
 const streamId = () => Math.random().toString(36).slice(2)
 
 interface Attempt {
@@ -25,7 +29,7 @@ interface Attempt {
 }
 
 async function attemptsOf(id: string): Promise<Attempt[]> {
-  return (await (await fetch(serverUrl(`log?id=${id}`))).json()) as Attempt[]
+  return (await (await (runtime.fetch ?? fetch)(serverUrl(`log?id=${id}`))).json()) as Attempt[]
 }
 
 test(
@@ -33,6 +37,7 @@ test(
   async () => {
     const id = streamId()
     const stream = ndjson<Tick>(serverUrl(`resume?format=ndjson&n=12&id=${id}&plan=end:3,destroy:4,end:2,ok`), {
+      ...via(),
       idOf: (tick) => tick.seq,
       retry: fast,
     })
@@ -48,7 +53,7 @@ test(
   'resume: sse() survives cuts mid-event, resuming from the last event id, with no gap and no duplicate',
   async () => {
     const id = streamId()
-    const stream = sse<Tick>(serverUrl(`resume?format=sse&n=10&id=${id}&plan=destroy:2,end:5,ok`), { json: true, retry: fast })
+    const stream = sse<Tick>(serverUrl(`resume?format=sse&n=10&id=${id}&plan=destroy:2,end:5,ok`), { ...via(), json: true, retry: fast })
     const events: SseEvent<Tick>[] = await collect(stream)
     expect(events.map((e) => e.data)).toEqual(ticks(1, 10))
     expect(events.map((e) => e.id)).toEqual(ticks(1, 10).map((t) => String(t.seq)))
@@ -63,13 +68,14 @@ test(
     const ndjsonId = streamId()
     const records = await collect(
       ndjson<Tick>(serverUrl(`resume?format=ndjson&n=8&id=${ndjsonId}&inclusive=1&plan=end:3,end:3,ok`), {
+        ...via(),
         idOf: (tick) => tick.seq,
         retry: fast,
       }),
     )
     expect(records, 'ndjson').toEqual(ticks(1, 8))
     const sseId = streamId()
-    const events = await collect(sse<Tick>(serverUrl(`resume?format=sse&n=8&id=${sseId}&inclusive=1&plan=end:3,end:3,ok`), { json: true, retry: fast }))
+    const events = await collect(sse<Tick>(serverUrl(`resume?format=sse&n=8&id=${sseId}&inclusive=1&plan=end:3,end:3,ok`), { ...via(), json: true, retry: fast }))
     expect(events.map((e) => e.data), 'sse').toEqual(ticks(1, 8))
   },
   ['server'],
@@ -81,6 +87,7 @@ test(
     const id = streamId()
     const retries: RetryInfo[] = []
     const stream = ndjson<Tick>(serverUrl(`resume?format=ndjson&n=6&id=${id}&plan=stall:2,ok`), {
+      ...via(),
       idOf: (tick) => tick.seq,
       idleTimeoutMs: 150,
       retry: fast,
@@ -100,6 +107,7 @@ test(
     const retries: RetryInfo[] = []
     const records = await collect(
       ndjson<Tick>(serverUrl(`resume?format=ndjson&n=3&id=${id}&plan=status:503:0,ok`), {
+        ...via(),
         idOf: (tick) => tick.seq,
         // Without the server's hint the wait would be a minute: the test would time out.
         retry: { initialDelayMs: 60_000, minDelayMs: 0, jitter: false },
@@ -118,7 +126,7 @@ test(
   'resume: a 401 is final: thrown at once as HTTP_ERROR, never retried',
   async () => {
     const id = streamId()
-    await expectError(() => collect(ndjson(serverUrl(`resume?format=ndjson&id=${id}&plan=status:401`), { retry: fast })), {
+    await expectError(() => collect(ndjson(serverUrl(`resume?format=ndjson&id=${id}&plan=status:401`), { ...via(), retry: fast })), {
       code: 'HTTP_ERROR',
       status: 401,
     })
@@ -131,7 +139,7 @@ test(
   'resume: the lastEventId option starts the stream after a known position',
   async () => {
     const id = streamId()
-    const events = await collect(sse<Tick>(serverUrl(`resume?format=sse&n=6&id=${id}&plan=ok`), { json: true, lastEventId: '4' }))
+    const events = await collect(sse<Tick>(serverUrl(`resume?format=sse&n=6&id=${id}&plan=ok`), { ...via(), json: true, lastEventId: '4' }))
     expect(events.map((e) => e.data)).toEqual(ticks(5, 6))
     expect((await attemptsOf(id)).map((a) => a.lastEventId)).toEqual(['4'])
   },
@@ -145,7 +153,7 @@ test(
     const got: unknown[] = []
     await expectError(
       async () => {
-        for await (const record of ndjson(serverUrl(`resume?format=ndjson&n=6&id=${id}&plan=end:2,ok`), { retry: fast })) got.push(record)
+        for await (const record of ndjson(serverUrl(`resume?format=ndjson&n=6&id=${id}&plan=end:2,ok`), { ...via(), retry: fast })) got.push(record)
       },
       { code: 'TRUNCATED_STREAM', reason: 'partial-record' },
     )
