@@ -11,8 +11,6 @@ import {
   SSE_LIVE_BLOCK,
   SSE_END_EVENT,
   SSE_GAP_EVENT,
-  NDJSON_LIVE_LINE,
-  SSE_LIVE_BLOCK,
   ndjsonEndLine,
   ndjsonEntryLine,
   ndjsonGapLine,
