@@ -6,7 +6,9 @@
  */
 import {
   NDJSON_CONTENT_TYPE,
+  NDJSON_LIVE_LINE,
   SSE_CONTENT_TYPE,
+  SSE_LIVE_BLOCK,
   SSE_END_EVENT,
   SSE_GAP_EVENT,
   ndjsonEndLine,
@@ -98,6 +100,7 @@ const ndjsonFeedFormat: WireFormat<FeedEntry> = {
     if ('gap' in entry) return { text: ndjsonGapLine(entry.gap), marker: true }
     return { text: ndjsonEntryLine(entry.id, entryJson(entry)), id: entry.id }
   },
+  live: NDJSON_LIVE_LINE,
   end: ndjsonEndLine,
 }
 
@@ -113,6 +116,7 @@ function sseFeedFormat(retryMs: number | undefined): WireFormat<FeedEntry> {
       // JSON text is one line (JSON.stringify escapes CR and LF), and feed ids are `<epoch>:<position>`.
       return { text: `id: ${entry.id}\ndata: ${entryJson(entry)}\n\n`, id: entry.id }
     },
+    live: SSE_LIVE_BLOCK,
     end: (count) => `event: ${SSE_END_EVENT}\ndata: ${sseEndData(count)}\n\n`,
   }
 }
