@@ -25,7 +25,7 @@ const env = {
 const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs')
 const runs = [
   { cwd: 'packages/sluice', args: ['-c', 'vitest.hardening.config.ts'] },
-  { cwd: 'packages/sluice', args: ['test/resilience.test.ts', 'test/restart.test.ts'] },
+  { cwd: 'packages/sluice', args: ['-c', 'vitest.resilience.config.ts'] },
   { cwd: 'packages/sluice-server', args: ['test/slow-client.test.ts'] },
 ]
 const started = Date.now()
@@ -89,8 +89,8 @@ const markdown = `# Reliability
 
 What sluice promises under hostile input and a hostile network, and the figures that back it.
 Every figure below was measured by \`node scripts/reliability.mjs${long ? ' --long' : ''}\` (\`pnpm reliability\`), which runs
-\`packages/sluice/test/hardening/\` (the \`node: sluice hardening\` suite), \`test/resilience.test.ts\`,
-\`test/restart.test.ts\` and \`packages/sluice-server/test/slow-client.test.ts\` against real servers on
+\`packages/sluice/test/hardening/\` (the \`node: sluice hardening\` suite), \`test/resilience/\` (the
+\`node: sluice resilience\` suite) and \`packages/sluice-server/test/slow-client.test.ts\` against real servers on
 loopback (127.0.0.1) and writes this file from what the tests recorded. The same tests run with the
 same bounds in every \`npm test\`; \`--long\` runs the fuzzing (30,000 cases per property) and the soak
 (20,000 faults) longer.

@@ -9,6 +9,18 @@
 // runs it with those arguments appended (to leave out its slow or system-dependent files).
 export const suites = [
   { name: 'typecheck', kind: 'check', command: 'pnpm', args: ['-r', '--if-present', 'typecheck'], quick: true },
+  // Biome (biome.json): the linter on every file. The formatter and import sorting are configured but
+  // not yet enforced here: the whole tree is formatted in one commit at the end of the session (issue 13)
+  // so that parallel work does not conflict; that commit drops the two --*-enabled=false flags.
+  {
+    name: 'lint: biome',
+    kind: 'check',
+    command: 'pnpm',
+    args: ['exec', 'biome', 'ci', '--formatter-enabled=false', '--assist-enabled=false', '.'],
+    quick: true,
+  },
+  // knip (knip.json): no unused file, export or dependency in any workspace package.
+  { name: 'lint: knip', kind: 'check', command: 'pnpm', args: ['exec', 'knip'], quick: true },
   // Every ```ts block of README.md, packages/*/README.md and docs/*.md typechecked against the
   // packages' src/ (no build needed), one test per block; markers and preludes: scripts/check-docs.mjs.
   { name: 'docs: snippets', kind: 'results', command: 'node', args: ['scripts/check-docs.mjs'], quick: true },
@@ -30,6 +42,15 @@ export const suites = [
     cwd: 'packages/sluice',
     command: 'pnpm',
     args: ['exec', 'vitest', 'run', '-c', 'vitest.hardening.config.ts'],
+  },
+  // ndjson()/sse() under hundreds of random faults (chaos server) and a restarted server process
+  // (packages/sluice/test/resilience/); scripts/reliability.mjs runs the same files for RELIABILITY.md.
+  {
+    name: 'node: sluice resilience',
+    kind: 'vitest',
+    cwd: 'packages/sluice',
+    command: 'pnpm',
+    args: ['exec', 'vitest', 'run', '-c', 'vitest.resilience.config.ts'],
   },
   // Issue 4: sluice-server unit tests, node:http adapter over loopback, and a real nginx in front.
   {
@@ -73,6 +94,15 @@ export const suites = [
     cwd: 'packages/sluice',
     command: 'pnpm',
     args: ['exec', 'vitest', 'run', '-c', 'vitest.portable.config.ts', '--project', 'chromium'],
+  },
+  // Issue 15: the live UI layer in Debian's Chromium: useStream renders once per frame at 1,000 records/s
+  // (vitest browser mode), and 8 tabs of one context share 1 connection through leader kills (playwright).
+  {
+    name: 'chromium: live ui',
+    kind: 'vitest',
+    cwd: 'packages/sluice',
+    command: 'pnpm',
+    args: ['exec', 'vitest', 'run', '-c', 'vitest.live-ui.config.ts'],
   },
   { name: 'deno: portable', kind: 'results', command: 'node', args: ['scripts/run-portable.mjs', 'deno'] },
   { name: 'bun: portable', kind: 'results', command: 'node', args: ['scripts/run-portable.mjs', 'bun'] },

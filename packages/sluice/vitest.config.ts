@@ -6,8 +6,10 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['sluice-source'] } },
   test: {
     include: ['test/**/*.test.ts'],
-    // test/hardening/ is its own suite (vitest.hardening.config.ts): one file at a time, with gc.
-    exclude: ['test/hardening/**', '**/node_modules/**'],
+    // test/hardening/ and test/resilience/ are suites of their own (vitest.hardening.config.ts,
+    // vitest.resilience.config.ts) that feed RELIABILITY.md; test/browser/ runs in Chromium
+    // (vitest.live-ui.config.ts).
+    exclude: ['test/hardening/**', 'test/resilience/**', 'test/browser/**', '**/node_modules/**'],
     testTimeout: 20_000,
     typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: './tsconfig.test.json' },
   },

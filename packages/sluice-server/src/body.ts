@@ -7,7 +7,7 @@
  * @module
  */
 import { caughtUp, type CaughtUp } from './caught-up.js'
-import type { WireFormat } from './format.js'
+import type { Encoded, WireFormat } from './format.js'
 import { heartbeatMsOf, type StreamOptions, type StreamSummary } from './options.js'
 import { readerOf, type RecordSource } from './source.js'
 
@@ -115,7 +115,7 @@ export function recordBody<T>(
           live = true
           return
         }
-        let encoded
+        let encoded: Encoded
         try {
           encoded = format.encode(result.value)
         } catch (error) {

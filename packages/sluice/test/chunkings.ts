@@ -97,11 +97,6 @@ export function* chunkings(text: string, options: ChunkingOptions = {}): Generat
   for (const c of chunkingsOf(text, options)) yield { label: `string, ${c.label}`, chunks: c.chunks }
 }
 
-/** Bytes cut at seeded random points: for property tests that bring their own seed. */
-export function randomChunks(bytes: Uint8Array, seed: number): Uint8Array[] {
-  return cut(bytes, splitPoints(bytes.length, randomPoints(bytes.length, prng(seed))))
-}
-
 /** Bytes cut at the given points (taken modulo the length): for fast-check generated split points. */
 export function chunksAt(bytes: Uint8Array, points: readonly number[]): Uint8Array[] {
   return cut(bytes, splitPoints(bytes.length, bytes.length === 0 ? [] : points.map((p) => p % bytes.length)))

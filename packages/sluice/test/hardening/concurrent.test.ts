@@ -7,7 +7,7 @@ import fc from 'fast-check'
 import { expect, test } from 'vitest'
 import { ndjson, sse } from '../../src/index.js'
 import { bodyFor, startChaosServer, type Fault, type Format } from '../support/chaos-server.js'
-import { recordFigure, rssMiB } from './figures.js'
+import { recordFigure, rssMiB } from '../support/figures.js'
 
 const streams = Number(process.env.SLUICE_CONCURRENT_STREAMS ?? 200)
 const total = 30

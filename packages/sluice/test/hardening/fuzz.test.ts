@@ -18,7 +18,7 @@ import {
   type NdjsonOptions,
   type SseOptions,
 } from '../../src/index.js'
-import { recordFigure, recordFuzz } from './figures.js'
+import { recordFigure, recordFuzz } from '../support/figures.js'
 
 const runs = Number(process.env.SLUICE_FUZZ_RUNS ?? 300)
 const MAX_LINE = 1024

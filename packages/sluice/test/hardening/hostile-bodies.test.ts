@@ -7,7 +7,7 @@ import { createServer as createTcpServer, type AddressInfo } from 'node:net'
 import { createGzip } from 'node:zlib'
 import { afterAll, afterEach, expect, test } from 'vitest'
 import { ndjson, sse, type SluiceError } from '../../src/index.js'
-import { recordFigure, rssMiB } from './figures.js'
+import { recordFigure, rssMiB } from '../support/figures.js'
 
 type Handler = (request: IncomingMessage, response: ServerResponse, index: number) => void
 const servers: { close(): void }[] = []

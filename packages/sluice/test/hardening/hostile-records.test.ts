@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { z } from 'zod'
 import { ndjson, sse, type SluiceError } from '../../src/index.js'
-import { recordFigure } from './figures.js'
+import { recordFigure } from '../support/figures.js'
 
 /** 5,000 levels of arrays: a 10 KB line, far inside maxLineBytes, deep enough to overflow zod's recursion. */
 const DEPTH = 5000

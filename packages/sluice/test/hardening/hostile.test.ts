@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net'
 import { afterEach, expect, test } from 'vitest'
 import { z } from 'zod'
 import { decodeNdjson, decodeSse, ndjson, sse, type SluiceError } from '../../src/index.js'
-import { recordFigure, retainedHeapMiB, rssMiB } from './figures.js'
+import { recordFigure, retainedHeapMiB, rssMiB } from '../support/figures.js'
 
 type Handler = (request: IncomingMessage, response: ServerResponse, index: number) => void
 const servers: { close(): void }[] = []

@@ -7,16 +7,7 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { ndjson, sse } from '../../src/index.js'
-import v8 from 'node:v8'
-import vm from 'node:vm'
-import { heapMiB, recordFigure } from './figures.js'
-
-v8.setFlagsFromString('--expose-gc')
-const gc = vm.runInNewContext('gc') as () => void
-function retainedHeapMiB(): number {
-  gc()
-  return heapMiB()
-}
+import { recordFigure, retainedHeapMiB } from '../support/figures.js'
 
 let url = ''
 const server = createServer((request, response) => {

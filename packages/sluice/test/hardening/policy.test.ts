@@ -5,7 +5,7 @@
 import fc from 'fast-check'
 import { expect, test } from 'vitest'
 import { delayFor, parseRetryAfter, resolveRetry } from '../../src/retry.js'
-import { recordFigure } from './figures.js'
+import { recordFigure } from '../support/figures.js'
 
 const runs = Number(process.env.SLUICE_FUZZ_RUNS ?? 300)
 

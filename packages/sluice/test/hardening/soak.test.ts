@@ -9,7 +9,7 @@ import { expect, test } from 'vitest'
 import { z } from 'zod'
 import { ndjson, sse } from '../../src/index.js'
 import { bodyFor, startChaosServer, type ChaosServer, type Fault, type Format } from '../support/chaos-server.js'
-import { recordFigure, retainedHeapMiB } from './figures.js'
+import { recordFigure, retainedHeapMiB } from '../support/figures.js'
 
 const targetFaults = Number(process.env.SLUICE_SOAK_FAULTS ?? 2000)
 const total = 20

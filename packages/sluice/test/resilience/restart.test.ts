@@ -3,10 +3,10 @@ import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { afterAll, expect, test } from 'vitest'
 import { z } from 'zod'
-import { ndjson } from '../src/index.js'
-import { recordFigure } from './hardening/figures.js'
+import { ndjson } from '../../src/index.js'
+import { recordFigure } from '../support/figures.js'
 
-const script = fileURLToPath(new URL('./support/metrics-server.ts', import.meta.url))
+const script = fileURLToPath(new URL('../support/metrics-server.ts', import.meta.url))
 const Metric = z.object({ seq: z.number(), rps: z.number(), p99: z.number(), host: z.string() })
 const children: ChildProcess[] = []
 afterAll(() => {
