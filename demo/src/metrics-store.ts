@@ -80,28 +80,7 @@ export function metricsStore(format: Format, client: string): Store<MetricsState
       // requireEnd: this stream is endless, so a body that ends without the marker was truncated: resume.
       if (format === 'ndjson') return (heldStream = ndjson(url, { schema: Metric, idOf: (m) => m.seq, requireEnd: true, lastEventId, ...common }))
       // SSE carries the id on the wire (`id:`); the page wants the data.
-      const events = sse(url, { schema: Metric, lastEventId, ...common })
-      return (heldStream = {
-        get state() {
-          return events.state
-        },
-        get counters() {
-          return events.counters
-        },
-        get lastEventId() {
-          return events.lastEventId
-        },
-        get live() {
-          return events.live
-        },
-        get retryAt() {
-          return events.retryAt
-        },
-        close: () => events.close(),
-        async *[Symbol.asyncIterator]() {
-          for await (const event of events) yield event.data
-        },
-      })
+      return (heldStream = sse(url, { schema: Metric, lastEventId, ...common }).map((event) => event.data))
     },
     { initial, reduce: foldMetric, key: `demo-metrics-${client}-${format}`, shareAcrossTabs: true, lingerMs: 1000 },
   )
