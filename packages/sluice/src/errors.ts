@@ -241,22 +241,24 @@ export class TimeoutError extends SluiceError {
  * carries on instead. Final: another attempt would be told the same.
  */
 export class GapError extends SluiceError {
-  readonly code = 'STREAM_GAP'
+  declare readonly code: 'STREAM_GAP'
   /** `'trimmed'`, `'reset'` or `'unknown'` (see `GapReason` in `sluice/protocol`). */
-  readonly reason: 'trimmed' | 'reset' | 'unknown'
+  declare readonly reason: 'trimmed' | 'reset' | 'unknown'
   /** The position the stream asked to resume after. */
-  readonly lastEventId: string
+  declare readonly lastEventId: string
   /** The id of the first record after the gap; `null` when the producer held none yet. */
-  readonly resumeFrom: string | null
+  declare readonly resumeFrom: string | null
   /** The 1-based line of the marker in the response. */
-  readonly line: number
+  declare readonly line: number
 
-  constructor(gap: { reason: 'trimmed' | 'reset' | 'unknown'; lastEventId: string; resumeFrom: string | null }, line: number) {
-    const from = gap.resumeFrom === null ? 'its next record' : gap.resumeFrom
-    super(`Cannot continue stream: the records after ${snippetOf(gap.lastEventId)} are gone (${gap.reason}); it resumes from ${snippetOf(from)}`)
-    this.reason = gap.reason
-    this.lastEventId = gap.lastEventId
-    this.resumeFrom = gap.resumeFrom
-    this.line = line
+  constructor({ reason, lastEventId, resumeFrom }: { reason: 'trimmed' | 'reset' | 'unknown'; lastEventId: string; resumeFrom: string | null }, line: number) {
+    const from = resumeFrom === null ? 'its next record' : resumeFrom
+    super(`Cannot continue stream: the records after ${snippetOf(lastEventId)} are gone (${reason}); it resumes from ${snippetOf(from)}`, {
+      code: 'STREAM_GAP',
+      reason,
+      lastEventId,
+      resumeFrom,
+      line,
+    })
   }
 }
