@@ -42,7 +42,7 @@ export interface FetchOptions extends RequestOptions, WatchOptions {
   /** The reconnection policy, or `false` for no reconnecting. */
   retry?: RetryPolicy | boolean
   /** The resume position to start from (sent as `Last-Event-ID` on the first request too). */
-  lastEventId?: string
+  lastEventId?: string | undefined
   /**
    * Pause while the page is hidden and resume from the last id when it is shown (browsers). Default `false`.
    * Hiding is an interruption like any other: where a reconnect is not allowed (a POST without explicit

@@ -8,8 +8,8 @@ import { afterEach, describe, expect, test } from 'vitest'
 import { z } from 'zod'
 import { ndjson, sse, type RecordStream, type SluiceError, type StreamState } from '../src/index.js'
 import { listen } from './support/loopback.js'
-import { ndjsonResponse, sseResponse } from '../../sluice-server/src/index.js'
-import { serve } from '../../sluice-server/src/node.js'
+import { ndjsonResponse, sseResponse } from 'sluice-server'
+import { serve } from 'sluice-server/node'
 import { startChaosServer, type ChaosServer, type Fault, type Format } from './support/chaos-server.js'
 
 const fast = { initialDelayMs: 1, maxDelayMs: 5, minDelayMs: 0 }

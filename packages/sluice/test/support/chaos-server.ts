@@ -5,7 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { ndjsonResponse, sseResponse } from '../../../sluice-server/src/index.js'
+import { ndjsonResponse, sseResponse } from 'sluice-server'
 
 export type Fault =
   | { kind: 'ok' }
