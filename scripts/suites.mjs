@@ -96,6 +96,15 @@ export const suites = [
     command: 'pnpm',
     args: ['exec', 'vitest', 'run', '-c', 'vitest.portable.config.ts', '--project', 'chromium'],
   },
+  // Issue 15: the live UI layer in Debian's Chromium: useStream renders once per frame at 1,000 records/s
+  // (vitest browser mode), and 8 tabs of one context share 1 connection through leader kills (playwright).
+  {
+    name: 'chromium: live ui',
+    kind: 'vitest',
+    cwd: 'packages/sluice',
+    command: 'pnpm',
+    args: ['exec', 'vitest', 'run', '-c', 'vitest.live-ui.config.ts'],
+  },
   { name: 'deno: portable', kind: 'results', command: 'node', args: ['scripts/run-portable.mjs', 'deno'] },
   { name: 'bun: portable', kind: 'results', command: 'node', args: ['scripts/run-portable.mjs', 'bun'] },
   // Issue 5: publint + attw on the packed tarball, ESM/manifest shape, no Node built-ins, size budget, JSR dry run.

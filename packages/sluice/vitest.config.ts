@@ -7,8 +7,9 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     // test/hardening/ and test/resilience/ are suites of their own (vitest.hardening.config.ts,
-    // vitest.resilience.config.ts) that feed RELIABILITY.md.
-    exclude: ['test/hardening/**', 'test/resilience/**', '**/node_modules/**'],
+    // vitest.resilience.config.ts) that feed RELIABILITY.md; test/browser/ runs in Chromium
+    // (vitest.live-ui.config.ts).
+    exclude: ['test/hardening/**', 'test/resilience/**', 'test/browser/**', '**/node_modules/**'],
     testTimeout: 20_000,
     typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: './tsconfig.test.json' },
   },

@@ -18,7 +18,7 @@ import {
   sseGapData,
 } from 'sluice/protocol'
 import { recordBody } from './body.js'
-import { entryJson, isFeedUnavailable, type Feed, type FeedEntry } from './feed.js'
+import { entryJson, isFeedUnavailable, type Feed, type FeedEntry, type FeedLive } from './feed.js'
 import type { Encoded, WireFormat } from './format.js'
 import { streamHeaders } from './headers.js'
 import { lastEventId } from './last-event-id.js'
@@ -86,6 +86,7 @@ export async function feedResponse(
     ...(after === undefined ? {} : { after }),
     ...(options.from === undefined ? {} : { from: options.from }),
     signal: request.signal,
+    live: true,
   })
   const wire = format === 'sse' ? sseFeedFormat(options.retryMs) : ndjsonFeedFormat
   const contentType = format === 'sse' ? `${SSE_CONTENT_TYPE}; charset=utf-8` : NDJSON_CONTENT_TYPE
@@ -93,10 +94,11 @@ export async function feedResponse(
   return new Response(body, { status: options.status ?? 200, headers: streamHeaders(contentType, options.headers) })
 }
 
-const ndjsonFeedFormat: WireFormat<FeedEntry> = {
+const ndjsonFeedFormat: WireFormat<FeedEntry | FeedLive> = {
   preamble: '',
   heartbeat: '\n',
   encode: (entry): Encoded => {
+    if ('live' in entry) return { text: NDJSON_LIVE_LINE, marker: true }
     if ('gap' in entry) return { text: ndjsonGapLine(entry.gap), marker: true }
     return { text: ndjsonEntryLine(entry.id, entryJson(entry)), id: entry.id }
   },
@@ -104,7 +106,7 @@ const ndjsonFeedFormat: WireFormat<FeedEntry> = {
   end: ndjsonEndLine,
 }
 
-function sseFeedFormat(retryMs: number | undefined): WireFormat<FeedEntry> {
+function sseFeedFormat(retryMs: number | undefined): WireFormat<FeedEntry | FeedLive> {
   if (retryMs !== undefined && (!Number.isSafeInteger(retryMs) || retryMs < 0)) {
     throw new RangeError(`Cannot use retryMs: expected a non-negative integer of milliseconds, got ${String(retryMs)}`)
   }
@@ -112,6 +114,7 @@ function sseFeedFormat(retryMs: number | undefined): WireFormat<FeedEntry> {
     preamble: retryMs === undefined ? '' : `retry: ${retryMs}\n\n`,
     heartbeat: ': heartbeat\n\n',
     encode: (entry): Encoded => {
+      if ('live' in entry) return { text: SSE_LIVE_BLOCK, marker: true }
       if ('gap' in entry) return { text: `event: ${SSE_GAP_EVENT}\ndata: ${sseGapData(entry.gap)}\n\n`, marker: true }
       // JSON text is one line (JSON.stringify escapes CR and LF), and feed ids are `<epoch>:<position>`.
       return { text: `id: ${entry.id}\ndata: ${entryJson(entry)}\n\n`, id: entry.id }

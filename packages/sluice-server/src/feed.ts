@@ -30,6 +30,14 @@ export interface FeedGap {
  */
 export type FeedEntry<T = unknown> = FeedRecord<T> | FeedGap
 
+/**
+ * The caught-up marker a read yields when asked (`live: true`): every entry held when it caught up
+ * has been yielded, what follows is the live tail. `feedResponse` sends it as the wire marker.
+ */
+export interface FeedLive {
+  live: true
+}
+
 /** Options of {@link Feed.read}. */
 export interface FeedReadOptions {
   /** Yield the entries after this id (a client's `Last-Event-ID`). Absent: from the oldest entry held. */
@@ -38,6 +46,8 @@ export interface FeedReadOptions {
   from?: 'now'
   /** Aborting it ends the iteration (a waiting read returns at once). */
   signal?: AbortSignal
+  /** Yield `{ live: true }` once, the first time the read reaches the tail (nothing more held to yield). Default `false`. */
+  live?: boolean
 }
 
 /** Options of {@link Feed.publish}. */
@@ -62,6 +72,7 @@ export interface Feed {
    * falls behind the trimmed history. Ends after `end(key)`; throws {@link FeedUnavailableError}
    * when the store is lost.
    */
+  read<T = unknown>(key: string, options: FeedReadOptions & { live: true }): AsyncIterableIterator<FeedEntry<T> | FeedLive>
   read<T = unknown>(key: string, options?: FeedReadOptions): AsyncIterableIterator<FeedEntry<T>>
   /** Resolves when the store answers; rejects with {@link FeedUnavailableError} when it does not. */
   ready(): Promise<void>
@@ -145,14 +156,22 @@ export function splitId(id: string): { epoch: string; position: string } | undef
  * abort, even while waiting for the tail (a generator would only run its `return()` after the
  * pending await settles, which for an idle feed may be never).
  */
+const TAIL = Symbol('tail')
+
 export abstract class EntryIterator<T> implements AsyncIterableIterator<FeedEntry<T>> {
   /** Set by `return()`, abort, or the end: nothing more is pulled. */
   protected stopped = false
   #wake: (() => void) | undefined
   readonly #signal: AbortSignal | undefined
   readonly #onAbort = (): void => this.stop()
+  /** With `live: true`, until the marker is yielded: called when `pull` first sleeps (it reached the tail). */
+  #atTail: (() => void) | undefined
+  #wantsLive: boolean
+  /** A pull still running after the marker was yielded in its place: the next `next()` takes its entry. */
+  #pending: Promise<FeedEntry<T> | undefined> | undefined
 
-  constructor(signal: AbortSignal | undefined) {
+  constructor(signal: AbortSignal | undefined, live = false) {
+    this.#wantsLive = live
     this.#signal = signal
     if (signal?.aborted) this.stopped = true
     else signal?.addEventListener('abort', this.#onAbort, { once: true })
@@ -167,7 +186,26 @@ export abstract class EntryIterator<T> implements AsyncIterableIterator<FeedEntr
   async next(): Promise<IteratorResult<FeedEntry<T>, undefined>> {
     if (this.stopped) return { done: true, value: undefined }
     try {
-      const entry = await this.pull()
+      let entry: FeedEntry<T> | undefined
+      if (this.#wantsLive) {
+        // Armed before pull() runs: a reader with nothing held sleeps in its first synchronous step.
+        const tail = new Promise<typeof TAIL>((resolve) => (this.#atTail = () => resolve(TAIL)))
+        const pulling = this.#pending ?? this.pull()
+        this.#pending = undefined
+        const first = await Promise.race([pulling, tail])
+        this.#atTail = undefined
+        if (first === TAIL) {
+          this.#wantsLive = false
+          this.#pending = pulling
+          pulling.catch(() => {}) // awaited by the next next(); never an unhandled rejection if none comes
+          return { done: false, value: { live: true } as unknown as FeedEntry<T> }
+        }
+        entry = first
+      } else {
+        const pulling = this.#pending ?? this.pull()
+        this.#pending = undefined
+        entry = await pulling
+      }
       if (entry === undefined || this.stopped) {
         this.stop()
         return { done: true, value: undefined }
@@ -191,6 +229,7 @@ export abstract class EntryIterator<T> implements AsyncIterableIterator<FeedEntr
   /** Waits until `wake()` (new entries, an end, a failure) or a stop. */
   protected sleep(): Promise<void> {
     if (this.stopped) return Promise.resolve()
+    this.#atTail?.()
     return new Promise((resolve) => (this.#wake = resolve))
   }
 
@@ -325,7 +364,7 @@ class MemoryReader<T> extends EntryIterator<T> {
   #gap: Gap | undefined
 
   constructor(log: MemoryLog, options: FeedReadOptions, closed: () => boolean) {
-    super(options.signal)
+    super(options.signal, options.live)
     this.#log = log
     this.#closed = closed
     const held = log.first + log.entries.length

@@ -28,6 +28,7 @@ export {
   isFeedUnavailable,
   type Feed,
   type FeedEntry,
+  type FeedLive,
   type FeedRecord,
   type FeedGap,
   type FeedReadOptions,

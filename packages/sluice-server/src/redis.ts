@@ -428,7 +428,7 @@ class RedisReader<T> extends EntryIterator<T> {
   #started = false
 
   constructor(key: string, options: FeedReadOptions, context: ReaderContext) {
-    super(options.signal)
+    super(options.signal, options.live)
     this.#key = key
     this.#context = context
     this.#keys = context.keysOf(key)

@@ -4,15 +4,18 @@
  */
 import { decodeNdjson } from 'sluice'
 import { LIVE_JSON, NDJSON_LIVE_LINE, SSE_LIVE_BLOCK, ndjsonEndLine, sseEndData } from 'sluice/protocol'
-import { describe, expect, expectTypeOf, test } from 'vitest'
+import { afterAll, beforeAll, describe, expect, expectTypeOf, test } from 'vitest'
 import {
   NdjsonEncoderStream,
   SseEncoderStream,
   caughtUp,
+  feedResponse,
   ndjsonResponse,
   sseResponse,
   type StreamSummary,
 } from '../src/index.js'
+import type { Feed, FeedEntry, FeedLive } from '../src/index.js'
+import { freshKey, memoryKind, redisKind, take, type FeedKind } from './helpers/feeds.js'
 
 async function* feed() {
   yield { seq: 0 }
@@ -82,5 +85,64 @@ describe('caughtUp', () => {
   test('the source item type leaves caughtUp out of the record type', () => {
     ndjsonResponse(feed(), { idOf: (r) => expectTypeOf(r).toEqualTypeOf<{ seq: number }>() && r.seq })
     sseResponse(feed(), { idOf: (r) => expectTypeOf(r).toEqualTypeOf<{ seq: number }>() && r.seq })
+  })
+})
+
+describe.each<FeedKind>([memoryKind(), redisKind()])('$name feed read with live: true', (kind) => {
+  let feed: Feed
+  beforeAll(async () => {
+    await kind.setup()
+    feed = await kind.create()
+  })
+  afterAll(() => kind.teardown())
+
+  test('yields { live: true } once, where the history held ends, then the tail', async () => {
+    const key = freshKey()
+    const ids = [await feed.publish(key, { n: 0 }), await feed.publish(key, { n: 1 })]
+    const reader = feed.read<{ n: number }>(key, { live: true })
+    expectTypeOf(reader).toEqualTypeOf<AsyncIterableIterator<FeedEntry<{ n: number }> | FeedLive>>()
+    const before = await take(reader as AsyncIterator<FeedEntry>, 3)
+    expect(before).toEqual([{ id: ids[0], data: { n: 0 } }, { id: ids[1], data: { n: 1 } }, { live: true }])
+    const id = await feed.publish(key, { n: 2 })
+    await feed.end(key)
+    // The tail, then the end: no second marker.
+    expect(await take(reader as AsyncIterator<FeedEntry>, 2)).toEqual([{ id, data: { n: 2 } }])
+  })
+
+  test('an empty feed is caught up at once; a resume after the last id too', async () => {
+    const key = freshKey()
+    const reader = feed.read(key, { live: true })
+    expect(await take(reader as AsyncIterator<FeedEntry>, 1)).toEqual([{ live: true }])
+    const id = await feed.publish(key, { n: 0 })
+    expect(await take(reader as AsyncIterator<FeedEntry>, 1)).toEqual([{ id, data: { n: 0 } }])
+    await reader.return?.()
+    const resumed = feed.read(key, { live: true, after: id })
+    expect(await take(resumed as AsyncIterator<FeedEntry>, 1)).toEqual([{ live: true }])
+    await resumed.return?.()
+  })
+
+  test('without live, no marker', async () => {
+    const key = freshKey()
+    await feed.publish(key, { n: 0 })
+    await feed.end(key)
+    const entries: unknown[] = []
+    for await (const entry of feed.read(key)) entries.push(entry)
+    expect(entries).toHaveLength(1)
+  })
+
+  test('feedResponse sends the caught-up marker between backfill and tail, uncounted', async () => {
+    const key = freshKey()
+    await feed.publish(key, { n: 0 })
+    const response = await feedResponse(feed, key, new Request('http://x/'), { format: 'ndjson', heartbeatMs: 0 })
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader()
+    let text = ''
+    while (!text.includes(NDJSON_LIVE_LINE)) text += (await reader.read()).value ?? ''
+    await feed.publish(key, { n: 1 })
+    await feed.end(key)
+    for (let r = await reader.read(); !r.done; r = await reader.read()) text += r.value
+    const lines = text.trimEnd().split('\n')
+    expect(lines[1]).toBe(NDJSON_LIVE_LINE.trimEnd())
+    expect(lines).toHaveLength(4)
+    expect(lines[3]).toBe(ndjsonEndLine(2).trimEnd())
   })
 })

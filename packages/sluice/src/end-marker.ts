@@ -13,6 +13,28 @@ import type { EndOfStream } from './protocol.js'
  */
 export type EndMarkerPredicate<V> = (value: V) => EndOfStream | boolean | null | undefined
 
+/**
+ * An SSE end marker for a sentinel data value, such as the `data: [DONE]` that ends OpenAI-style chat
+ * completion streams: the event whose data is exactly `data` (and, when `event` is given, whose name
+ * is that) ends the stream. Markers are tested before `json` parses an event's data, so the sentinel
+ * is never parsed, never validated and never yielded. Pass it as the `endMarker` option of `sse()`,
+ * `decodeSse` or `SseDecoderStream`.
+ *
+ * @example
+ * ```ts
+ * import { endMarker, sse } from 'sluice'
+ *
+ * for await (const { data } of sse('/v1/chat/completions', { json: true, endMarker: endMarker({ data: '[DONE]' }) })) {
+ *   console.log(data)
+ * }
+ * ```
+ */
+export function endMarker(sentinel: { data: string; event?: string }): EndMarkerPredicate<{ event: string; data: string }> {
+  const { data, event } = sentinel ?? {}
+  if (typeof data !== 'string') throw new TypeError('Cannot use endMarker: expected { data: string, event?: string }')
+  return (raw) => raw.data === data && (event === undefined || raw.event === event)
+}
+
 /** Options shared by both decoders for truncation detection. */
 export interface EndOptions {
   /** Treat end-of-stream without the marker as truncation ({@link TruncatedStreamError}). Default `false`. */

@@ -10,7 +10,7 @@ export type { SseEvent, SseOptions, RawSseEvent } from './sse.js'
 export type { DecodeOptions } from './options.js'
 export type { ByteSource, Chunk } from './source.js'
 export type { OnInvalid } from './validate.js'
-export type { EndMarkerPredicate } from './end-marker.js'
+export { endMarker, type EndMarkerPredicate } from './end-marker.js'
 export type { StandardSchemaV1 } from './standard-schema.js'
 export type { EndOfStream } from './protocol.js'
 export {

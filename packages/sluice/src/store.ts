@@ -28,7 +28,10 @@ export interface StoreSnapshot<S> {
   readonly error: unknown
   /** The id of the last record folded into `value`: where a new stream resumes. */
   readonly lastEventId: string | undefined
-  /** The stream reached the live tail: the stream's own `live` where it has one, else `state === 'open'`. */
+  /**
+   * The stream caught up with the live tail: the stream's own `live` (sluice streams: the server's caught-up
+   * marker came); for an iterable without `live`, `state === 'open'`. A follower shows the leader's.
+   */
   readonly live: boolean
   /** `'leader'` or `'follower'` when shared across tabs, `'solo'` otherwise. */
   readonly role: StoreRole

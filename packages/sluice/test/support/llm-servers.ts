@@ -1,0 +1,115 @@
+/**
+ * Loopback servers written with sluice-server that reproduce the wire formats of real streaming APIs,
+ * each able to cut its first connection mid-stream and resume a later one from `Last-Event-ID`:
+ *
+ * - OpenAI-style chat completions: a POST, `data: {...chunk}` events with no event name, then the
+ *   sentinel `data: [DONE]` (no sluice end event).
+ * - Anthropic-style messages: a POST, named events `message_start`, `content_block_start`,
+ *   `content_block_delta`, `content_block_stop`, `message_delta`, `message_stop`, with `ping`s in
+ *   between and, when asked, an `error` event (`overloaded_error`) mid-stream.
+ *
+ * The real APIs send no `id:` fields; these add them (as an LLM gateway that makes generations
+ * resumable does), keyed by an `Idempotency-Key` header, so a re-sent POST continues the same
+ * generation instead of starting a new one.
+ */
+import { lastEventId, sseResponse } from '../../../sluice-server/src/index.js'
+import { serve } from '../../../sluice-server/src/node.js'
+import { onTestFinished } from 'vitest'
+
+/** What a server saw: each request's method, path, Last-Event-ID and idempotency key. */
+export interface Seen {
+  method: string
+  path: string
+  lastEventId: string | undefined
+  key: string | null
+}
+
+export interface LlmServer {
+  url: string
+  requests: Seen[]
+  /** The whole text every generation produces. */
+  text: string
+}
+
+/** The tokens of the answer: `words` words, deterministic. */
+export function tokensOf(words: number): string[] {
+  return Array.from({ length: words }, (_, i) => `${i === 0 ? '' : ' '}w${i}`)
+}
+
+interface Options {
+  /** Tokens in the answer. Default 12. */
+  words?: number
+  /**
+   * The first connection fails right after the event with this id, once `cutWhen` settles (the test
+   * resolves it when the client has that event, so the cut point is exact; without it, whatever the
+   * socket had not flushed is lost with the connection).
+   */
+  cutAfter?: number
+  cutWhen?: Promise<unknown>
+}
+
+/** Serves `handler`, logging requests; `first` is true for the first request only (the one a cut applies to). */
+async function start(handler: (request: Request, from: number, first: boolean) => Response | Promise<Response>): Promise<Seen[] & { url: string }> {
+  const requests: Seen[] = []
+  const server = await serve(
+    async (request) => {
+      const seen: Seen = {
+        method: request.method,
+        path: new URL(request.url).pathname,
+        lastEventId: lastEventId(request),
+        key: request.headers.get('idempotency-key'),
+      }
+      requests.push(seen)
+      const from = seen.lastEventId === undefined ? 0 : Number(seen.lastEventId) + 1
+      return handler(request, from, requests.length === 1)
+    },
+    { onError: () => {} },
+  )
+  onTestFinished(() => server.close())
+  return Object.assign(requests, { url: server.url })
+}
+
+/** Yields `items` from index `from`, failing (a cut connection) right after index `cut` once `when` settles. */
+async function* fromWithCut<T>(items: T[], from: number, cut: number | undefined, when?: Promise<unknown>): AsyncGenerator<T> {
+  for (let i = from; i < items.length; i++) {
+    yield items[i]!
+    if (i === cut) {
+      await when
+      throw new Error('connection cut by the test server')
+    }
+  }
+}
+
+/** An OpenAI-style chat completion stream at `POST /v1/chat/completions`. */
+export async function openaiStyleServer(options: Options = {}): Promise<LlmServer> {
+  const tokens = tokensOf(options.words ?? 12)
+  const chunk = (delta: object, finish: string | null) => ({
+    id: 'chatcmpl-7',
+    object: 'chat.completion.chunk',
+    created: 1_700_000_000,
+    model: 'gpt-style',
+    choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+  })
+  const events = [
+    chunk({ role: 'assistant', content: '' }, null),
+    ...tokens.map((content) => chunk({ content }, null)),
+    chunk({}, 'stop'),
+  ].map((data, id) => ({ id, data }))
+  const requests = await start(async (request, from, first) => {
+    await request.text()
+    async function* body() {
+      yield* fromWithCut(events, from, first ? options.cutAfter : undefined, options.cutWhen)
+      // The sentinel: a plain string is sent as is, `data: [DONE]`, with no id.
+      yield { data: '[DONE]' }
+    }
+    return sseResponse(body(), { end: false, heartbeatMs: 0 })
+  })
+  return { url: `${requests.url}/v1/chat/completions`, requests, text: tokens.join('') }
+}
+
+/** A promise and its resolve (Node 20 has no `Promise.withResolvers`). */
+export function signal(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void
+  const promise = new Promise<void>((r) => (resolve = r))
+  return { promise, resolve }
+}
