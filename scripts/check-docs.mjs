@@ -161,6 +161,8 @@ function exportPaths() {
       paths[`npm:${name}`] = to
     }
   }
+  // React's types, as the client package installs them (sluice/react snippets).
+  paths.react = [relative(outDir, join(root, 'packages', 'sluice', 'node_modules', '@types', 'react', 'index.d.ts'))]
   return paths
 }
 const tsconfig = {

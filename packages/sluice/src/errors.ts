@@ -255,3 +255,30 @@ function timeoutMessage(kind: TimeoutKind, ms: number): string {
       return `Cannot keep stream: no record for ${ms} ms although the connection is alive (the producer is stuck)`
   }
 }
+
+/**
+ * The producer said records are missing (its feed's gap marker): the history after
+ * `lastEventId` was trimmed, reset, or the id was unknown to it, and the stream goes on from
+ * `resumeFrom`. Thrown by default so the app reloads its state; `onGap: 'continue'` (or a callback)
+ * carries on instead. Final: another attempt would be told the same.
+ */
+export class GapError extends SluiceError {
+  readonly code = 'STREAM_GAP'
+  /** `'trimmed'`, `'reset'` or `'unknown'` (see `GapReason` in `sluice/protocol`). */
+  readonly reason: 'trimmed' | 'reset' | 'unknown'
+  /** The position the stream asked to resume after. */
+  readonly lastEventId: string
+  /** The id of the first record after the gap; `null` when the producer held none yet. */
+  readonly resumeFrom: string | null
+  /** The 1-based line of the marker in the response. */
+  readonly line: number
+
+  constructor(gap: { reason: 'trimmed' | 'reset' | 'unknown'; lastEventId: string; resumeFrom: string | null }, line: number) {
+    const from = gap.resumeFrom === null ? 'its next record' : gap.resumeFrom
+    super(`Cannot continue stream: the records after ${snippetOf(gap.lastEventId)} are gone (${gap.reason}); it resumes from ${snippetOf(from)}`)
+    this.reason = gap.reason
+    this.lastEventId = gap.lastEventId
+    this.resumeFrom = gap.resumeFrom
+    this.line = line
+  }
+}

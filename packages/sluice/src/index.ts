@@ -20,11 +20,24 @@ export {
   TruncatedStreamError,
   LineTooLongError,
   EncodingError,
+  GapError,
   type RecordPosition,
   type TruncationReason,
   type ValidationIssue,
 } from './errors.js'
-export { ndjson, sse, type FetchOptions, type NdjsonStreamOptions, type SseStreamOptions, type RetryInfo } from './fetch.js'
+export {
+  ndjson,
+  sse,
+  type FetchOptions,
+  type NdjsonStreamOptions,
+  type SseStreamOptions,
+  type RetryInfo,
+  type RetryContext,
+  type RetryVerdict,
+} from './fetch.js'
+export type { PersistOptions } from './persist.js'
 export type { RecordStream, StreamCounters, StreamState } from './record-stream.js'
 export type { RetryPolicy } from './retry.js'
 export { HttpError, ContentTypeError, NetworkError, RedirectError, TimeoutError, type TimeoutKind } from './errors.js'
+export type { OnGap, GapOptions } from './gap.js'
+export type { Gap, GapReason } from './protocol.js'
