@@ -122,6 +122,8 @@ const tsconfig = {
       'sluice/protocol': [src('sluice/src/protocol.ts')],
       'sluice/store': [src('sluice/src/store.ts')],
       'sluice/react': [src('sluice/src/react.ts')],
+      // React's types, as the client package installs them (sluice/react snippets).
+      react: [src('sluice/node_modules/@types/react/index.d.ts')],
       'sluice-server': [src('sluice-server/src/index.ts')],
       'sluice-server/node': [src('sluice-server/src/node.ts')],
       'npm:sluice': [src('sluice/src/index.ts')],

@@ -72,7 +72,7 @@ export interface StoreOptions<S, R> {
   /** When to notify: `'frame'` (default; a 16 ms timer outside browsers), `'microtask'`, or milliseconds. */
   schedule?: Schedule
   /** The id of the record `initial` already includes: the first stream resumes after it. */
-  lastEventId?: string
+  lastEventId?: string | undefined
 }
 
 /** A stream folded into state: `subscribe` and `getSnapshot` as `useSyncExternalStore` expects them. */
