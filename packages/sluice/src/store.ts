@@ -7,7 +7,7 @@
  * @module
  */
 import type { StreamCounters, StreamState } from './record-stream.js'
-import { checkSchedule, createScheduler, type Schedule, type Scheduler } from './schedule.js'
+import { checkSchedule, createScheduler, nextTask, type Schedule, type Scheduler } from './schedule.js'
 import { canShareAcrossTabs, TabLink } from './tabs.js'
 
 export { keepLast, keepWithin } from './window.js'
@@ -209,7 +209,7 @@ class LiveStore<S, R> implements Store<S> {
   #link: TabLink<Message<S, R>> | undefined
   /** Leader: folded records not yet relayed. */
   #outbox: Batch<R> | undefined
-  #relayTimer: ReturnType<typeof setTimeout> | undefined
+  #relayPending = false
   /** Follower: batches past a gap, kept until the state they follow arrives. */
   #pending: Batch<R>[] = []
   #resync: ReturnType<typeof setInterval> | undefined
@@ -416,12 +416,15 @@ class LiveStore<S, R> implements Store<S> {
 
   /** One message per task, however many records a chunk held. */
   #scheduleRelay(): void {
-    if (this.#relayTimer === undefined) this.#relayTimer = setTimeout(() => this.#relay(), 0)
+    if (this.#relayPending) return
+    this.#relayPending = true
+    nextTask(() => {
+      if (this.#relayPending) this.#relay()
+    })
   }
 
   #relay(): void {
-    clearTimeout(this.#relayTimer)
-    this.#relayTimer = undefined
+    this.#relayPending = false
     if (this.#role !== 'leader' || !this.#link) return
     const box = this.#outbox ?? { position: this.#position + 1, records: [], ids: [] }
     this.#outbox = undefined
