@@ -78,7 +78,7 @@ export interface FetchOptions extends RequestOptions, WatchOptions {
    */
   shouldRetry?: (error: SluiceError, context: RetryContext) => RetryVerdict | Promise<RetryVerdict>
   /** The resume position to start from (sent as `Last-Event-ID` on the first request too). */
-  lastEventId?: string
+  lastEventId?: string | undefined
   /**
    * The request for every attempt that has a resume position (a non-empty `lastEventId`): a stream
    * started by a POST reconnects through a GET of another URL with the cursor in the query or a

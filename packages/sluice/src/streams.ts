@@ -44,6 +44,9 @@ class SseTransform<T> extends TransformStream<Chunk, SseEvent<T>> {
  *
  * @example
  * ```ts
+ * import { NdjsonDecoderStream } from 'sluice'
+ *
+ * const response = await fetch('/api/metrics')
  * const records = response.body!.pipeThrough(new NdjsonDecoderStream<{ seq: number }>())
  * ```
  */
@@ -56,6 +59,9 @@ export const NdjsonDecoderStream = NdjsonTransform as NdjsonDecoderStreamConstru
  *
  * @example
  * ```ts
+ * import { SseDecoderStream } from 'sluice'
+ *
+ * const response = await fetch('/api/events')
  * const events = response.body!.pipeThrough(new SseDecoderStream())
  * ```
  */
