@@ -21,8 +21,9 @@ export const suites = [
   },
   // knip (knip.json): no unused file, export or dependency in any workspace package.
   { name: 'lint: knip', kind: 'check', command: 'pnpm', args: ['exec', 'knip'], quick: true },
-  // Every ```ts block of README.md, packages/*/README.md and docs/*.md typechecked against the
-  // packages' src/ (no build needed), one test per block; markers and preludes: scripts/check-docs.mjs.
+  // Every ```ts block of README.md, packages/*/README.md and docs/*.md, and every @example in
+  // packages/*/src, typechecked against the packages' src/ (no build needed), one test per block;
+  // markers and preludes: scripts/check-docs.mjs.
   { name: 'docs: snippets', kind: 'results', command: 'node', args: ['scripts/check-docs.mjs'], quick: true },
   { name: 'build', kind: 'check', command: 'pnpm', args: ['run', 'build'] },
   {

@@ -40,6 +40,7 @@ let unsubscribe: (() => void) | undefined
 let previous: StoreSnapshot<MetricsState> | undefined
 let started = performance.now()
 let resuming = false
+let notedRole: string | undefined
 /** (time, records folded) pairs of the last 5 s, for the rate. */
 let samples: [number, number][] = []
 
@@ -151,7 +152,9 @@ function narrate(snap: StoreSnapshot<MetricsState>) {
     note(`resumed at id ${after === undefined ? 0 : after + 1}, right after ${after ?? 'the start'}: no gap`, 'ok')
     resuming = false
   }
-  if (snap.role !== before?.role) {
+  // Said once the role is settled (a new tab follows until the lock is granted, a few ms later).
+  if (snap.role !== notedRole && snap.state !== 'connecting') {
+    notedRole = snap.role
     if (snap.role === 'leader') note('this tab holds the stream for every tab (leader)', 'ok')
     else if (snap.role === 'follower') note('another tab holds the stream; this one follows it', 'ok')
   }
@@ -202,6 +205,7 @@ function show(format: Format) {
   debug.firstRecordMs = undefined
   started = performance.now()
   previous = undefined
+  notedRole = undefined
   resuming = false
   samples = []
   note(`streaming ${format.toUpperCase()} from /api/metrics.${format} (shared by every tab of this browser)`)

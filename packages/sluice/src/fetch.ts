@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { connect, isRequest, type Accepts, type RequestOptions, type Target } from './connect.js'
+import { NotAResponseError, connect, isRequest, type Accepts, type RequestOptions, type Target } from './connect.js'
 import { ContentTypeError, NetworkError, SluiceError } from './errors.js'
 import { RecordIterator, type PushParser } from './iterate.js'
 import { LIVE } from './live.js'
@@ -78,7 +78,7 @@ export interface FetchOptions extends RequestOptions, WatchOptions {
    */
   shouldRetry?: (error: SluiceError, context: RetryContext) => RetryVerdict | Promise<RetryVerdict>
   /** The resume position to start from (sent as `Last-Event-ID` on the first request too). */
-  lastEventId?: string
+  lastEventId?: string | undefined
   /**
    * The request for every attempt that has a resume position (a non-empty `lastEventId`): a stream
    * started by a POST reconnects through a GET of another URL with the cursor in the query or a
@@ -454,7 +454,7 @@ class ResilientStream<T> implements RecordStream<T> {
       const { idleTimeoutMs = heartbeatMs > 0 ? Math.max(heartbeatMs * HEARTBEAT_TIMEOUT_FACTOR, 1000) : undefined, stallTimeoutMs } = this.#options
       return yield* this.#records(response, attempt, { idleTimeoutMs, stallTimeoutMs })
     } catch (error) {
-      return error
+      return error instanceof NotAResponseError ? new Final(error) : error
     } finally {
       unwatch()
       this.#inflight = undefined
