@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { connect, isRequest, type Accepts, type RequestOptions, type Target } from './connect.js'
+import { NotAResponseError, connect, isRequest, type Accepts, type RequestOptions, type Target } from './connect.js'
 import { ContentTypeError, NetworkError, SluiceError } from './errors.js'
 import { RecordIterator, type PushParser } from './iterate.js'
 import { LIVE } from './live.js'
@@ -454,7 +454,7 @@ class ResilientStream<T> implements RecordStream<T> {
       const { idleTimeoutMs = heartbeatMs > 0 ? Math.max(heartbeatMs * HEARTBEAT_TIMEOUT_FACTOR, 1000) : undefined, stallTimeoutMs } = this.#options
       return yield* this.#records(response, attempt, { idleTimeoutMs, stallTimeoutMs })
     } catch (error) {
-      return error
+      return error instanceof NotAResponseError ? new Final(error) : error
     } finally {
       unwatch()
       this.#inflight = undefined

@@ -4,7 +4,7 @@
  * @module
  */
 import { NdjsonParser, type NdjsonOptions } from './ndjson.js'
-import type { Chunk } from './source.js'
+import { chunkOf, type Chunk } from './source.js'
 import { SseParser, type SseEvent, type SseOptions } from './sse.js'
 import type { StandardSchemaV1 } from './standard-schema.js'
 import { Pending, SKIPPED } from './validate.js'
@@ -114,7 +114,7 @@ function transformerOf<T>(parser: PushParser, signal: AbortSignal | undefined): 
     },
     transform(chunk, controller) {
       if (parser.done) return
-      parser.push(chunk, out)
+      parser.push(chunkOf(chunk), out)
       return deliver(controller)
     },
     flush(controller) {
