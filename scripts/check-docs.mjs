@@ -128,6 +128,9 @@ const tsconfig = {
       'npm:sluice/protocol': [src('sluice/src/protocol.ts')],
       'npm:sluice-server': [src('sluice-server/src/index.ts')],
       'npm:sluice-server/node': [src('sluice-server/src/node.ts')],
+      // The README's recipes for libraries the client's tests use (devDependencies of packages/sluice).
+      '@tanstack/query-core': [src('sluice/node_modules/@tanstack/query-core/build/modern/index.d.ts')],
+      rxjs: [src('sluice/node_modules/rxjs/dist/types/index.d.ts')],
     },
   },
   files: checked.map((b) => relative(outDir, b.path)),
