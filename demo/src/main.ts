@@ -207,28 +207,7 @@ async function consume(format: Format) {
     stream = ndjson(url, { schema: Metric, idOf: (m) => m.seq, requireEnd: true, ...common })
   } else {
     // SSE carries the id on the wire (`id:`), so resuming needs no idOf; the page wants the data.
-    const events = sse(url, { schema: Metric, ...common })
-    stream = {
-      get state() {
-        return events.state
-      },
-      get counters() {
-        return events.counters
-      },
-      get live() {
-        return events.live
-      },
-      get lastEventId() {
-        return events.lastEventId
-      },
-      get retryAt() {
-        return events.retryAt
-      },
-      close: () => events.close(),
-      async *[Symbol.asyncIterator]() {
-        for await (const event of events) yield event.data
-      },
-    }
+    stream = sse(url, { schema: Metric, ...common }).map((event) => event.data)
   }
   for await (const metric of stream) accept(metric, started)
 }

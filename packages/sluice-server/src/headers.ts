@@ -4,6 +4,8 @@
  * @module
  */
 
+import { HEARTBEAT_HEADER } from 'sluice/protocol'
+
 /**
  * Headers for a streaming response of `contentType`, with `extra` applied on top.
  *
@@ -12,8 +14,11 @@
  * - `X-Accel-Buffering: no`: nginx passes the response on as it arrives instead of buffering it
  *   (https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_buffering).
  * - No `Content-Length`: the length is unknown, so HTTP/1.1 uses chunked transfer coding.
+ * - `Sluice-Heartbeat-Ms` (`HEARTBEAT_HEADER` of `sluice/protocol`), when `heartbeatMs` is given and
+ *   positive: the heartbeat interval, from which a sluice client sets its idle timeout. Exposed to
+ *   cross-origin scripts (`Access-Control-Expose-Headers`), which cannot read it otherwise.
  */
-export function streamHeaders(contentType: string, extra?: HeadersInit): Headers {
+export function streamHeaders(contentType: string, extra?: HeadersInit, heartbeatMs?: number): Headers {
   const headers = new Headers({
     'Content-Type': contentType,
     'Cache-Control': 'no-cache, no-transform',
@@ -25,6 +30,10 @@ export function streamHeaders(contentType: string, extra?: HeadersInit): Headers
       if (name === 'set-cookie') headers.append(name, value)
       else headers.set(name, value)
     })
+  }
+  if (heartbeatMs! > 0) {
+    headers.set(HEARTBEAT_HEADER, String(heartbeatMs))
+    headers.append('Access-Control-Expose-Headers', HEARTBEAT_HEADER)
   }
   headers.delete('Content-Length')
   return headers

@@ -10,7 +10,7 @@ import type { CaughtUp } from './caught-up.js'
 import { recordBody } from './body.js'
 import { idString, type WireFormat } from './format.js'
 import { streamHeaders } from './headers.js'
-import type { StreamOptions } from './options.js'
+import { heartbeatMsOf, type StreamOptions } from './options.js'
 import type { RecordSource } from './source.js'
 import { encoderTransformer } from './transform.js'
 
@@ -53,7 +53,7 @@ export interface NdjsonEncoderStreamOptions {
  */
 export function ndjsonResponse<T>(source: RecordSource<T | CaughtUp>, options: NdjsonResponseOptions<T> = {}): Response {
   const body = recordBody(source, ndjsonFormat(options.idOf), options)
-  return new Response(body, { status: options.status ?? 200, headers: streamHeaders(NDJSON_CONTENT_TYPE, options.headers) })
+  return new Response(body, { status: options.status ?? 200, headers: streamHeaders(NDJSON_CONTENT_TYPE, options.headers, heartbeatMsOf(options)) })
 }
 
 /**

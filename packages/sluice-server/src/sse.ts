@@ -10,7 +10,7 @@ import type { CaughtUp } from './caught-up.js'
 import { recordBody } from './body.js'
 import { idString, type WireFormat } from './format.js'
 import { streamHeaders } from './headers.js'
-import type { StreamOptions } from './options.js'
+import { heartbeatMsOf, type StreamOptions } from './options.js'
 import type { RecordSource } from './source.js'
 import { encoderTransformer } from './transform.js'
 
@@ -77,7 +77,7 @@ export interface SseEncoderStreamOptions<T = unknown> {
  */
 export function sseResponse<T>(source: RecordSource<T | CaughtUp>, options: SseResponseOptions<SseDataOf<T>> = {}): Response {
   const body = recordBody(source, sseFormat<T>(options, options.end ?? true), options)
-  const headers = streamHeaders(`${SSE_CONTENT_TYPE}; charset=utf-8`, options.headers)
+  const headers = streamHeaders(`${SSE_CONTENT_TYPE}; charset=utf-8`, options.headers, heartbeatMsOf(options))
   return new Response(body, { status: options.status ?? 200, headers })
 }
 

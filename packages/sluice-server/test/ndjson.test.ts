@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { decodeNdjson } from 'sluice'
-import { NDJSON_CONTENT_TYPE, ndjsonEndLine } from 'sluice/protocol'
+import { HEARTBEAT_HEADER, NDJSON_CONTENT_TYPE, ndjsonEndLine } from 'sluice/protocol'
 import { describe, expect, test } from 'vitest'
 import { NdjsonEncoderStream, encodeNdjson, ndjsonResponse, type StreamSummary } from '../src/index.js'
 import { chunksOf } from './helpers/sources.js'
@@ -13,6 +13,16 @@ describe('ndjsonResponse', () => {
     expect(response.headers.get('cache-control')).toBe('no-cache, no-transform')
     expect(response.headers.get('x-accel-buffering')).toBe('no')
     expect(response.headers.has('content-length')).toBe(false)
+  })
+
+  test('announces its heartbeat interval (HEARTBEAT_HEADER, exposed to cross-origin scripts); none when heartbeats are off', async () => {
+    const { sseResponse } = await import('../src/index.js')
+    for (const make of [ndjsonResponse, sseResponse]) {
+      expect(make([]).headers.get(HEARTBEAT_HEADER)).toBe('15000')
+      expect(make([], { heartbeatMs: 250 }).headers.get(HEARTBEAT_HEADER)).toBe('250')
+      expect(make([], { heartbeatMs: 250 }).headers.get('access-control-expose-headers')).toBe(HEARTBEAT_HEADER)
+      expect(make([], { heartbeatMs: 0 }).headers.has(HEARTBEAT_HEADER)).toBe(false)
+    }
   })
 
   test('extra headers override the defaults and never bring a Content-Length', () => {

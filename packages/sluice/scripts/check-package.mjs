@@ -44,9 +44,13 @@ const bin = (name) => join(pkgDir, 'node_modules', '.bin', name)
 // whole entry 12 → 12.5 KiB and decodeNdjson 4 → 4.25 KiB: the caught-up marker (recognised by both
 // decoders, which must drop it or count it wrong; `stream.live` and `onLive`) and errors that say the
 // fix (a body sniffer that names an HTML page served as text/event-stream, fix text on content-type
-// errors) took them from 11,814 to 12,337 B and from 4,089 to 4,187 B.
+// errors) took them from 11,814 to 12,337 B and from 4,089 to 4,187 B. Raised again (issue 14), whole
+// entry 12.5 → 13 KiB: the fetch-layer options resume, shouldRetry, persist (storage that survives a
+// reload), the server heartbeat announcement and stream.map took it from 12,424 to 13,081 B (each
+// option's share in docs/runtimes.md); the split of the resilient layer into modules (issue 13) is
+// about +80 B of it. decodeNdjson does not move: none of it is in the decoders.
 const BUDGETS = [
-  { name: 'whole entry (export * from "sluice")', entry: 'export * from "./dist/index.js"', limit: 12.5 * 1024 },
+  { name: 'whole entry (export * from "sluice")', entry: 'export * from "./dist/index.js"', limit: 13 * 1024 },
   { name: 'decodeNdjson alone', entry: 'export { decodeNdjson } from "./dist/index.js"', limit: 4.25 * 1024 },
 ]
 

@@ -8,13 +8,14 @@
  *
  * @module
  */
-import { connect, isRequest, type Accepts, type RequestOptions } from './connect.js'
+import { connect, isRequest, type Accepts, type RequestOptions, type Target } from './connect.js'
 import { ContentTypeError, NetworkError, SluiceError } from './errors.js'
 import { RecordIterator, type PushParser } from './iterate.js'
 import { LIVE } from './live.js'
 import { NdjsonParser, type NdjsonOptions } from './ndjson.js'
-import { NDJSON_CONTENT_TYPES, SSE_CONTENT_TYPE, isSendableId } from './protocol.js'
-import type { RecordStream, StreamCounters, StreamState } from './record-stream.js'
+import { cursorOf, type Cursor, type PersistOptions } from './persist.js'
+import { HEARTBEAT_HEADER, HEARTBEAT_TIMEOUT_FACTOR, NDJSON_CONTENT_TYPES, SSE_CONTENT_TYPE, isSendableId } from './protocol.js'
+import { mapStream, type RecordStream, type StreamCounters, type StreamState } from './record-stream.js'
 import type { ResumeTracker } from './resume.js'
 import { isIdempotent, resolveRetry, retryDelay, type ResolvedRetryPolicy, type RetryPolicy } from './retry.js'
 import { BodySniffer, FOREIGN_BODY_FIX } from './sniff.js'
@@ -36,14 +37,64 @@ export interface RetryInfo {
   error: SluiceError
 }
 
+/** What `shouldRetry` is told besides the failure. */
+export interface RetryContext {
+  /** Failed attempts in a row so far, this one included. */
+  attempt: number
+  /** The resume position the next attempt would send. */
+  lastEventId: string | undefined
+}
+
+/** A `shouldRetry` answer: retry (after the policy's delay, or after `delayMs`) or not. */
+export type RetryVerdict = boolean | { delayMs: number }
+
 /** Request and policy options of `ndjson()` and `sse()`. */
 export interface FetchOptions extends RequestOptions, WatchOptions {
   /** Aborting it stops the stream; the iterator rejects with the signal's reason. Default: a `Request` input's signal. */
   signal?: AbortSignal | undefined
   /** The reconnection policy, or `false` for no reconnecting. */
   retry?: RetryPolicy | boolean
+  /**
+   * Decides whether a failure is retried, replacing the default classification (network errors,
+   * timeouts, 408, 429 and 5xx): `true` retries after the policy's delay, `{ delayMs }` after that
+   * delay (within `minDelayMs`..`maxDelayMs`), `false` throws the failure. It is asked only where a
+   * retry is possible at all: the policy allows one, the stream can resume, and fewer than
+   * `maxAttempts` attempts in a row failed. If it throws, the stream ends with what it threw.
+   *
+   * @example
+   * ```ts
+   * import { sse } from 'sluice'
+   *
+   * let token = 'expired'
+   * const events = sse('/api/events', {
+   *   headers: () => ({ authorization: `Bearer ${token}` }), // called per attempt
+   *   shouldRetry: (error, { attempt }) => {
+   *     const status = (error as { status?: number }).status
+   *     if (status === 401) return attempt === 1 && ((token = 'refreshed'), true) // once, with a new token
+   *     return status === undefined || status >= 500 // network errors, timeouts and 5xx, not other 4xx
+   *   },
+   * })
+   * ```
+   */
+  shouldRetry?: (error: SluiceError, context: RetryContext) => RetryVerdict | Promise<RetryVerdict>
   /** The resume position to start from (sent as `Last-Event-ID` on the first request too). */
   lastEventId?: string
+  /**
+   * The request for every attempt that has a resume position (a non-empty `lastEventId`): a stream
+   * started by a POST reconnects through a GET of another URL with the cursor in the query or a
+   * header (`Last-Event-ID` and `headers` are sent with it too). A URL is fetched with GET, a
+   * `Request` as it is; either is re-sent like a GET, whatever the first request's method. It
+   * throwing ends the stream with what it threw.
+   */
+  resume?: (lastEventId: string) => string | URL | Request
+  /**
+   * Keep the resume position in `storage` (default `sessionStorage`) under `key`: a stream started
+   * with the same key starts from the stored id (before `lastEventId`), so a page reloaded
+   * mid-stream continues with no gap and no duplicate; the entry is removed when the stream ends
+   * complete. A storage that throws is reported once (`onError`, default `console.warn`) and the
+   * stream goes on without persisting.
+   */
+  persist?: PersistOptions
   /**
    * Pause while the page is hidden and resume from the last id when it is shown (browsers). Default `false`.
    * Hiding is an interruption like any other: where a reconnect is not allowed (a POST without explicit
@@ -214,9 +265,13 @@ class ResilientStream<T> implements RecordStream<T> {
   readonly #input: string | URL | Request
   readonly #options: FetchOptions
   readonly #format: Format<T>
+  /** The reconnection policy, `undefined` with `retry: false`. */
   readonly #retry: ResolvedRetryPolicy | undefined
+  /** Whether the first request may be sent again (idempotent, or `retry` given explicitly). */
+  readonly #resendable: boolean
   readonly #fetch: typeof fetch
   readonly #method: string
+  readonly #cursor: Cursor | undefined
 
   constructor(input: string | URL | Request, options: FetchOptions, format: Format<T>) {
     // Each attempt sends a clone of it: a body read already could never be sent.
@@ -226,9 +281,12 @@ class ResilientStream<T> implements RecordStream<T> {
     this.#format = format
     this.#method = (options.method ?? (isRequest(input) ? input.method : 'GET')).toUpperCase()
     // A non-idempotent request (a POST that starts a paid generation) is only re-sent when asked.
-    const { retry } = options
-    const mayRetry = retry !== false && (retry !== undefined || isIdempotent(this.#method))
-    this.#retry = mayRetry ? resolveRetry(retry as RetryPolicy | true | undefined) : undefined
+    const { retry, resume, shouldRetry, persist } = options
+    this.#resendable = retry !== undefined || isIdempotent(this.#method)
+    this.#retry = retry === false ? undefined : resolveRetry(retry as RetryPolicy | true | undefined)
+    for (const [name, fn] of [['resume', resume], ['shouldRetry', shouldRetry]] as const) {
+      if (fn !== undefined && typeof fn !== 'function') throw new TypeError(`Cannot use ${name}: expected a function`)
+    }
     const fetchImpl = options.fetch ?? globalThis.fetch
     if (typeof fetchImpl !== 'function') {
       throw new TypeError('Cannot stream: no global fetch in this runtime; pass options.fetch')
@@ -236,6 +294,8 @@ class ResilientStream<T> implements RecordStream<T> {
     // Called unbound: browsers reject window.fetch invoked with another `this` ("Illegal invocation").
     this.#fetch = (url, init) => fetchImpl(url, init)
     if (options.lastEventId !== undefined) this.#lastEventId = String(options.lastEventId)
+    this.#cursor = persist && cursorOf(persist)
+    this.#lastEventId = this.#cursor?.load() ?? this.#lastEventId
     for (const key of ['idleTimeoutMs', 'stallTimeoutMs', 'connectTimeoutMs'] as const) {
       const value = options[key]
       if (value !== undefined && !(value > 0)) {
@@ -273,6 +333,10 @@ class ResilientStream<T> implements RecordStream<T> {
 
   close(): void {
     this.#stop()
+  }
+
+  map<U>(fn: (record: T) => U): RecordStream<U> {
+    return mapStream(this, fn)
   }
 
   [Symbol.asyncIterator](): AsyncIterator<T> {
@@ -314,14 +378,22 @@ class ResilientStream<T> implements RecordStream<T> {
         if (this.#closed) break
         const reason = attempt.signal.reason
         const resumable = this.#resumable()
+        // The next request: re-sendable, or a resume request (re-sent like a GET).
+        const policy = this.#resendable || this.#resumeId() !== undefined ? this.#retry : undefined
         // Hidden: reconnect when shown only where any interruption may (re-sendable, resumable); else end here.
-        if (reason === PAUSED && this.#retry !== undefined && resumable) continue
+        if (reason === PAUSED && policy !== undefined && resumable) continue
         if (ended instanceof Final) throw ended.error
         const failure = asSluiceError(
           reason === PAUSED ? new Error('paused while hidden, and cannot resume') : reason instanceof SluiceError ? reason : ended,
         )
         failures = this.#counters.records > before ? 1 : failures + 1
-        const delayMs = retryDelay(failure, { failures, resumable, serverRetryMs: this.#serverRetryMs }, this.#retry)
+        const history = { failures, resumable, serverRetryMs: this.#serverRetryMs, verdict: undefined as RetryVerdict | undefined }
+        const { shouldRetry } = this.#options
+        if (shouldRetry && retryDelay(failure, { ...history, verdict: true }, policy) !== undefined) {
+          history.verdict = await shouldRetry(failure, { attempt: failures, lastEventId: this.#lastEventId })
+          if (this.#closed) break
+        }
+        const delayMs = retryDelay(failure, history, policy)
         if (delayMs === undefined) {
           failure.attempts = attempts
           throw failure
@@ -348,6 +420,12 @@ class ResilientStream<T> implements RecordStream<T> {
     return this.#counters.records === 0 || (canResume && isSendableId(id) && (openEnded || !!id))
   }
 
+  /** The resume position the next attempt sends through `resume`, if it has one and that option is set. */
+  #resumeId(): string | undefined {
+    const id = this.#lastEventId
+    return this.#options.resume && id && isSendableId(id) ? id : undefined
+  }
+
   /** Waits between attempts in state `retrying`; `close()` ends the wait at once. */
   async #pause(wait: (signal: AbortSignal) => Promise<void>): Promise<void> {
     // Closed already (by onRetry, say): no wait at all.
@@ -364,8 +442,7 @@ class ResilientStream<T> implements RecordStream<T> {
   async *#connection(attempt: AbortController): AsyncGenerator<T, unknown, undefined> {
     const unwatch = onHidden(this.#options.pauseWhenHidden, () => attempt.abort(PAUSED))
     try {
-      const target = { input: this.#input, method: this.#method, body: this.#options.body }
-      const response = await connect(target, this.#options, this.#fetch, this.#format, this.#lastEventId, attempt)
+      const response = await connect(this.#target(), this.#options, this.#fetch, this.#format, this.#lastEventId, attempt)
       // 204 No Content: the server says do not reconnect (HTML §9.2.3).
       if (response === undefined) return this.#stop()
       try {
@@ -375,7 +452,10 @@ class ResilientStream<T> implements RecordStream<T> {
         // The caller's bug (onStateChange or onOpen), not the network's.
         return new Final(error)
       }
-      return yield* this.#records(response, attempt)
+      // The server's heartbeat interval bounds its silences, where the caller set no idle timeout.
+      const heartbeatMs = Number(response.headers.get(HEARTBEAT_HEADER))
+      const { idleTimeoutMs = heartbeatMs > 0 ? Math.max(heartbeatMs * HEARTBEAT_TIMEOUT_FACTOR, 1000) : undefined, stallTimeoutMs } = this.#options
+      return yield* this.#records(response, attempt, { idleTimeoutMs, stallTimeoutMs })
     } catch (error) {
       return error
     } finally {
@@ -387,8 +467,27 @@ class ResilientStream<T> implements RecordStream<T> {
     }
   }
 
+  /** Moves the resume position to `id` (`''`: none), in `persist` storage too. */
+  #moveTo(id: string): void {
+    this.#lastEventId = id || undefined
+    this.#cursor?.save(this.#lastEventId)
+  }
+
+  /** What this attempt sends: the input, or with a resume position, what `resume` makes of it. */
+  #target(): Target {
+    const id = this.#resumeId()
+    if (id === undefined) return { input: this.#input, method: this.#method, body: this.#options.body }
+    let input: string | URL | Request
+    try {
+      input = this.#options.resume!(id)
+    } catch (error) {
+      throw new Final(error)
+    }
+    return { input, method: isRequest(input) ? input.method : 'GET', body: undefined }
+  }
+
   /** Delivers one response's records, dropping an inclusive replay; returns why the body ended. */
-  async *#records(response: Response, attempt: AbortController): AsyncGenerator<T, unknown, undefined> {
+  async *#records(response: Response, attempt: AbortController, timers: WatchOptions): AsyncGenerator<T, unknown, undefined> {
     const sentId = this.#lastEventId
     const { parser, resume } = this.#format.open(sentId ?? '')
     this.#gate = parser.gate
@@ -397,7 +496,7 @@ class ResilientStream<T> implements RecordStream<T> {
     const sniffer = new BodySniffer(starts, (kind, snippet) =>
       new ContentTypeError(type, accept === '*' ? [] : accept, FOREIGN_BODY_FIX, { kind, snippet }),
     )
-    const reader = watch(readerOf(response), attempt, this.#counters, this.#options, () => parser.received, (chunk) => sniffer.check(chunk))
+    const reader = watch(readerOf(response), attempt, this.#counters, timers, () => parser.received, (chunk) => sniffer.check(chunk))
     let first = true
     let atYield = false
     try {
@@ -413,7 +512,7 @@ class ResilientStream<T> implements RecordStream<T> {
         first = false
         if (replay) continue
         const id = this.#format.idOf?.(record)
-        if (id !== undefined) this.#lastEventId = id || undefined
+        if (id !== undefined) this.#moveTo(id)
         this.#counters.records++
         atYield = true
         yield record
@@ -431,12 +530,13 @@ class ResilientStream<T> implements RecordStream<T> {
       this.#gate = undefined
       const tracked = resume.lastEventId
       // Events parsed but never delivered (the consumer left at a yield, or close()) must not move the resume position.
-      if (tracked !== undefined && !atYield && !this.#closed) this.#lastEventId = tracked || undefined
+      if (tracked !== undefined && !atYield && !this.#closed) this.#moveTo(tracked)
       this.#serverRetryMs = resume.retryMs ?? this.#serverRetryMs
     }
     if (this.#closed) return
-    // The end marker came, or an NDJSON body ended cleanly (a missing marker under requireEnd threw above).
-    if (parser.done || !this.#format.openEnded) return this.#stop()
+    // The end marker came, or an NDJSON body ended cleanly (a missing marker under requireEnd threw above):
+    // complete, so a stream started again with the same persist key starts afresh.
+    if (parser.done || !this.#format.openEnded) return this.#cursor?.save(undefined), this.#stop()
     return new NetworkError(new Error('the event stream ended without its end event'))
   }
 }

@@ -25,7 +25,17 @@ export {
   type TruncationReason,
   type ValidationIssue,
 } from './errors.js'
-export { ndjson, sse, type FetchOptions, type NdjsonStreamOptions, type SseStreamOptions, type RetryInfo } from './fetch.js'
+export {
+  ndjson,
+  sse,
+  type FetchOptions,
+  type NdjsonStreamOptions,
+  type SseStreamOptions,
+  type RetryInfo,
+  type RetryContext,
+  type RetryVerdict,
+} from './fetch.js'
+export type { PersistOptions } from './persist.js'
 export type { RecordStream, StreamCounters, StreamState } from './record-stream.js'
 export type { RetryPolicy } from './retry.js'
 export { HttpError, ContentTypeError, NetworkError, RedirectError, TimeoutError, type TimeoutKind } from './errors.js'

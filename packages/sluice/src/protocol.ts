@@ -57,6 +57,16 @@ export function decodeLastEventId(value: string): string {
   }
 }
 
+/**
+ * The response header in which sluice-server announces its heartbeat interval, in ms: the longest
+ * the server stays silent. A client that set no `idleTimeoutMs` declares the connection dead after
+ * {@link HEARTBEAT_TIMEOUT_FACTOR} intervals without a byte (and at least one second, so a busy
+ * event loop on either side is not taken for a dead connection).
+ */
+export const HEARTBEAT_HEADER = 'Sluice-Heartbeat-Ms'
+/** Heartbeat intervals without a byte before a client declares the connection dead (two missed, plus slack). */
+export const HEARTBEAT_TIMEOUT_FACTOR = 3
+
 /** The reserved key of the NDJSON end-of-stream trailer: `{"$sluice":"end","count":N}`. */
 export const END_KEY = '$sluice'
 /** The value of {@link END_KEY} on the end-of-stream trailer. */

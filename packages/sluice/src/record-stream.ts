@@ -38,4 +38,45 @@ export interface RecordStream<T> extends AsyncIterable<T> {
   readonly retryAt: number | undefined
   /** Stops everything at once (connection, timers); a pending `next()` resolves as done. */
   close(): void
+  /**
+   * The same stream with each record passed through `fn`: its `state`, `counters`, `live`,
+   * `lastEventId`, `retryAt` and `close()` are this stream's. `fn` throwing ends the stream with that error.
+   *
+   * @example
+   * ```ts
+   * import { ndjson } from 'sluice'
+   *
+   * const prices = ndjson<{ sym: string; px: number }>('/api/ticks').map((t) => t.px)
+   * for await (const px of prices) console.log(px, prices.counters.records)
+   * ```
+   */
+  map<U>(fn: (record: T) => U): RecordStream<U>
+}
+
+/** `source` with each record passed through `fn`, sharing its state, counters and `close()`. */
+export function mapStream<T, U>(source: RecordStream<T>, fn: (record: T) => U): RecordStream<U> {
+  if (typeof fn !== 'function') throw new TypeError('Cannot map stream: expected a function')
+  const stream: RecordStream<U> = {
+    get state() {
+      return source.state
+    },
+    get counters() {
+      return source.counters
+    },
+    get live() {
+      return source.live
+    },
+    get lastEventId() {
+      return source.lastEventId
+    },
+    get retryAt() {
+      return source.retryAt
+    },
+    close: () => source.close(),
+    map: (next) => mapStream(stream, next),
+    async *[Symbol.asyncIterator]() {
+      for await (const record of source) yield fn(record)
+    },
+  }
+  return stream
 }

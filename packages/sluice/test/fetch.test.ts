@@ -300,6 +300,174 @@ describe('an inclusive replay is dropped on the first attempt too', () => {
   })
 })
 
+describe('resume: reconnects through another request', () => {
+  /** POST /generations starts a generation of `total` records, cut after `cutAfter`; GET /generations/g1/stream?after=N resumes it. */
+  async function generations(format: Format, total: number, cutAfter: number) {
+    const log: string[] = []
+    const server = await serve(async (request) => {
+      const url = new URL(request.url)
+      log.push(`${request.method} ${url.pathname}${url.search}`)
+      const after = url.searchParams.get('after')
+      const from = after === null ? 0 : Number(after) + 1
+      const to = after === null ? cutAfter : total
+      const seqs = range(to).slice(from)
+      // The first response is cut mid-stream: it ends without the end marker.
+      if (format === 'ndjson') {
+        const end = to === total ? `{"$sluice":"end","count":${seqs.length}}\n` : ''
+        return new Response(seqs.map((seq) => `{"seq":${seq}}\n`).join('') + end, { headers: { 'content-type': 'application/x-ndjson' } })
+      }
+      const end = to === total ? `event: end\ndata: {"count":${seqs.length}}\n\n` : ''
+      return new Response(seqs.map((seq) => `id: ${seq}\ndata: {"seq":${seq}}\n\n`).join('') + end, {
+        headers: { 'content-type': 'text/event-stream' },
+      })
+    })
+    closers.push(() => server.close())
+    return { url: `${server.url}/generations`, log, base: server.url }
+  }
+
+  for (const format of ['ndjson', 'sse'] as const) {
+    test(`${format}(): a POST that starts a generation resumes by GET with the cursor: no loss, no duplicate`, async () => {
+      const { url, log, base } = await generations(format, 6, 3)
+      const options = {
+        method: 'POST',
+        body: '{"prompt":"hi"}',
+        retry: undefined,
+        resume: (id: string) => `${base}/generations/g1/stream?after=${id}`,
+      }
+      const stream =
+        format === 'ndjson'
+          ? ndjson<{ seq: number }>(url, { ...options, idOf: (r) => r.seq, requireEnd: true })
+          : sse(url, { ...options, json: true })
+      expect(await seqs(stream)).toEqual(range(6))
+      expect(log).toEqual(['POST /generations', 'GET /generations/g1/stream?after=2'])
+    })
+  }
+
+  test('a resume function that throws is a final error, thrown as it is, with no further request', async () => {
+    const { url, log } = await generations('ndjson', 6, 3)
+    const broken = new Error('no generation id yet')
+    let retried = 0
+    const stream = ndjson<{ seq: number }>(url, {
+      idOf: (r) => r.seq,
+      requireEnd: true,
+      retry: fast,
+      onRetry: () => retried++,
+      resume: () => {
+        throw broken
+      },
+    })
+    const got: number[] = []
+    await expect(
+      (async () => {
+        for await (const r of stream) got.push(r.seq)
+      })(),
+    ).rejects.toBe(broken)
+    expect(got).toEqual([0, 1, 2])
+    expect(retried).toBe(1)
+    expect(log).toEqual(['GET /generations'])
+    expect(stream.state).toBe('closed')
+  })
+
+  test('a POST without explicit retry that fails before any resume position is not re-sent, even with resume', async () => {
+    const { url, log } = await generations('ndjson', 6, 0)
+    const stream = ndjson<{ seq: number }>(url, { method: 'POST', idOf: (r) => r.seq, requireEnd: true, resume: (id) => `${url}?after=${id}` })
+    await expect(seqs(stream)).rejects.toMatchObject({ code: 'TRUNCATED_STREAM' })
+    expect(log).toEqual(['POST /generations'])
+  })
+})
+
+describe('shouldRetry: the caller decides', () => {
+  test('a 401 is retried once after headers() refreshed the token, then the stream completes (real server)', async () => {
+    const seen: (string | undefined)[] = []
+    const server = await serve((request) => {
+      const auth = request.headers.get('authorization') ?? undefined
+      seen.push(auth)
+      if (auth !== 'Bearer fresh') return new Response('token expired', { status: 401 })
+      return ndjsonResponse([{ seq: 0 }, { seq: 1 }])
+    })
+    closers.push(() => server.close())
+    let token = 'stale'
+    const asked: { code: string; attempt: number; lastEventId: string | undefined }[] = []
+    const stream = ndjson<{ seq: number }>(server.url, {
+      retry: fast,
+      headers: () => ({ authorization: `Bearer ${token}` }),
+      shouldRetry: async (error, { attempt, lastEventId }) => {
+        asked.push({ code: error.code, attempt, lastEventId })
+        if ((error as { status?: number }).status !== 401 || attempt > 1) return false
+        token = await Promise.resolve('fresh')
+        return true
+      },
+    })
+    expect(await seqs(stream)).toEqual([0, 1])
+    expect(seen).toEqual(['Bearer stale', 'Bearer fresh'])
+    expect(asked).toEqual([{ code: 'HTTP_ERROR', attempt: 1, lastEventId: undefined }])
+  })
+
+  test('false stops a failure the default policy retries (a 503 in maintenance), { delayMs } sets the wait', async () => {
+    let requests = 0
+    const server = await serve(() => {
+      requests++
+      return new Response(requests === 1 ? 'busy' : 'maintenance', { status: 503 })
+    })
+    closers.push(() => server.close())
+    const delays: number[] = []
+    const stream = ndjson(server.url, {
+      retry: { ...fast, maxDelayMs: 1000 },
+      onRetry: ({ delayMs }) => delays.push(delayMs),
+      shouldRetry: (error) => ((error as { snippet?: string }).snippet === 'maintenance' ? false : { delayMs: 20 }),
+    })
+    await expect(seqs(stream)).rejects.toMatchObject({ code: 'HTTP_ERROR', status: 503, attempts: 2 })
+    expect(delays).toEqual([20])
+    expect(requests).toBe(2)
+  })
+
+  test('a shouldRetry that throws ends the stream with what it threw', async () => {
+    const server = await serve(() => new Response('nope', { status: 500 }))
+    closers.push(() => server.close())
+    const bug = new Error('bug in shouldRetry')
+    const stream = ndjson(server.url, {
+      retry: fast,
+      shouldRetry: () => {
+        throw bug
+      },
+    })
+    await expect(seqs(stream)).rejects.toBe(bug)
+    expect(stream.state).toBe('closed')
+  })
+})
+
+describe('the server heartbeat announcement', () => {
+  test('without idleTimeoutMs, a connection silent for 3 announced heartbeats (at least 1 s) is dead: reconnect and resume', async () => {
+    let requests = 0
+    const server = await listen((request, response) => {
+      requests++
+      const from = request.headers['last-event-id'] === undefined ? 0 : Number(request.headers['last-event-id']) + 1
+      response.writeHead(200, { 'content-type': 'application/x-ndjson', 'sluice-heartbeat-ms': '100' })
+      response.write(`{"seq":${from}}\n`)
+      // The first connection goes silent (half-open, say): no heartbeat, no end.
+      if (requests > 1) response.end(`{"seq":${from + 1}}\n{"$sluice":"end","count":2}\n`)
+    })
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    const errors: string[] = []
+    const started = Date.now()
+    const stream = ndjson<{ seq: number }>(url, { idOf: (r) => r.seq, retry: fast, onRetry: ({ error }) => errors.push(error.code) })
+    expect(await seqs(stream)).toEqual([0, 1, 2])
+    expect(errors).toEqual(['IDLE_TIMEOUT'])
+    // The floor: 3 x 100 ms would be 300 ms; the idle timeout is at least a second.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000)
+  })
+
+  test('an explicit idleTimeoutMs wins over the announcement', async () => {
+    const server = await listen((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/x-ndjson', 'sluice-heartbeat-ms': '60000' })
+      response.write('{"seq":0}\n')
+    })
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    const stream = ndjson<{ seq: number }>(url, { idleTimeoutMs: 100, retry: false })
+    await expect(seqs(stream)).rejects.toMatchObject({ code: 'IDLE_TIMEOUT', timeoutMs: 100 })
+  })
+})
+
 describe('the fetch option', () => {
   test('may return another implementation\'s Response: undici from npm, not the global class', async () => {
     const { fetch: undiciFetch } = await import('undici')

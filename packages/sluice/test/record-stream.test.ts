@@ -473,3 +473,51 @@ describe('sse(): an inclusive replay of an invalid event, then an event without 
     expect(server.lastEventIds).toEqual([undefined, '1'])
   })
 })
+
+describe('map', () => {
+  /** `total` NDJSON records {seq} with ids, then the end marker. */
+  async function records(total: number) {
+    const server = await listen((_request, response: ServerResponse) => {
+      response.writeHead(200, { 'content-type': 'application/x-ndjson' })
+      for (let seq = 0; seq < total; seq++) response.write(`{"seq":${seq}}\n`)
+      response.end(`{"$sluice":"end","count":${total}}\n`)
+    })
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  }
+
+  test('map returns a RecordStream of the mapped values sharing state, counters, lastEventId and close()', async () => {
+    const source = ndjson<{ seq: number }>(await records(5), { idOf: (r) => r.seq })
+    const doubled = source.map((r) => r.seq * 2)
+    const labels = doubled.map((n) => `#${n}`)
+    const got: string[] = []
+    for await (const label of labels) {
+      got.push(label)
+      expect(labels.counters.records).toBe(got.length)
+      expect(labels.lastEventId).toBe(String(got.length - 1))
+      expect(labels.state).toBe('open')
+      if (got.length === 3) labels.close()
+    }
+    expect(got).toEqual(['#0', '#2', '#4'])
+    expect(source.state).toBe('closed')
+    expect(doubled.state).toBe('closed')
+    expect(doubled.retryAt).toBeUndefined()
+  })
+
+  test('a map function that throws ends the stream with its error and closes the source', async () => {
+    const source = ndjson<{ seq: number }>(await records(5), { idOf: (r) => r.seq })
+    const bug = new Error('bad record')
+    const mapped = source.map((r) => {
+      if (r.seq === 2) throw bug
+      return r.seq
+    })
+    const got: number[] = []
+    await expect(
+      (async () => {
+        for await (const n of mapped) got.push(n)
+      })(),
+    ).rejects.toBe(bug)
+    expect(got).toEqual([0, 1])
+    expect(source.state).toBe('closed')
+    expect(() => source.map(undefined as unknown as (r: unknown) => unknown)).toThrow(TypeError)
+  })
+})

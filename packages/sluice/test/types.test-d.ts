@@ -4,6 +4,9 @@
 import { describe, expectTypeOf, test } from 'vitest'
 import { z } from 'zod'
 import {
+  ndjson,
+  sse,
+  type RecordStream,
   decodeNdjson,
   decodeSse,
   NdjsonDecoderStream,
@@ -93,4 +96,10 @@ describe('TransformStreams', () => {
     expectTypeOf(body.pipeThrough(new NdjsonDecoderStream({ schema: Metric }))).toEqualTypeOf<ReadableStream<Metric>>()
     expectTypeOf(body.pipeThrough(new SseDecoderStream({ schema: Metric }))).toEqualTypeOf<ReadableStream<SseEvent<Metric>>>()
   })
+})
+
+test('map keeps the RecordStream handle with the mapped type', () => {
+  const stream = ndjson<{ seq: number }>('/x').map((r) => r.seq)
+  expectTypeOf(stream).toEqualTypeOf<RecordStream<number>>()
+  expectTypeOf(sse('/x', { json: true }).map((e) => e.id)).toEqualTypeOf<RecordStream<string | undefined>>()
 })

@@ -30,28 +30,7 @@ function open(format: Format, url: string, extra: Record<string, unknown> = {}):
   if (format === 'ndjson') {
     return ndjson(url, { schema: Record, idOf: (r) => r.seq, retry: fast, ...extra }) as RecordStream<{ seq: number }>
   }
-  const events = sse(url, { schema: Record, retry: fast, ...extra })
-  return {
-    get state() {
-      return events.state
-    },
-    get counters() {
-      return events.counters
-    },
-    get live() {
-      return events.live
-    },
-    get lastEventId() {
-      return events.lastEventId
-    },
-    get retryAt() {
-      return events.retryAt
-    },
-    close: () => events.close(),
-    async *[Symbol.asyncIterator]() {
-      for await (const event of events) yield event.data
-    },
-  }
+  return sse(url, { schema: Record, retry: fast, ...extra }).map((event) => event.data)
 }
 
 async function seqs(stream: AsyncIterable<{ seq: number }>): Promise<number[]> {
