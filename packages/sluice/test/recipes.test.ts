@@ -1,12 +1,14 @@
 /**
  * The README's integration recipes, each over a loopback sluice-server: TanStack Query's
- * `streamedQuery` over `ndjson()`, and RxJS `from(stream)`.
+ * `streamedQuery` over `ndjson()`, RxJS `from(stream)`, and a generation started by a POST and resumed by
+ * GETs (an agent-style run).
  */
 import { QueryClient, experimental_streamedQuery as streamedQuery } from '@tanstack/query-core'
 import { from, lastValueFrom, take, toArray } from 'rxjs'
 import { describe, expect, expectTypeOf, onTestFinished, test } from 'vitest'
 import { z } from 'zod'
-import { ndjson } from '../src/index.js'
+import { ndjson, sse } from '../src/index.js'
+import { agentStyleServer, signal } from './support/llm-servers.js'
 import { lastEventId, ndjsonResponse } from '../../sluice-server/src/index.js'
 import { serve } from '../../sluice-server/src/node.js'
 
@@ -90,5 +92,44 @@ describe('RxJS from(stream)', () => {
     expect(first.map((m) => m.seq)).toEqual([0, 1, 2])
     await expect.poll(() => stream.state).toBe('closed')
     await expect.poll(server.open).toBe(0)
+  })
+})
+
+describe('a resumable generation: POST to start, GET to resume', () => {
+  const Event = z.discriminatedUnion('type', [
+    z.object({ type: z.literal('run_started'), run: z.string() }),
+    z.object({ type: z.literal('step'), name: z.string(), input: z.string() }),
+    z.object({ type: z.literal('message_delta'), text: z.string() }),
+    z.object({ type: z.literal('run_completed'), usage: z.object({ tokens: z.number() }) }),
+  ])
+
+  test('cut mid-stream, the stream resumes through a GET of the run with the offset: no event lost or repeated', async () => {
+    const delivered = signal()
+    const server = await agentStyleServer({ words: 10, cutAfter: 4, cutWhen: delivered.promise })
+    let run: string | undefined
+    const stream = sse(`${server.url}/v1/runs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ agent: 'weather', input: 'Paris?' }),
+      schema: Event,
+      onOpen: (response) => (run ??= response.headers.get('location') ?? undefined),
+      // The POST is never re-sent: every reconnect GETs the run from the last offset delivered.
+      resume: (lastEventId) => `${server.url}${run}?offset=${lastEventId}`,
+      retry: { initialDelayMs: 1, maxDelayMs: 5, minDelayMs: 0 },
+    })
+    let text = ''
+    const ids: string[] = []
+    for await (const { data, id } of stream) {
+      ids.push(id!)
+      if (id === '4') delivered.resolve()
+      if (data.type === 'message_delta') {
+        expectTypeOf(data).toEqualTypeOf<{ type: 'message_delta'; text: string }>()
+        text += data.text
+      }
+    }
+    expect(text).toBe(server.text)
+    expect(ids).toEqual(Array.from({ length: 13 }, (_, i) => String(i)))
+    expect(server.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /v1/runs', 'GET /v1/runs/run_1/stream'])
+    expect(server.requests[1]!.lastEventId).toBe('4')
   })
 })
