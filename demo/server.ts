@@ -22,7 +22,18 @@ const handleApi = createNodeHandler(api, {
   },
 })
 
+/** Streaming responses open now: tabs sharing one store (sluice/store) hold one between them. */
+let streaming = 0
+
 const server = createServer((request, response) => {
+  if (request.url === '/api/connections') {
+    response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify({ streaming }))
+    return
+  }
+  if (request.url?.startsWith('/api/metrics.')) {
+    streaming++
+    response.once('close', () => streaming--)
+  }
   if (request.url?.startsWith('/api/')) handleApi(request, response)
   else vite.middlewares(request, response)
 })

@@ -1,6 +1,7 @@
 // Typechecks every ```ts block of the documentation (README.md, packages/*/README.md, docs/*.md)
-// against the workspace's sources, so a snippet users copy compiles. One test per block: writes
-// `{ numPassedTests, numFailedTests }` to $SLUICE_RESULTS for scripts/test.mjs.
+// and of every `@example` in the packages' src/ (a ```ts fence inside the doc comment), against the
+// workspace's sources, so a snippet users copy, or read in their editor, compiles. One test per block:
+// writes `{ numPassedTests, numFailedTests }` to $SLUICE_RESULTS for scripts/test.mjs.
 //
 // Markers, HTML comments right before a block (only blank lines or other markers in between):
 //   <!-- prelude: declare const response: Response -->
@@ -9,13 +10,15 @@
 //   <!-- docs-check: skip (why) -->
 //       the block is not checked (counted neither passed nor failed); the reason is required.
 //
-// Each block is its own module: `.artifacts/docs/<doc>-L<line>.ts`, with a tsconfig there
-// (`node_modules/.bin/tsc -p .artifacts/docs` reproduces a run). `sluice`, `sluice/protocol`,
-// `sluice-server`, `sluice-server/node` (and Deno's `npm:` spellings) resolve to the packages' src/;
-// `zod` to the workspace's. Strict settings: tsconfig.base.json plus exactOptionalPropertyTypes.
+// Each block is its own module: `.artifacts/docs/<doc>-L<line>.ts` (an `@example` of
+// packages/<pkg>/src: `packages/<pkg>/.artifacts/examples/`, so it sees that package's dependencies),
+// with a tsconfig in .artifacts/docs (`node_modules/.bin/tsc -p .artifacts/docs` reproduces a run).
+// Every export of the packages (and Deno's `npm:` spellings) resolves to its src/ (the `sluice-source`
+// condition of each package.json); `zod` to the workspace's. Strict settings: tsconfig.base.json plus
+// exactOptionalPropertyTypes.
 import { createRequire } from 'node:module'
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { join, relative, resolve } from 'node:path'
+import { join, relative, resolve, sep } from 'node:path'
 
 const root = resolve(import.meta.dirname, '..')
 const ts = createRequire(join(root, 'package.json'))('typescript')
@@ -29,6 +32,42 @@ const docs = [
 
 function dir(path) {
   return existsSync(join(root, path)) ? readdirSync(join(root, path)).sort() : []
+}
+
+/** The .ts files under packages/<pkg>/src, recursively (no .d.ts). */
+function sourcesOf(pkg) {
+  const base = join(root, 'packages', pkg, 'src')
+  if (!existsSync(base)) return []
+  return readdirSync(base, { recursive: true })
+    .map(String)
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
+    .sort()
+    .map((f) => `packages/${pkg}/src/${f.split(sep).join('/')}`)
+}
+
+/** Every `@example` of a source file: the ```ts fence after the tag, with the ` * ` margin removed. */
+function examplesOf(file) {
+  const lines = readFileSync(join(root, file), 'utf8').split('\n')
+  const blocks = []
+  const problems = []
+  const margin = /^\s*\* ?/
+  for (let i = 0; i < lines.length; i++) {
+    if (!/^\s*\*\s*@example\b/.test(lines[i])) continue
+    let f = i + 1
+    while (f < lines.length && /^\s*\*\s*$/.test(lines[f])) f++
+    const fence = /^\s*\*\s*```\s*([\w+-]*)\s*$/.exec(lines[f] ?? '')
+    if (!fence || !['ts', 'typescript'].includes(fence[1].toLowerCase())) {
+      problems.push(`${file}:${i + 1}: an @example without a \`\`\`ts block right after it`)
+      continue
+    }
+    const body = []
+    let j = f + 1
+    for (; j < lines.length && !/^\s*\*\s*```\s*$/.test(lines[j]); j++) body.push(lines[j].replace(margin, ''))
+    if (j === lines.length) problems.push(`${file}:${f + 1}: an @example block never closed`)
+    else blocks.push({ file, line: f + 2, code: body.join('\n'), markers: [], dir: file.split('/').slice(0, 2).join('/') })
+    i = j
+  }
+  return { blocks, problems }
 }
 
 /** Every fenced block of `file`, with the markers right before it. */
@@ -78,13 +117,14 @@ function blocksOf(file) {
   return { blocks, problems }
 }
 
+const packages = dir('packages').filter((p) => existsSync(join(root, 'packages', p, 'package.json')))
 rmSync(outDir, { recursive: true, force: true })
 mkdirSync(outDir, { recursive: true })
+for (const p of packages) rmSync(join(root, 'packages', p, '.artifacts', 'examples'), { recursive: true, force: true })
 
 const all = []
 const problems = []
-for (const doc of docs) {
-  const found = blocksOf(doc)
+for (const found of [...docs.map(blocksOf), ...packages.flatMap(sourcesOf).map(examplesOf)]) {
   all.push(...found.blocks)
   problems.push(...found.problems)
 }
@@ -99,14 +139,35 @@ for (const block of all) {
   }
   const prelude = block.markers.filter((m) => 'prelude' in m).map((m) => m.prelude).join('\n')
   const preludeLines = prelude === '' ? 0 : prelude.split('\n').length
-  const name = `${block.file.replace(/[^a-z0-9]+/gi, '-').replace(/-md$/i, '')}-L${block.line}.ts`
-  const path = join(outDir, name)
+  const name = `${block.file.replace(/[^a-z0-9]+/gi, '-').replace(/-(md|ts)$/i, '')}-L${block.line}.ts`
+  const path = block.dir ? join(root, block.dir, '.artifacts', 'examples', name) : join(outDir, name)
+  mkdirSync(join(path, '..'), { recursive: true })
   // `export {}` keeps every block a module of its own (top-level await, no clashes between blocks).
   writeFileSync(path, `${prelude === '' ? '' : prelude + '\n'}${block.code}\nexport {}\n`)
   checked.push({ ...block, path, preludeLines })
 }
 
-const src = (p) => relative(outDir, join(root, 'packages', p))
+/** `paths` for every export of every package, bare and `npm:`, to the file of its `sluice-source` condition. */
+function exportPaths() {
+  const paths = {}
+  for (const p of packages) {
+    const manifest = JSON.parse(readFileSync(join(root, 'packages', p, 'package.json'), 'utf8'))
+    for (const [subpath, target] of Object.entries(manifest.exports ?? {})) {
+      const file = typeof target === 'object' ? target['sluice-source'] : undefined
+      if (!file) continue
+      const name = manifest.name + subpath.slice(1)
+      const to = [relative(outDir, join(root, 'packages', p, file))]
+      paths[name] = to
+      paths[`npm:${name}`] = to
+    }
+  }
+  // React's types, as the client package installs them (sluice/react snippets).
+  paths.react = [relative(outDir, join(root, 'packages', 'sluice', 'node_modules', '@types', 'react', 'index.d.ts'))]
+  // The README's recipes for libraries the client's tests use (devDependencies of packages/sluice).
+  paths['@tanstack/query-core'] = [relative(outDir, join(root, 'packages', 'sluice', 'node_modules', '@tanstack', 'query-core', 'build', 'modern', 'index.d.ts'))]
+  paths.rxjs = [relative(outDir, join(root, 'packages', 'sluice', 'node_modules', 'rxjs', 'dist', 'types', 'index.d.ts'))]
+  return paths
+}
 const tsconfig = {
   extends: relative(outDir, join(root, 'tsconfig.base.json')),
   compilerOptions: {
@@ -117,21 +178,7 @@ const tsconfig = {
     exactOptionalPropertyTypes: true,
     // Node types only where a snippet imports sluice-server/node (it references them itself).
     types: [],
-    paths: {
-      sluice: [src('sluice/src/index.ts')],
-      'sluice/protocol': [src('sluice/src/protocol.ts')],
-      'sluice/store': [src('sluice/src/store.ts')],
-      'sluice/react': [src('sluice/src/react.ts')],
-      'sluice-server': [src('sluice-server/src/index.ts')],
-      'sluice-server/node': [src('sluice-server/src/node.ts')],
-      'npm:sluice': [src('sluice/src/index.ts')],
-      'npm:sluice/protocol': [src('sluice/src/protocol.ts')],
-      'npm:sluice-server': [src('sluice-server/src/index.ts')],
-      'npm:sluice-server/node': [src('sluice-server/src/node.ts')],
-      // The README's recipes for libraries the client's tests use (devDependencies of packages/sluice).
-      '@tanstack/query-core': [src('sluice/node_modules/@tanstack/query-core/build/modern/index.d.ts')],
-      rxjs: [src('sluice/node_modules/rxjs/dist/types/index.d.ts')],
-    },
+    paths: exportPaths(),
   },
   files: checked.map((b) => relative(outDir, b.path)),
 }

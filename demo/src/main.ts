@@ -1,61 +1,61 @@
 /**
- * The dashboard: consumes the demo API with `for await` over sluice's `ndjson()` / `sse()` and a
- * zod schema, and renders at most once per animation frame however fast records arrive.
+ * The dashboard: the demo API's live series folded by `createStore` (sluice/store, see metrics-store.ts),
+ * rendered when the store notifies (at most once per animation frame, however fast records arrive),
+ * one streaming connection shared by every tab of the origin.
  */
-import { ndjson, sse, type RecordStream, type SluiceError, type StreamState } from 'sluice'
+import type { SluiceError } from 'sluice'
+import type { Store, StoreSnapshot } from 'sluice/store'
 import uPlot from 'uplot'
 import 'uplot/dist/uPlot.min.css'
-import { ENDPOINTS, Metric } from './metric.js'
+import { ENDPOINTS } from './metric.js'
+import { heldStream, metricsStore, serverStreams, sharedClient, streamEvents, type Format, type MetricsState } from './metrics-store.js'
 import './style.css'
 
-type Format = 'ndjson' | 'sse'
+const client = sharedClient()
 
-/** What the end-to-end tests read: every id received, in order, and the counters. */
+/** What the end-to-end tests read: the ids folded (checked one by one by the fold), counters, role. */
 const debug = {
-  client: newClient(),
+  /** The client id the server logs this series' sent ids under. */
+  client: '',
   format: 'ndjson' as Format,
+  /** The ids folded: first..last, every one checked to be the last + 1 (else `gaps` counts it). */
   ids: [] as number[],
   rejected: 0,
   reconnects: 0,
   gaps: 0,
-  state: 'connecting' as StreamState,
+  state: 'connecting' as string,
+  role: 'solo' as string,
   firstRecordMs: undefined as number | undefined,
   renders: 0,
+  /** Streaming connections the server holds, as last polled. */
+  serverStreams: undefined as number | undefined,
 }
 ;(window as unknown as { __sluiceDemo: typeof debug }).__sluiceDemo = debug
 
 const $ = <E extends HTMLElement>(id: string) => document.getElementById(id) as E
-const MAX_POINTS = 240
 const MAX_LOG = 200
-const series = {
-  time: [] as number[],
-  rps: [] as number[],
-  p50: [] as number[],
-  p95: [] as number[],
-  p99: [] as number[],
-  errors: [] as number[],
-}
 const log: HTMLLIElement[] = []
-let logAdded = 0
-let latest: Metric | undefined
-let stream: RecordStream<Metric> | undefined
-let rateWindow: number[] = []
+let store: Store<MetricsState> | undefined
+let unsubscribe: (() => void) | undefined
+let previous: StoreSnapshot<MetricsState> | undefined
+let started = performance.now()
 let resuming = false
-let dirty = false
+let notedRole: string | undefined
+/** (time, records folded) pairs of the last 5 s, for the rate. */
+let samples: [number, number][] = []
 
-function newClient(): string {
-  return Math.random().toString(36).slice(2, 10)
-}
-
-/** Adds a line to the event log (shown on the next frame). */
+/** Adds a line to the event log at once (lines are rare; the data is what arrives fast). */
 function note(text: string, tone = '') {
   const item = document.createElement('li')
   item.textContent = `${new Date().toLocaleTimeString()}  ${text}`
   item.title = text // a long line is cut with an ellipsis; the whole of it on hover
   if (tone) item.className = tone
+  const list = $('log')
+  const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 20
+  list.append(item)
   log.push(item)
-  logAdded++
-  schedule()
+  while (log.length > MAX_LOG) log.shift()!.remove()
+  if (atBottom) list.scrollTop = list.scrollHeight
 }
 
 function chart(target: HTMLElement, labels: string[], colors: string[]): uPlot {
@@ -75,59 +75,93 @@ function chart(target: HTMLElement, labels: string[], colors: string[]): uPlot {
   )
 }
 
+type Series = { time: number[]; rps: number[]; p50: number[]; p95: number[]; p99: number[]; errors: number[] }
 const charts = [
-  { el: $('chart-rps'), plot: chart($('chart-rps'), ['req/s'], ['#d9480f']), data: () => [series.time, series.rps] },
+  { el: $('chart-rps'), plot: chart($('chart-rps'), ['req/s'], ['#d9480f']), data: (s: Series) => [s.time, s.rps] },
   {
     el: $('chart-latency'),
     plot: chart($('chart-latency'), ['p50', 'p95', 'p99'], ['#2b8a3e', '#e67700', '#c92a2a']),
-    data: () => [series.time, series.p50, series.p95, series.p99],
+    data: (s: Series) => [s.time, s.p50, s.p95, s.p99],
   },
-  { el: $('chart-errors'), plot: chart($('chart-errors'), ['errors %'], ['#7048e8']), data: () => [series.time, series.errors] },
+  { el: $('chart-errors'), plot: chart($('chart-errors'), ['errors %'], ['#7048e8']), data: (s: Series) => [s.time, s.errors] },
 ]
 const resize = new ResizeObserver(() => {
   for (const { el, plot } of charts) plot.setSize({ width: Math.max(240, el.clientWidth), height: 200 })
 })
 for (const { el } of charts) resize.observe(el)
 
-function schedule() {
-  if (dirty) return
-  dirty = true
-  requestAnimationFrame(render)
-}
-
-/** One render per frame, however many records arrived since the last: counters, charts, endpoints, log. */
+/** Called by the store when it notifies: once per frame at most, with every record folded since. */
 function render() {
-  dirty = false
+  const snap = store!.getSnapshot()
+  const { value } = snap
   debug.renders++
   const now = performance.now()
-  rateWindow = rateWindow.filter((t) => now - t < 5000)
-  setText('c-records', String(debug.ids.length))
-  setText('c-bytes', formatBytes(stream?.counters.bytes ?? 0))
-  setText('c-rate', `${(rateWindow.length / 5).toFixed(1)}/s`)
-  setText('c-reconnects', String(debug.reconnects))
-  setText('c-rejected', String(debug.rejected))
-  setText('c-gaps', String(debug.gaps))
-  setText('c-last', latest ? String(latest.seq) : '–')
+  samples.push([now, value.count])
+  samples = samples.filter(([t]) => now - t < 5000)
+  const [t0, c0] = samples[0]!
+  const rate = now - t0 > 500 ? ((value.count - c0) * 1000) / (now - t0) : 0
+  narrate(snap)
+  debug.ids = value.first === undefined || value.last === undefined ? [] : Array.from({ length: value.last - value.first + 1 }, (_, i) => value.first! + i)
+  debug.rejected = snap.counters.skipped
+  debug.reconnects = snap.counters.reconnects
+  debug.gaps = value.gaps
+  debug.state = snap.state
+  debug.role = snap.role
+  setText('c-records', String(value.count))
+  setText('c-bytes', formatBytes(snap.counters.bytes))
+  setText('c-rate', `${rate.toFixed(1)}/s`)
+  setText('c-reconnects', String(snap.counters.reconnects))
+  setText('c-rejected', String(snap.counters.skipped))
+  setText('c-gaps', String(value.gaps))
+  setText('c-last', value.last === undefined ? '–' : String(value.last))
   setText('c-first', debug.firstRecordMs === undefined ? '–' : `${debug.firstRecordMs.toFixed(0)} ms`)
-  for (const { plot, data } of charts) plot.setData(data() as uPlot.AlignedData)
+  setText('c-role', snap.role)
+  const series: Series = { time: [], rps: [], p50: [], p95: [], p99: [], errors: [] }
+  for (const m of value.recent) {
+    series.time.push(m.time / 1000)
+    series.rps.push(m.rps)
+    series.p50.push(m.p50)
+    series.p95.push(m.p95)
+    series.p99.push(m.p99)
+    series.errors.push(m.errorRate * 100)
+  }
+  for (const { plot, data } of charts) plot.setData(data(series) as uPlot.AlignedData)
+  const latest = value.recent.at(-1)
   const cells = $('endpoints').querySelectorAll('tbody td:nth-child(2)')
   ENDPOINTS.forEach((path, i) => {
     const cell = cells[i]
     if (cell) cell.textContent = latest ? String(latest.endpoints[path] ?? 0) : '–'
   })
-  renderLog()
   renderBadge()
+  previous = snap
 }
 
-/** Appends only the lines added since the last frame, and drops the oldest past MAX_LOG. */
-function renderLog() {
-  if (logAdded === 0) return
-  const list = $('log')
-  const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 20
-  list.append(...log.slice(-Math.min(logAdded, MAX_LOG)))
-  logAdded = 0
-  while (log.length > MAX_LOG) log.shift()!.remove()
-  if (atBottom) list.scrollTop = list.scrollHeight
+/** Log lines for what changed since the last render: first record, a resume, a gap, the tab's role. */
+function narrate(snap: StoreSnapshot<MetricsState>) {
+  const before = previous
+  const { value } = snap
+  if (debug.firstRecordMs === undefined && value.count > 0) {
+    debug.firstRecordMs = performance.now() - started
+    note(`first record after ${debug.firstRecordMs.toFixed(0)} ms (stream still open)`, 'ok')
+  }
+  if (before && value.gaps > before.value.gaps && value.lastGap) {
+    note(`gap: expected id ${value.lastGap.expected}, got ${value.lastGap.got}`, 'bad')
+  } else if (resuming && before && value.count > before.value.count) {
+    // The fold checked every id against the one before: no new gap means the series went on at last + 1.
+    const after = before.value.last
+    note(`resumed at id ${after === undefined ? 0 : after + 1}, right after ${after ?? 'the start'}: no gap`, 'ok')
+    resuming = false
+  }
+  // Said once the role is settled (a new tab follows until the lock is granted, a few ms later).
+  if (snap.role !== notedRole && snap.state !== 'connecting') {
+    notedRole = snap.role
+    if (snap.role === 'leader') note('this tab holds the stream for every tab (leader)', 'ok')
+    else if (snap.role === 'follower') note('another tab holds the stream; this one follows it', 'ok')
+  }
+  if (snap.error !== undefined && snap.error !== before?.error) {
+    const e = snap.error as SluiceError
+    note(`stream failed (${e.code ?? 'error'}): ${e.message}`, 'bad')
+  }
 }
 
 function setText(id: string, text: string) {
@@ -137,10 +171,11 @@ function setText(id: string, text: string) {
 
 let countdown: ReturnType<typeof setInterval> | undefined
 function renderBadge() {
-  const state = stream?.state ?? 'connecting'
+  const snap = store?.getSnapshot()
+  const state = snap?.state ?? 'connecting'
   $('badge').dataset.state = state
   setText('badge-state', state)
-  const retryAt = stream?.retryAt
+  const retryAt = snap?.role === 'follower' ? undefined : heldStream?.retryAt
   setText('badge-detail', state === 'retrying' && retryAt ? ` in ${Math.max(0, (retryAt - Date.now()) / 1000).toFixed(1)} s` : '')
 }
 
@@ -150,80 +185,32 @@ function formatBytes(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(2)} MiB`
 }
 
-function accept(metric: Metric, started: number) {
-  if (debug.firstRecordMs === undefined) {
-    debug.firstRecordMs = performance.now() - started
-    note(`first record after ${debug.firstRecordMs.toFixed(0)} ms (stream still open)`, 'ok')
-  }
-  // The series must continue exactly where it stopped: a skipped or repeated id is a gap.
-  const previous = debug.ids.at(-1)
-  const expected = previous === undefined ? 0 : previous + 1
-  if (metric.seq !== expected) {
-    debug.gaps++
-    note(`gap: expected id ${expected}, got ${metric.seq}`, 'bad')
-  } else if (resuming) {
-    note(`resumed at id ${metric.seq}, right after ${previous ?? 'the start'}: no gap`, 'ok')
-  }
-  resuming = false
-  debug.ids.push(metric.seq)
-  latest = metric
-  rateWindow.push(performance.now())
-  series.time.push(metric.time / 1000)
-  series.rps.push(metric.rps)
-  series.p50.push(metric.p50)
-  series.p95.push(metric.p95)
-  series.p99.push(metric.p99)
-  series.errors.push(metric.errorRate * 100)
-  if (series.time.length > MAX_POINTS) for (const values of Object.values(series)) values.shift()
-  schedule()
-}
-
-/** Consumes the chosen stream until it is closed: `for await`, with every resilience option on. */
-async function consume(format: Format) {
-  const started = performance.now()
-  const common = {
-    idleTimeoutMs: 2500,
-    retry: { initialDelayMs: 300, maxDelayMs: 3000, maxAttempts: 30 },
-    onInvalid: (error: SluiceError) => {
-      debug.rejected++
-      note(`rejected a record (${error.code}): ${error.message}`, 'bad')
-    },
-    onStateChange: (state: StreamState) => {
-      debug.state = state
-      if (state === 'retrying' || state === 'open') note(`connection ${state}`, state === 'open' ? 'ok' : 'warn')
-      clearInterval(countdown)
-      if (state === 'retrying') countdown = setInterval(renderBadge, 100)
-      schedule()
-    },
-    onRetry: ({ attempt, delayMs, error }: { attempt: number; delayMs: number; error: SluiceError }) => {
-      debug.reconnects++
-      resuming = true
-      note(`${error.code}: ${error.message}; retry ${attempt} in ${delayMs.toFixed(0)} ms`, 'warn')
-    },
-  }
-  const url = `/api/metrics.${format}?client=${debug.client}`
-  if (format === 'ndjson') {
-    // requireEnd: this stream is endless, so a body that ends without the marker was truncated: resume.
-    stream = ndjson(url, { schema: Metric, idOf: (m) => m.seq, requireEnd: true, ...common })
-  } else {
-    // SSE carries the id on the wire (`id:`), so resuming needs no idOf; the page wants the data.
-    stream = sse(url, { schema: Metric, ...common }).map((event) => event.data)
-  }
-  for await (const metric of stream) accept(metric, started)
-}
-
-async function run(format: Format) {
-  debug.format = format
-  note(`streaming ${format.toUpperCase()} from /api/metrics.${format}`)
-  try {
-    await consume(format)
-    note('stream closed')
-  } catch (error) {
-    const e = error as SluiceError
-    note(`stream failed (${e.code ?? 'error'}): ${e.message}`, 'bad')
-  }
+// What the stream reports in the tab holding it: the log says it as it happens.
+streamEvents.onInvalid = (error) => note(`rejected a record (${error.code}): ${error.message}`, 'bad')
+streamEvents.onStateChange = (state) => {
+  if (state === 'retrying' || state === 'open') note(`connection ${state}`, state === 'open' ? 'ok' : 'warn')
   clearInterval(countdown)
-  schedule()
+  if (state === 'retrying') countdown = setInterval(renderBadge, 100)
+}
+streamEvents.onRetry = ({ attempt, delayMs, error }) => {
+  resuming = true
+  note(`${error.code}: ${error.message}; retry ${attempt} in ${delayMs.toFixed(0)} ms`, 'warn')
+}
+
+/** Shows `format`'s series: its shared store, subscribed for as long as this page shows it. */
+function show(format: Format) {
+  unsubscribe?.()
+  debug.format = format
+  debug.client = `${client}-${format}`
+  debug.firstRecordMs = undefined
+  started = performance.now()
+  previous = undefined
+  notedRole = undefined
+  resuming = false
+  samples = []
+  note(`streaming ${format.toUpperCase()} from /api/metrics.${format} (shared by every tab of this browser)`)
+  store = metricsStore(format, client)
+  unsubscribe = store.subscribe(render)
 }
 
 // `?format=sse` picks the format (the select keeps the address in step, so a reload keeps it).
@@ -233,18 +220,18 @@ const select = $<HTMLSelectElement>('format')
 select.value = initial
 select.addEventListener('change', () => {
   const format = select.value as Format
-  stream?.close()
   params.set('format', format)
   history.replaceState(null, '', `?${params}`)
-  // A new series for the other format: ids start over for a new client.
-  debug.client = newClient()
-  debug.ids = []
-  debug.firstRecordMs = undefined
-  latest = undefined
-  resuming = false
-  for (const values of Object.values(series)) values.length = 0
-  void run(format)
+  show(format)
 })
+
+// The server's count of streaming connections: one for all the tabs of a browser, however many are open.
+async function pollStreams() {
+  debug.serverStreams = await serverStreams()
+  setText('c-connections', debug.serverStreams === undefined ? '–' : String(debug.serverStreams))
+}
+void pollStreams()
+setInterval(pollStreams, 1000)
 
 const rate = $<HTMLInputElement>('rate')
 rate.addEventListener('input', () => ($('rate-value').textContent = rate.value))
@@ -270,4 +257,4 @@ for (const button of document.querySelectorAll<HTMLButtonElement>('[data-fault]'
   })
 }
 
-void run(initial)
+show(initial)

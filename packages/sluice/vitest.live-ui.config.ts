@@ -3,6 +3,7 @@
  * - project `react`: test/browser/react.test.ts in vitest browser mode (a page of Chromium)
  * - project `tabs`: test/browser/tabs.test.ts in Node, driving several pages of one browser context
  *   through playwright against a loopback server.
+ * - project `persist`: test/browser/persist.test.ts in Node, reloading one page mid-stream (issue 14).
  * Run one with `vitest run -c vitest.live-ui.config.ts --project react` (or `tabs`).
  */
 import { playwright } from '@vitest/browser-playwright'
@@ -16,6 +17,8 @@ export default defineConfig({
     testTimeout: 60_000,
     projects: [
       { extends: true, test: { name: 'tabs', environment: 'node', include: ['test/browser/tabs.test.ts'] } },
+      // issue 14: `persist` across a page reload (playwright drives one page from Node).
+      { extends: true, test: { name: 'persist', environment: 'node', include: ['test/browser/persist.test.ts'] } },
       {
         extends: true,
         test: {

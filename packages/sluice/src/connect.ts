@@ -7,6 +7,7 @@
 import { ContentTypeError, HttpError, NetworkError, RedirectError, TimeoutError, snippetOf } from './errors.js'
 import { LAST_EVENT_ID_HEADER, encodeLastEventId, isSendableId } from './protocol.js'
 import { parseRetryAfter } from './retry.js'
+import { isResponse } from './source.js'
 
 /** The request options of `ndjson()` and `sse()`. */
 export interface RequestOptions {
@@ -85,6 +86,10 @@ export async function connect(
       if (!/redirect/i.test(`${message} ${cause}`)) throw new NetworkError(error)
       throw new RedirectError(error, request?.redirect === 'error')
     }
+    // By shape, never instanceof: a Response from another realm or another fetch implementation is one.
+    if (!isResponse(response) || typeof response.status !== 'number' || typeof response.headers?.get !== 'function') {
+      throw new NotAResponseError(response)
+    }
     if (response.status === 204) {
       await response.body?.cancel().catch(() => undefined)
       return undefined
@@ -102,6 +107,14 @@ export async function connect(
     return response
   } finally {
     clearTimeout(timer)
+  }
+}
+
+/** What `fetch` resolved to has no status, headers and body (or null body): the caller's fetch, not the network; never retried. */
+export class NotAResponseError extends TypeError {
+  constructor(value: unknown) {
+    const what = value === null ? 'null' : typeof value === 'object' ? (value.constructor?.name ?? 'an object') : typeof value
+    super(`Cannot stream: fetch resolved to ${what}, not a Response`)
   }
 }
 

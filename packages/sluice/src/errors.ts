@@ -16,16 +16,20 @@ export function snippetOf(text: string): string {
 /** The base of every error sluice raises. */
 export abstract class SluiceError extends Error {
   /** A stable identifier of the error's kind, such as `PARSE_ERROR`. */
-  abstract readonly code: string
+  declare readonly code: string
   /** How many connection attempts had been made when the error was thrown (resilient streams only). */
-  attempts?: number
+  declare attempts?: number
 
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options)
+  /**
+   * The one builder every subclass goes through: the message, the fields (`code` among them)
+   * copied onto the error, and the wrapped error kept as `cause` when there is one.
+   */
+  constructor(message: string, fields: object, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause })
     this.name = new.target.name
+    Object.assign(this, fields)
   }
 }
-
 /** Where in the stream a bad record sits. */
 export interface RecordPosition {
   /** 1-based line number within the response. */
@@ -38,17 +42,14 @@ export interface RecordPosition {
 
 /** A line (NDJSON) or an event's data (SSE with `json`) that is not valid JSON. */
 export class ParseError extends SluiceError {
-  readonly code = 'PARSE_ERROR'
-  readonly line: number
-  readonly offset: number
-  readonly snippet: string
+  declare readonly code: 'PARSE_ERROR'
+  declare readonly line: number
+  declare readonly offset: number
+  declare readonly snippet: string
 
   constructor(position: RecordPosition, cause?: unknown) {
     const reason = cause instanceof Error ? `: ${cause.message}` : ''
-    super(`Cannot parse JSON on line ${position.line} (byte ${position.offset})${reason}`, { cause })
-    this.line = position.line
-    this.offset = position.offset
-    this.snippet = position.snippet
+    super(`Cannot parse JSON on line ${position.line} (byte ${position.offset})${reason}`, { code: 'PARSE_ERROR', ...position }, cause)
   }
 }
 
@@ -60,21 +61,17 @@ export interface ValidationIssue {
 
 /** A record that the `schema` option rejected. `issues` are the schema's own, unchanged. */
 export class ValidationError extends SluiceError {
-  readonly code = 'VALIDATION_ERROR'
-  readonly line: number
-  readonly offset: number
-  readonly snippet: string
-  readonly issues: readonly ValidationIssue[]
+  declare readonly code: 'VALIDATION_ERROR'
+  declare readonly line: number
+  declare readonly offset: number
+  declare readonly snippet: string
+  declare readonly issues: readonly ValidationIssue[]
 
   constructor(position: RecordPosition, issues: readonly ValidationIssue[]) {
     const first = issues[0]
     const where = first?.path?.length ? ` at ${formatPath(first.path)}` : ''
     const what = first ? `: ${first.message}${where}` : ''
-    super(`Cannot accept record on line ${position.line}: schema rejected it${what}`)
-    this.line = position.line
-    this.offset = position.offset
-    this.snippet = position.snippet
-    this.issues = issues
+    super(`Cannot accept record on line ${position.line}: schema rejected it${what}`, { code: 'VALIDATION_ERROR', ...position, issues })
   }
 }
 
@@ -93,87 +90,74 @@ export type TruncationReason =
 
 /** The stream ended before the producer finished it. A cut connection looks like a normal end to TCP: this is how sluice tells. */
 export class TruncatedStreamError extends SluiceError {
-  readonly code = 'TRUNCATED_STREAM'
-  readonly reason: TruncationReason
+  declare readonly code: 'TRUNCATED_STREAM'
+  declare readonly reason: TruncationReason
   /** 1-based line number where the stream was found cut (the last line received). */
-  readonly line: number
+  declare readonly line: number
+  /** Byte offset, within the response body, of the record cut off (`partial-record`), of the end marker (`count-mismatch`), or of the end (`missing-end`). */
+  declare readonly offset: number | undefined
   /** The record count the end marker announced, for `count-mismatch`. */
-  readonly expected: number | undefined
+  declare readonly expected: number | undefined
   /** The records received before the end marker or the cut. */
-  readonly received: number
+  declare readonly received: number
   /** The partial last record, for `partial-record`. */
-  readonly snippet: string
+  declare readonly snippet: string
 
   constructor(
     reason: TruncationReason,
-    details: { line: number; received: number; expected?: number; snippet?: string },
+    { line, received, expected, snippet = '', offset }: { line: number; received: number; expected?: number; snippet?: string; offset?: number },
   ) {
-    super(truncationMessage(reason, details))
-    this.reason = reason
-    this.line = details.line
-    this.received = details.received
-    this.expected = details.expected
-    this.snippet = details.snippet ?? ''
-  }
-}
-
-function truncationMessage(
-  reason: TruncationReason,
-  { line, received, expected }: { line: number; received: number; expected?: number },
-): string {
-  switch (reason) {
-    case 'partial-record':
-      return `Cannot complete stream: it ended inside a record on line ${line}`
-    case 'missing-end':
-      return `Cannot complete stream: it ended after ${received} records without the end marker`
-    case 'count-mismatch':
-      return `Cannot complete stream: end marker on line ${line} counts ${expected} records but ${received} arrived`
+    super(
+      `Cannot complete stream: ${
+        reason === 'partial-record'
+          ? `it ended inside a record on line ${line}`
+          : reason === 'missing-end'
+            ? `it ended after ${received} records without the end marker`
+            : `end marker on line ${line} counts ${expected} records but ${received} arrived`
+      }`,
+      { code: 'TRUNCATED_STREAM', reason, line, offset, expected, received, snippet },
+    )
   }
 }
 
 /** A line longer than `maxLineBytes`: refused before more than about that many bytes are buffered. */
 export class LineTooLongError extends SluiceError {
-  readonly code = 'LINE_TOO_LONG'
-  readonly limit: number
-  readonly line: number
-  readonly snippet: string
+  declare readonly code: 'LINE_TOO_LONG'
+  declare readonly limit: number
+  declare readonly line: number
+  /** Byte offset of the line's first byte within the response body. */
+  declare readonly offset: number
+  declare readonly snippet: string
 
-  constructor(limit: number, line: number, snippet: string) {
-    super(`Cannot buffer line ${line}: longer than maxLineBytes (${limit})`)
-    this.limit = limit
-    this.line = line
-    this.snippet = snippet
+  constructor(limit: number, line: number, snippet: string, offset: number) {
+    super(`Cannot buffer line ${line}: longer than maxLineBytes (${limit})`, { code: 'LINE_TOO_LONG', limit, line, offset, snippet })
   }
 }
 
 /** Bytes that are not valid UTF-8, raised only with `fatal: true` (otherwise they become U+FFFD). */
 export class EncodingError extends SluiceError {
-  readonly code = 'ENCODING_ERROR'
+  declare readonly code: 'ENCODING_ERROR'
   /** Byte offset of the chunk that held the bad bytes. */
-  readonly offset: number
+  declare readonly offset: number
 
   constructor(offset: number, cause: unknown) {
-    super(`Cannot decode UTF-8: invalid bytes in the chunk at byte ${offset}`, { cause })
-    this.offset = offset
+    super(`Cannot decode UTF-8: invalid bytes in the chunk at byte ${offset}`, { code: 'ENCODING_ERROR', offset }, cause)
   }
 }
 
 /** A response whose status is not 2xx. Retried for 408, 429 and 5xx; final for other statuses. */
 export class HttpError extends SluiceError {
-  readonly code = 'HTTP_ERROR'
-  readonly status: number
+  declare readonly code: 'HTTP_ERROR'
+  declare readonly status: number
   /** The start of the response body (at most 200 characters), often the server's explanation. */
-  readonly snippet: string
+  declare readonly snippet: string
   /** The delay the server asked for in `Retry-After`, in milliseconds, if it sent one. */
-  readonly retryAfterMs: number | undefined
+  declare readonly retryAfterMs: number | undefined
 
   constructor(status: number, statusText: string, snippet: string, retryAfterMs?: number) {
     const text = statusText ? ` ${statusText}` : ''
     const body = snippet ? `: ${snippet.slice(0, 80)}` : ''
-    super(`Cannot stream: the server answered ${status}${text}${body}`)
-    this.status = status
-    this.snippet = snippet
-    this.retryAfterMs = retryAfterMs
+    super(`Cannot stream: the server answered ${status}${text}${body}`, { code: 'HTTP_ERROR', status, snippet, retryAfterMs })
   }
 }
 
@@ -183,13 +167,13 @@ export class HttpError extends SluiceError {
  * type (`body`: a captive portal's HTML served as `text/event-stream`). Final: another attempt gets the same.
  */
 export class ContentTypeError extends SluiceError {
-  readonly code = 'CONTENT_TYPE'
-  readonly contentType: string
-  readonly expected: readonly string[]
+  declare readonly code: 'CONTENT_TYPE'
+  declare readonly contentType: string
+  declare readonly expected: readonly string[]
   /** What the body turned out to be, when the type was right but the body was not (`"an HTML page"`). */
-  readonly body: string | undefined
+  declare readonly body: string | undefined
   /** The start of that body, when `body` is set. */
-  readonly snippet: string
+  declare readonly snippet: string
 
   /** `fix` ends the message: the option or the action that makes it work. */
   constructor(contentType: string, expected: readonly string[], fix = '', body?: { kind: string; snippet: string }) {
@@ -198,21 +182,18 @@ export class ContentTypeError extends SluiceError {
       (body === undefined
         ? `Cannot stream: expected ${expected.join(' or ')} but the response is ${type}`
         : `Cannot stream: the response is labelled ${type} but its body is ${body.kind} (${body.snippet})`) + (fix && `; ${fix}`),
+      { code: 'CONTENT_TYPE', contentType, expected, body: body?.kind, snippet: body?.snippet ?? '' },
     )
-    this.contentType = contentType
-    this.expected = expected
-    this.body = body?.kind
-    this.snippet = body?.snippet ?? ''
   }
 }
 
 /** The connection failed: refused, reset, cut mid-body, or a redirect loop. `cause` is the runtime's error. */
 export class NetworkError extends SluiceError {
-  readonly code = 'NETWORK_ERROR'
+  declare readonly code: 'NETWORK_ERROR'
 
   constructor(cause: unknown) {
     const reason = cause instanceof Error ? cause.message : String(cause)
-    super(`Cannot stream: the connection failed (${reason})`, { cause })
+    super(`Cannot stream: the connection failed (${reason})`, { code: 'NETWORK_ERROR' }, cause)
   }
 }
 
@@ -221,10 +202,14 @@ export class NetworkError extends SluiceError {
  * redirect mode is `'error'` (`refused`): final, never retried.
  */
 export class RedirectError extends SluiceError {
-  readonly code = 'REDIRECT_LOOP'
+  declare readonly code: 'REDIRECT_LOOP'
 
   constructor(cause: unknown, refused?: boolean) {
-    super(`Cannot stream: the server redirected ${refused ? "and the request's redirect mode 'error' refuses that" : 'too many times (a redirect loop)'}`, { cause })
+    super(
+      `Cannot stream: the server redirected ${refused ? "and the request's redirect mode 'error' refuses that" : 'too many times (a redirect loop)'}`,
+      { code: 'REDIRECT_LOOP' },
+      cause,
+    )
   }
 }
 
@@ -233,25 +218,47 @@ export type TimeoutKind = 'connect' | 'idle' | 'stall'
 
 /** A timeout of the resilient streams; retried like a network error. */
 export class TimeoutError extends SluiceError {
-  readonly code: 'CONNECT_TIMEOUT' | 'IDLE_TIMEOUT' | 'STALL_TIMEOUT'
-  readonly kind: TimeoutKind
-  readonly timeoutMs: number
+  declare readonly code: 'CONNECT_TIMEOUT' | 'IDLE_TIMEOUT' | 'STALL_TIMEOUT'
+  declare readonly kind: TimeoutKind
+  declare readonly timeoutMs: number
 
   constructor(kind: TimeoutKind, timeoutMs: number) {
-    super(timeoutMessage(kind, timeoutMs))
-    this.kind = kind
-    this.timeoutMs = timeoutMs
-    this.code = kind === 'connect' ? 'CONNECT_TIMEOUT' : kind === 'idle' ? 'IDLE_TIMEOUT' : 'STALL_TIMEOUT'
+    super(
+      kind === 'connect'
+        ? `Cannot connect: no response headers within ${timeoutMs} ms`
+        : kind === 'idle'
+          ? `Cannot keep stream: no bytes for ${timeoutMs} ms (the connection is dead)`
+          : `Cannot keep stream: no record for ${timeoutMs} ms although the connection is alive (the producer is stuck)`,
+      { code: `${kind.toUpperCase()}_TIMEOUT`, kind, timeoutMs },
+    )
   }
 }
 
-function timeoutMessage(kind: TimeoutKind, ms: number): string {
-  switch (kind) {
-    case 'connect':
-      return `Cannot connect: no response headers within ${ms} ms`
-    case 'idle':
-      return `Cannot keep stream: no bytes for ${ms} ms (the connection is dead)`
-    case 'stall':
-      return `Cannot keep stream: no record for ${ms} ms although the connection is alive (the producer is stuck)`
+/**
+ * The producer said records are missing (its feed's gap marker): the history after
+ * `lastEventId` was trimmed, reset, or the id was unknown to it, and the stream goes on from
+ * `resumeFrom`. Thrown by default so the app reloads its state; `onGap: 'continue'` (or a callback)
+ * carries on instead. Final: another attempt would be told the same.
+ */
+export class GapError extends SluiceError {
+  declare readonly code: 'STREAM_GAP'
+  /** `'trimmed'`, `'reset'` or `'unknown'` (see `GapReason` in `sluice/protocol`). */
+  declare readonly reason: 'trimmed' | 'reset' | 'unknown'
+  /** The position the stream asked to resume after. */
+  declare readonly lastEventId: string
+  /** The id of the first record after the gap; `null` when the producer held none yet. */
+  declare readonly resumeFrom: string | null
+  /** The 1-based line of the marker in the response. */
+  declare readonly line: number
+
+  constructor({ reason, lastEventId, resumeFrom }: { reason: 'trimmed' | 'reset' | 'unknown'; lastEventId: string; resumeFrom: string | null }, line: number) {
+    const from = resumeFrom === null ? 'its next record' : resumeFrom
+    super(`Cannot continue stream: the records after ${snippetOf(lastEventId)} are gone (${reason}); it resumes from ${snippetOf(from)}`, {
+      code: 'STREAM_GAP',
+      reason,
+      lastEventId,
+      resumeFrom,
+      line,
+    })
   }
 }

@@ -8,10 +8,11 @@
  *
  * @module
  */
-import { connect, isRequest, type Accepts, type RequestOptions, type Target } from './connect.js'
+import { NotAResponseError, connect, isRequest, type Accepts, type RequestOptions, type Target } from './connect.js'
 import { ContentTypeError, NetworkError, SluiceError } from './errors.js'
 import { RecordIterator, type PushParser } from './iterate.js'
 import { LIVE } from './live.js'
+import { EntryId } from './gap.js'
 import { NdjsonParser, type NdjsonOptions } from './ndjson.js'
 import { cursorOf, type Cursor, type PersistOptions } from './persist.js'
 import { HEARTBEAT_HEADER, HEARTBEAT_TIMEOUT_FACTOR, NDJSON_CONTENT_TYPES, SSE_CONTENT_TYPE, isSendableId } from './protocol.js'
@@ -78,7 +79,7 @@ export interface FetchOptions extends RequestOptions, WatchOptions {
    */
   shouldRetry?: (error: SluiceError, context: RetryContext) => RetryVerdict | Promise<RetryVerdict>
   /** The resume position to start from (sent as `Last-Event-ID` on the first request too). */
-  lastEventId?: string
+  lastEventId?: string | undefined
   /**
    * The request for every attempt that has a resume position (a non-empty `lastEventId`): a stream
    * started by a POST reconnects through a GET of another URL with the cursor in the query or a
@@ -167,7 +168,8 @@ export function ndjson(
     starts: '<',
     open: () => ({ parser: new NdjsonParser(options, true), resume }),
     idOf: id,
-    canResume: !!idOf,
+    // With idOf, or once a feed line carried its id (feedResponse); a record with neither has no position.
+    canResume: true,
     openEnded: false,
   })
 }
@@ -457,7 +459,7 @@ class ResilientStream<T> implements RecordStream<T> {
       const { idleTimeoutMs = heartbeatMs > 0 ? Math.max(heartbeatMs * HEARTBEAT_TIMEOUT_FACTOR, 1000) : undefined, stallTimeoutMs } = this.#options
       return yield* this.#records(response, attempt, { idleTimeoutMs, stallTimeoutMs })
     } catch (error) {
-      return error
+      return error instanceof NotAResponseError ? new Final(error) : error
     } finally {
       unwatch()
       this.#inflight = undefined
@@ -499,8 +501,14 @@ class ResilientStream<T> implements RecordStream<T> {
     const reader = watch(readerOf(response), attempt, this.#counters, timers, () => parser.received, (chunk) => sniffer.check(chunk))
     let first = true
     let atYield = false
+    // The id the last NDJSON feed line carried: the next record's resume position when there is no idOf.
+    let entryId: string | undefined
     try {
       for await (const record of new RecordIterator<T>(reader, parser)) {
+        if (record instanceof EntryId) {
+          entryId = record.id
+          continue
+        }
         if (record === LIVE) {
           // Taken out in order: every backfill record before it has been delivered.
           this.#live = true
@@ -508,10 +516,11 @@ class ResilientStream<T> implements RecordStream<T> {
           continue
         }
         // An inclusive replay repeats the record named by the Last-Event-ID sent, first attempt included.
-        const replay = first && !!sentId && isSendableId(sentId) && resume.isReplay(record, sentId)
+        const replay = first && !!sentId && isSendableId(sentId) && (entryId === sentId || resume.isReplay(record, sentId))
         first = false
         if (replay) continue
-        const id = this.#format.idOf?.(record)
+        const id = this.#format.idOf?.(record) ?? entryId
+        entryId = undefined
         if (id !== undefined) this.#moveTo(id)
         this.#counters.records++
         atYield = true

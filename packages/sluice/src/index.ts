@@ -21,6 +21,7 @@ export {
   TruncatedStreamError,
   LineTooLongError,
   EncodingError,
+  GapError,
   type RecordPosition,
   type TruncationReason,
   type ValidationIssue,
@@ -39,3 +40,5 @@ export type { PersistOptions } from './persist.js'
 export type { RecordStream, StreamCounters, StreamState } from './record-stream.js'
 export type { RetryPolicy } from './retry.js'
 export { HttpError, ContentTypeError, NetworkError, RedirectError, TimeoutError, type TimeoutKind } from './errors.js'
+export type { OnGap, GapOptions } from './gap.js'
+export type { Gap, GapReason } from './protocol.js'

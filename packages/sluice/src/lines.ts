@@ -51,7 +51,7 @@ export class LineSplitter {
     }
     if (this.#parts.length > 0) {
       const line = this.#parts.join('') + text.slice(0, lf)
-      this.#checkLength(text, this.#carryBytes + utf8Length(text.slice(0, lf)))
+      this.#checkLength(text, this.#carryBytes + utf8Length(text.slice(0, lf)), -1)
       this.#parts = []
       this.#carryBytes = 0
       this.lineNumber++
@@ -63,7 +63,7 @@ export class LineSplitter {
     while (lf !== -1) {
       const line = text.slice(start, lf)
       // UTF-16 units never exceed UTF-8 bytes, and bytes never exceed 3 per unit: count exactly only in between.
-      if (line.length * 3 > max) this.#checkLength(line, utf8Length(line))
+      if (line.length * 3 > max) this.#checkLength(line, utf8Length(line), start)
       this.lineNumber++
       sink(line, start)
       start = lf + 1
@@ -100,15 +100,15 @@ export class LineSplitter {
     if (this.#carryBytes > this.#maxLineBytes) {
       const head = this.#parts[0]!
       this.#parts = []
-      throw new LineTooLongError(this.#maxLineBytes, this.lineNumber + 1, snippetOf(head))
+      throw new LineTooLongError(this.#maxLineBytes, this.lineNumber + 1, snippetOf(head), this.offsetOf(-1))
     }
   }
 
-  #checkLength(head: string, bytes: number): void {
+  #checkLength(head: string, bytes: number, start: number): void {
     if (bytes > this.#maxLineBytes) {
       const snippet = snippetOf(this.#parts.length > 0 ? this.#parts[0]! : head)
       this.#parts = []
-      throw new LineTooLongError(this.#maxLineBytes, this.lineNumber + 1, snippet)
+      throw new LineTooLongError(this.#maxLineBytes, this.lineNumber + 1, snippet, this.offsetOf(start))
     }
   }
 }

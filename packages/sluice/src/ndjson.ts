@@ -11,7 +11,8 @@ import { LineGatherer } from './gather.js'
 import { LineSplitter } from './lines.js'
 import { maxLineBytesOf, type DecodeOptions } from './options.js'
 import { LIVE } from './live.js'
-import { isNdjsonLive, ndjsonEndOf } from './protocol.js'
+import { isNdjsonLive, ndjsonEndOf, ndjsonFeedLineOf } from './protocol.js'
+import { EntryId, applyGap, onGapOf, type OnGap } from './gap.js'
 import { ChunkDecoder } from './text.js'
 import { Outbox, RecordGate, type Pending } from './validate.js'
 
@@ -37,9 +38,11 @@ export class NdjsonParser {
   readonly #box = new Outbox()
   /** Whether to hand the caught-up marker on as {@link LIVE} (the resilient stream) or drop it (the plain decoders). */
   readonly #marks: boolean
+  readonly #onGap: OnGap
 
   constructor(options: NdjsonOptions<import('./standard-schema.js').StandardSchemaV1 | undefined> = {}, marks = false) {
     this.#marks = marks
+    this.#onGap = onGapOf(options)
     this.gate = new RecordGate(options.schema, options.onInvalid)
     this.#decoder = new ChunkDecoder(options)
     const maxLineBytes = maxLineBytesOf(options)
@@ -130,6 +133,17 @@ export class NdjsonParser {
   }
 
   #record(value: unknown, line: string, start: number): void {
+    // A feed line (sluice-server's feedResponse): a record in its envelope, or a gap marker.
+    const feed = ndjsonFeedLineOf(value)
+    if (feed !== undefined) {
+      if ('gap' in feed) {
+        const error = applyGap(this.#onGap, feed.gap, this.#lines.lineNumber)
+        if (error !== undefined) this.#box.fail(error)
+        return
+      }
+      if (this.#marks) this.#box.items.push(new EntryId(feed.id))
+      value = feed.data
+    }
     if (isNdjsonLive(value)) {
       if (this.#marks) this.#box.items.push(LIVE)
       return

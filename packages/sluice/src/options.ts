@@ -4,6 +4,7 @@
  * @module
  */
 import type { EndOptions } from './end-marker.js'
+import type { GapOptions } from './gap.js'
 import type { StandardSchemaV1 } from './standard-schema.js'
 import type { TextOptions } from './text.js'
 import type { OnInvalid } from './validate.js'
@@ -14,6 +15,7 @@ export const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024
 /** What both decoders accept. */
 export interface DecodeOptions<S extends StandardSchemaV1 | undefined = StandardSchemaV1 | undefined>
   extends EndOptions,
+    GapOptions,
     TextOptions {
   /** Validates every record; record types are inferred from it. Any Standard Schema v1 (zod 4, Valibot, ArkType...). */
   schema?: S

@@ -73,3 +73,21 @@ export function createScheduler(schedule: Schedule, flush: () => void): Schedule
     cancel: clear,
   }
 }
+
+/**
+ * Runs `fn` in a task of its own, after the current one (its microtasks included) ends. Through a
+ * MessageChannel where there is one: a hidden page's timers run at most once a second, its messages
+ * are not held back, and a leader tab in the background must still relay at once.
+ */
+export function nextTask(fn: () => void): void {
+  if (typeof MessageChannel !== 'function') {
+    setTimeout(fn, 0)
+    return
+  }
+  const channel = new MessageChannel()
+  channel.port1.onmessage = () => {
+    channel.port1.close()
+    fn()
+  }
+  channel.port2.postMessage(null)
+}

@@ -1,6 +1,9 @@
 /**
  * Whatever a caller has (a `Response`, a `ReadableStream`, a Node `Readable`, a Deno file, a
- * generator) as one pull-based reader of chunks.
+ * generator) as one pull-based reader of chunks. Sources are recognised by their shape, never by
+ * `instanceof`: a `Response` or a stream from another realm (an iframe, `node:vm`) or another
+ * implementation (a polyfill, a fetch from npm, a framework that replaced `globalThis.Response`) is
+ * as good as the global one.
  *
  * @module
  */
@@ -48,7 +51,14 @@ function streamReader(stream: ReadableStream<Uint8Array>): ChunkReader {
   const reader = stream.getReader()
   return {
     read: () => reader.read(),
-    cancel: (reason) => reader.cancel(reason).catch(() => undefined),
+    // A minimal reader (a polyfill's, a hand-made one) may lack cancel, or return no promise.
+    cancel: async (reason) => {
+      try {
+        await reader.cancel?.(reason)
+      } catch {
+        // Cancelling a source that already failed: nothing more to read from it anyway.
+      }
+    },
   }
 }
 
@@ -89,26 +99,31 @@ export interface RawRead {
  * TypeError. `undefined` when the source is done (no result object per chunk on the hot path).
  */
 export function checkChunk(result: RawRead): Chunk | undefined {
-  if (result.done) return undefined
-  const value = result.value
+  return result.done ? undefined : chunkOf(result.value)
+}
+
+/** A value written or read as a chunk: bytes or text; other buffers become bytes; anything else is a TypeError. */
+export function chunkOf(value: unknown): Chunk {
   if (value instanceof Uint8Array || typeof value === 'string') return value
-  if (value instanceof ArrayBuffer) return new Uint8Array(value)
+  // Views and buffers by brand, not instanceof: a Uint8Array from another realm is one too.
   if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
+  if (Object.prototype.toString.call(value) === '[object ArrayBuffer]') return new Uint8Array(value as ArrayBuffer)
   throw new TypeError(`Cannot decode chunk: expected Uint8Array or string, got ${describe(value)}`)
 }
 
-/** By shape: a `fetch` option may return another implementation's Response (undici from npm, a polyfill). */
-function isResponse(value: unknown): value is Response {
-  return typeof value === 'object' && value !== null && 'bodyUsed' in value && 'body' in value
+/**
+ * Whether `value` has the shape of a fetch `Response`: a `body` that is a stream or `null`. Any
+ * realm, any implementation; `bodyUsed` is honoured where it exists.
+ */
+export function isResponse(value: unknown): value is Response {
+  if (typeof value !== 'object' || value === null || isReadableStream(value) || !('body' in value)) return false
+  const body = (value as { body: unknown }).body
+  return body === null || isReadableStream(body)
 }
 
+/** Whether `value` has the shape of a `ReadableStream`: a `getReader` method. */
 function isReadableStream(value: unknown): value is ReadableStream<Uint8Array> {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as ReadableStream).getReader === 'function' &&
-    typeof (value as ReadableStream).cancel === 'function'
-  )
+  return typeof value === 'object' && value !== null && typeof (value as ReadableStream).getReader === 'function'
 }
 
 function describe(value: unknown): string {

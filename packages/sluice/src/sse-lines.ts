@@ -1,181 +1,201 @@
 /**
- * Where Server-Sent Events sit in the stream, for error reports, at the cost of a line count: the
- * exact pass ({@link SseLineScanner}) runs only when it must.
- *
- * eventsource-parser reports neither line numbers nor where an event started, so sluice counts
- * lines itself. On a chunk with only LF line breaks (HTML §9.2.5) and no line that could be over
- * `maxLineBytes`, one `indexOf` per line counts them and finds the last blank line, after which
- * no event block is open. The text from there on is kept (at most {@link MAX_PENDING_UNITS} of
- * it) so that, when an error asks where an event started, the exact pass can be run over it and
- * over the current chunk. A chunk with a CR, one right after a chunk ending with CR, and one that
- * might hold a line over the limit are scanned exactly at once.
+ * Text to lines for Server-Sent Events, in one pass: CRLF, lone LF and lone CR each end a line
+ * (HTML §9.2.5), a CR at the end of a chunk waits for the next one to tell CRLF from CR, a partial
+ * line is carried to the next chunk as fragments joined once (linear however small the chunks),
+ * lines are numbered, and a line over `maxLineBytes` (counted in UTF-8 bytes) is refused before it
+ * is buffered.
  *
  * @see https://html.spec.whatwg.org/multipage/server-sent-events.html#parsing-an-event-stream
  * @module
  */
+import { LineTooLongError, snippetOf } from './errors.js'
+import { utf8Length } from './text.js'
 
-import { SseLineScanner, type BlockStart, type LongLine } from './sse-line-scan.js'
+const LF = 10
+const CR = 13
 
-export type { BlockStart, LongLine } from './sse-line-scan.js'
+/** Receives each complete line as `text.slice(start, end)`, its line break excluded. */
+export interface SseLineSink {
+  line(text: string, start: number, end: number): void
+}
 
-/**
- * How much text (UTF-16 units) after the last blank line is kept for a later exact pass; past
- * this, the pass runs at once and the text is dropped, so a block that never ends holds no more than this.
- */
-export const MAX_PENDING_UNITS = 64 * 1024
-
-// How many chunks' entries the pending list may keep after it is cleared.
-const MAX_KEPT_ENTRIES = 64
-
-/** Follows the line structure of an event stream chunk by chunk, counting on the fast path. */
-export class SseLineTracker {
-  /** The first line over `maxLineBytes`; scanning stops there. */
-  tooLong: LongLine | undefined = undefined
-  /** Complete lines so far. */
-  lines = 0
+/** Splits decoded text into lines, chunk by chunk, and hands each to a sink. */
+export class SseLineScanner {
+  /** Complete lines so far: the 1-based number of the line last handed out. */
+  line = 0
+  /** Set by the sink to stop scanning (the end event came, or an error). */
+  stopped = false
+  /** The line a {@link mark} was set on (0: none). */
+  markLine = 0
+  #markText = ''
+  #markIndex = 0
+  #markTextStart = 0
+  // The chunk being scanned, and its byte offset in the stream; -1 while the sink sees a carried line.
+  #text = ''
+  #textStart = 0
+  #carried = false
   readonly #maxLineBytes: number
   // UTF-16 units never exceed UTF-8 bytes, and bytes never exceed 3 per unit: a line this short is within the limit.
   readonly #safeUnits: number
-  // Length in UTF-16 units of the line still open at the end of the last chunk.
-  #partial = 0
   #afterCr = false
-  // The exact state where the pending text starts: a scanner, or (undefined) no block open after `#baseLines` lines.
-  #base: SseLineScanner | undefined = undefined
-  #baseLines = 0
-  // The text since then, not yet run through the exact pass: `#headText` from `#headFrom` on, then
-  // whole chunks (kept apart so that the usual case, one chunk with a blank line, allocates nothing).
-  #headText = ''
-  #headFrom = 0
-  #headStart = 0
-  // `#moreTexts` and `#moreStarts` hold `#more` entries: clearing them resets the count, and their
-  // storage stays (no reallocation per event when chunks are small).
-  readonly #moreTexts: string[] = []
-  readonly #moreStarts: number[] = []
-  #more = 0
-  #pendingUnits = 0
-  // The chunk last scanned, and after which of its characters no block is open (-1: none such).
-  #text = ''
-  #textStart = 0
-  #syncAt = -1
-  #syncLines = 0
-  // The exact pass over the chunk last scanned, once run: its dispatches are known.
-  #exact: SseLineScanner | undefined = undefined
+  #parts: string[] = []
+  #partBytes = 0
+  #carryText = ''
+  #carryIndex = 0
+  #carryTextStart = 0
 
   constructor(maxLineBytes: number) {
     this.#maxLineBytes = maxLineBytes
     this.#safeUnits = Math.floor(maxLineBytes / 3)
   }
 
-  /** The last line received (the open one included): where a stream that ends now was cut. */
+  /** The last line received, an unterminated one included: where a stream that ends now was cut. */
   get lastLine(): number {
-    return this.lines + (this.#partial > 0 ? 1 : 0)
+    return this.line + (this.#parts.length > 0 ? 1 : 0)
   }
 
-  /** Where the block of the n-th (0-based) dispatch of the chunk last scanned starts (runs the exact pass). */
-  blockOf(n: number): BlockStart | undefined {
-    if (this.#exact === undefined) {
-      const scanner = this.#catchUp()
-      scanner.scan(this.#text, this.#textStart)
-      this.#exact = scanner
-    }
-    return this.#exact.blockOf(n)
-  }
-
-  /** Scans one chunk of decoded text; `textStart` is its byte offset within the stream. */
-  scan(text: string, textStart: number): void {
-    this.#commit()
+  /** Scans one chunk of decoded text; `textStart` is its byte offset in the stream. */
+  scan(text: string, textStart: number, sink: SseLineSink): void {
+    const n = text.length
+    if (n === 0 || this.stopped) return
     this.#text = text
     this.#textStart = textStart
-    if (this.#afterCr || this.#partial + text.length > this.#safeUnits || text.indexOf('\r') !== -1) {
-      this.#scanExactly()
-      return
+    let i = 0
+    // A CR ended the last chunk: an LF here is the rest of that CRLF, not a blank line (§9.2.5).
+    if (this.#afterCr) {
+      this.#afterCr = false
+      if (text.charCodeAt(0) === LF) i = 1
     }
-    // LF only, every line within the limit: count lines, and note the last blank one.
-    let lines = this.lines
-    let sync = -1
-    let syncLines = 0
-    // The previous line break: just before the chunk when no line is open (-2: one is).
-    let previous = this.#partial === 0 ? -1 : -2
-    let lf = text.indexOf('\n')
-    while (lf !== -1) {
-      lines++
-      if (lf === previous + 1) {
-        sync = lf + 1
-        syncLines = lines
+    let cr = text.indexOf('\r', i)
+    let lf = text.indexOf('\n', i)
+    if (this.#parts.length > 0) {
+      const end = cr === -1 ? lf : lf === -1 || cr < lf ? cr : lf
+      if (end === -1) {
+        this.#carry(text, i)
+        return
       }
-      previous = lf
-      lf = text.indexOf('\n', lf + 1)
+      const line = this.#parts.join('') + text.slice(i, end)
+      const bytes = this.#partBytes + utf8Length(text.slice(i, end))
+      this.#parts = []
+      this.#partBytes = 0
+      this.line++
+      if (bytes > this.#maxLineBytes) this.#tooLong(line, -1)
+      // The sink sees the line alone; its position is where it began.
+      this.#carried = true
+      sink.line(line, 0, line.length)
+      this.#carried = false
+      if (this.stopped) return
+      i = this.#next(text, end)
+      if (i === -1) return
+      if (cr !== -1 && cr < i) cr = text.indexOf('\r', i)
+      if (lf !== -1 && lf < i) lf = text.indexOf('\n', i)
     }
-    this.lines = lines
-    this.#partial = previous < -1 ? this.#partial + text.length : text.length - previous - 1
-    this.#syncAt = sync
-    this.#syncLines = syncLines
-  }
-
-  /** Files the chunk last scanned as text still to run through the exact pass (or as past it). */
-  #commit(): void {
-    const exact = this.#exact
-    if (exact !== undefined) {
-      this.#exact = undefined
-      this.#base = exact
-      this.#clearPending()
-      return
-    }
-    const text = this.#text
-    if (text === '') return
-    let from = 0
-    if (this.#syncAt !== -1) {
-      this.#base = undefined
-      this.#baseLines = this.#syncLines
-      this.#clearPending()
-      from = this.#syncAt
-      if (from === text.length) return
-    }
-    if (this.#headText === '') {
-      this.#headText = text
-      this.#headFrom = from
-      this.#headStart = this.#textStart
+    const safe = this.#safeUnits
+    if (cr === -1) {
+      // Hot path: LF only.
+      while (lf !== -1) {
+        this.line++
+        if (lf - i > safe) this.#check(text, i, lf)
+        sink.line(text, i, lf)
+        if (this.stopped) return
+        i = lf + 1
+        lf = text.indexOf('\n', i)
+      }
     } else {
-      this.#moreTexts[this.#more] = text
-      this.#moreStarts[this.#more] = this.#textStart
-      this.#more++
+      while (cr !== -1 || lf !== -1) {
+        const end = cr === -1 ? lf : lf === -1 || cr < lf ? cr : lf
+        this.line++
+        if (end - i > safe) this.#check(text, i, end)
+        sink.line(text, i, end)
+        if (this.stopped) return
+        i = this.#next(text, end)
+        if (i === -1) return
+        if (cr !== -1 && cr < i) cr = text.indexOf('\r', i)
+        if (lf !== -1 && lf < i) lf = text.indexOf('\n', i)
+      }
     }
-    this.#pendingUnits += text.length - from
-    if (this.#pendingUnits > MAX_PENDING_UNITS) this.#catchUp()
+    if (i < n) this.#carry(text, i)
   }
 
-  #clearPending(): void {
-    this.#headText = ''
-    this.#pendingUnits = 0
-    this.#more = 0
-    // Entries past the count still hold chunks: few small ones at most, else drop them.
-    if (this.#moreTexts.length > MAX_KEPT_ENTRIES) {
-      this.#moreTexts.length = 0
-      this.#moreStarts.length = 0
+  /**
+   * Ends the stream: returns the unterminated last line, if any (the spec discards it; the caller
+   * decides what it tells), numbered as a line.
+   */
+  end(): string | undefined {
+    this.#afterCr = false
+    if (this.#parts.length === 0) return undefined
+    const line = this.#parts.join('')
+    this.#parts = []
+    this.#partBytes = 0
+    this.line++
+    this.#carried = true
+    return line
+  }
+
+  /** Notes that the line being handed out (its `start` as the sink saw it) begins a block, for {@link markOffset}. */
+  mark(start: number): void {
+    this.markLine = this.line
+    if (this.#carried) {
+      this.#markText = this.#carryText
+      this.#markIndex = this.#carryIndex
+      this.#markTextStart = this.#carryTextStart
+    } else {
+      this.#markText = this.#text
+      this.#markIndex = start
+      this.#markTextStart = this.#textStart
     }
   }
 
-  /** Runs the exact pass over the pending text: the scanner returned stands where the chunk last scanned starts. */
-  #catchUp(): SseLineScanner {
-    let scanner = this.#base
-    if (scanner === undefined) {
-      scanner = new SseLineScanner(this.#maxLineBytes)
-      scanner.lines = this.#baseLines
-    }
-    if (this.#headText !== '') scanner.scan(this.#headText, this.#headStart, this.#headFrom)
-    for (let k = 0; k < this.#more; k++) scanner.scan(this.#moreTexts[k]!, this.#moreStarts[k]!)
-    this.#clearPending()
-    this.#base = scanner
-    return scanner
+  /** Byte offset in the stream of the marked line's first byte (error path only: it rescans the chunk). */
+  markOffset(): number {
+    return offsetOf(this.#markText, this.#markIndex, this.#markTextStart)
   }
 
-  #scanExactly(): void {
-    const scanner = this.#catchUp()
-    scanner.scan(this.#text, this.#textStart)
-    this.#exact = scanner
-    this.tooLong = scanner.tooLong
-    this.lines = scanner.lines
-    this.#partial = scanner.partial
-    this.#afterCr = scanner.afterCr
+  /** Where the line after the one ending at `end` starts (-1: at the next chunk). */
+  #next(text: string, end: number): number {
+    const i = end + 1
+    if (text.charCodeAt(end) === CR) {
+      if (i === text.length) {
+        this.#afterCr = true
+        return -1
+      }
+      if (text.charCodeAt(i) === LF) return i + 1
+    }
+    return i
   }
+
+  #carry(text: string, i: number): void {
+    const fragment = i === 0 ? text : text.slice(i)
+    if (this.#parts.length === 0) {
+      this.#carryText = text
+      this.#carryIndex = i
+      this.#carryTextStart = this.#textStart
+    }
+    this.#parts.push(fragment)
+    this.#partBytes += utf8Length(fragment)
+    if (this.#partBytes > this.#maxLineBytes) {
+      const head = this.#parts[0]!
+      this.#parts = []
+      this.#tooLong(head, -1, this.line + 1)
+    }
+  }
+
+  /** Refuses the line `text[i, end)` if it is over the limit in bytes. */
+  #check(text: string, i: number, end: number): void {
+    if (utf8Length(text.slice(i, end)) > this.#maxLineBytes) this.#tooLong(text.slice(i, i + 200), i)
+  }
+
+  /** Raises LineTooLongError for line `line`, starting at `index` of the chunk scanned (-1: the carried line's start). */
+  #tooLong(head: string, index: number, line = this.line): never {
+    this.stopped = true
+    const offset =
+      index === -1
+        ? offsetOf(this.#carryText, this.#carryIndex, this.#carryTextStart)
+        : offsetOf(this.#text, index, this.#textStart)
+    throw new LineTooLongError(this.#maxLineBytes, line, snippetOf(head), offset)
+  }
+}
+
+function offsetOf(text: string, index: number, textStart: number): number {
+  return textStart + utf8Length(text.slice(0, index))
 }

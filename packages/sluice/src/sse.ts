@@ -1,22 +1,21 @@
 /**
- * Text to events for Server-Sent Events: a synchronous push parser around eventsource-parser's
- * field parsing, holding it to the spec at stream edges and adding what sluice needs on top
- * (last-event-id, JSON data, schema validation, end marker, a bound on line length).
+ * Text to events for Server-Sent Events: a synchronous push parser, one pass over the text. Lines
+ * come from {@link SseLineScanner} (sse-lines.ts); this module interprets them as HTML §9.2.6 says,
+ * its steps numbered below, and adds what sluice needs on top (last-event-id across reconnections,
+ * JSON data, schema validation, the end marker, the partial-record report, positions in errors).
  *
  * @see https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation
  * @module
  */
-import { createParser, type EventSourceMessage, type EventSourceParser } from 'eventsource-parser'
 import { EndTracker, type EndMarkerPredicate } from './end-marker.js'
 import { LineTooLongError, ParseError, TruncatedStreamError, snippetOf, type RecordPosition } from './errors.js'
 import { maxLineBytesOf, type DecodeOptions } from './options.js'
 import { SSE_END_EVENT, sseEndOf } from './protocol.js'
 import type { StandardSchemaV1 } from './standard-schema.js'
-import { SseLineTracker, type BlockStart } from './sse-lines.js'
+import { SseLineScanner, type SseLineSink } from './sse-lines.js'
 import type { ResumeTracker } from './resume.js'
-import { ChunkDecoder } from './text.js'
+import { ChunkDecoder, utf8Length } from './text.js'
 import { Outbox, Pending, RecordGate, SKIPPED } from './validate.js'
-
 /** One Server-Sent Event. */
 export interface SseEvent<T = string> {
   /** The event type; `"message"` when the event names none (HTML §9.2.6). */
@@ -52,28 +51,19 @@ export interface SseOptions<S extends StandardSchemaV1 | undefined = undefined> 
   endMarker?: string | EndMarkerPredicate<RawSseEvent> | false
 }
 
+const COLON = 58
+const SPACE = 32
+
 /**
  * Decodes an event stream chunk by chunk: `push` returns what completed, `end` finishes the stream.
  * It is its own {@link ResumeTracker} for the resilient `sse()`.
  */
-export class SseParser implements ResumeTracker<unknown> {
+export class SseParser implements SseLineSink, ResumeTracker<unknown> {
   readonly gate: RecordGate
-  /** The last-event-id: persists across events, updated at each dispatch (HTML §9.2.6 step 1). */
+  /** The last-event-id string: persists across events, updated at each dispatch (HTML §9.2.6, dispatch step 1). */
   #lastEventId: string
   /** The last valid `retry` field, whether or not an event was dispatched. */
-  #retryMs: number | undefined
-  readonly #decoder: ChunkDecoder
-  readonly #parser: EventSourceParser
-  readonly #end: EndTracker<RawSseEvent>
-  readonly #json: boolean
-  readonly #maxLineBytes: number
-  readonly #box = new Outbox()
-  #retry: number | undefined
-  #probing = false
-  #truncated: string | undefined
-  // Line numbers and event positions, for errors: eventsource-parser reports neither.
-  readonly #lines: SseLineTracker
-  #eventsInChunk = 0
+  #retryMs: number | undefined = undefined
   /**
    * The `id` field of the first event dispatched, `null` before it: whether a server replaying from
    * `Last-Event-ID` included the last event already seen (the seeded last-event-id cannot tell).
@@ -81,47 +71,36 @@ export class SseParser implements ResumeTracker<unknown> {
   #firstOwnId: string | undefined | null = null
   /** The first event dispatched, as delivered (if it is): only it can be that replay. */
   #firstEvent: unknown = undefined
+  readonly #decoder: ChunkDecoder
+  readonly #lines: SseLineScanner
+  readonly #end: EndTracker<RawSseEvent>
+  readonly #json: boolean
+  readonly #maxLineBytes: number
+  readonly #onComment: ((comment: string) => void) | undefined
+  readonly #box = new Outbox()
+  // The buffers of §9.2.6: data (undefined: no data field yet; joined with LF as lines come), event
+  // type, last event ID. `#ownId` is this block's own id field, for `firstOwnId`.
+  #data: string | undefined = undefined
+  #type = ''
+  #idBuffer: string
+  #ownId: string | undefined = undefined
+  // UTF-16 units of the data buffer, then (past a third of the limit) its exact UTF-8 bytes: one event's data is bounded too.
+  #dataUnits = 0
+  #dataBytes = -1
+  #retry: number | undefined = undefined
+  // At end of stream, the unterminated last line is read only to report what was cut off.
+  #probing = false
 
   /** `lastEventId`: carried over from an earlier connection (it persists across reconnections, HTML §9.2.3). */
   constructor(options: SseOptions<StandardSchemaV1 | undefined> = {}, lastEventId = '') {
     this.gate = new RecordGate(options.schema, options.onInvalid)
     this.#decoder = new ChunkDecoder(options)
     this.#maxLineBytes = maxLineBytesOf(options)
-    this.#lines = new SseLineTracker(this.#maxLineBytes)
+    this.#lines = new SseLineScanner(this.#maxLineBytes)
     this.#json = options.json === true || options.schema !== undefined
-    this.#lastEventId = lastEventId
+    this.#onComment = options.onComment
+    this.#lastEventId = this.#idBuffer = lastEventId
     this.#end = new EndTracker(endPredicate(options.endMarker), options.requireEnd)
-    const onComment = options.onComment
-    this.#parser = createParser({
-      onEvent: this.#onEvent,
-      onId: (id) => {
-        if (!this.#probing) this.#lastEventId = id
-      },
-      onRetry: (ms) => {
-        // At end-of-stream the parser is fed the unterminated last line, which the spec discards (§9.2.5).
-        if (this.#probing) return
-        this.#retry = this.#retryMs = ms
-      },
-      ...(onComment
-        ? {
-            onComment: (comment: string) => {
-              if (!this.#probing) onComment(comment)
-            },
-          }
-        : {}),
-      onError: (error) => {
-        // Unknown fields and bad `retry` values are ignored, as the spec says; only overflow is ours to raise.
-        if (error.type === 'max-buffer-size-exceeded') {
-          this.#fail(new LineTooLongError(this.#maxLineBytes, this.#lines.lastLine, ''))
-        }
-      },
-      // A bound on one event's buffered data as well as on a line (counted in characters by the parser).
-      maxBufferSize: this.#maxLineBytes,
-    })
-    // eventsource-parser drops a BOM at the start of the first text it is fed, decoded (U+FEFF) or
-    // not (the characters ï»¿). The ChunkDecoder already dropped the stream's one BOM (§9.2.5): a blank
-    // line first, which dispatches nothing, ends the parser's BOM check so it drops no second one.
-    this.#parser.feed('\n')
   }
 
   get lastEventId(): string {
@@ -152,19 +131,9 @@ export class SseParser implements ResumeTracker<unknown> {
     if (this.done) return
     this.#box.items = out
     try {
+      // The decoder drops the stream's one leading BOM (§9.2.5) and keeps byte offsets.
       const text = this.#decoder.decode(chunk)
-      if (text.length === 0) return
-      const lines = this.#lines
-      lines.scan(text, this.#decoder.textStart)
-      this.#eventsInChunk = 0
-      const tooLong = lines.tooLong
-      if (tooLong === undefined) {
-        this.#parser.feed(text)
-        return
-      }
-      // Deliver the events before the long line, then refuse it before the parser buffers it.
-      if (tooLong.at > 0) this.#parser.feed(text.slice(0, tooLong.at))
-      if (!this.done) this.#fail(new LineTooLongError(this.#maxLineBytes, tooLong.line, tooLong.snippet))
+      this.#lines.scan(text, this.#decoder.textStart, this)
     } catch (error) {
       this.#fail(error)
     }
@@ -181,23 +150,29 @@ export class SseParser implements ResumeTracker<unknown> {
       const rest = this.#decoder.end()
       if (rest) this.push(rest, out)
       if (this.done) return
-      // Terminate a partial line, then dispatch whatever is buffered: any event that comes out was cut off.
-      const lastLine = this.#lines.lastLine
+      const lines = this.#lines
+      const lastLine = lines.lastLine
+      // "Once the end of the file is reached, any pending data must be discarded" (§9.2.6): the
+      // unterminated line and the open block are read only to tell a cut event from a clean end.
       this.#probing = true
-      this.#lines.scan('\n\n\n', this.#decoder.textStart)
-      this.#eventsInChunk = 0
-      this.#parser.feed('\n\n\n')
-      this.#probing = false
+      const partial = lines.end()
+      if (partial !== undefined) this.line(partial, 0, partial.length)
       if (this.done) return
-      if (this.#truncated !== undefined) {
-        this.#fail(
+      const data = this.#data
+      if (data !== undefined) {
+        const raw = this.#raw(data)
+        const end = this.#end.test(raw, lines.markLine)
+        if (end === true) return
+        if (end !== false) return this.#fail(end)
+        const snippet = snippetOf(data)
+        return this.#fail(
           new TruncatedStreamError('partial-record', {
             line: lastLine,
+            offset: lines.markOffset(),
             received: this.#end.received,
-            snippet: this.#truncated,
+            snippet,
           }),
         )
-        return
       }
       const missing = this.#end.missing(lastLine)
       if (missing) this.#fail(missing)
@@ -206,22 +181,114 @@ export class SseParser implements ResumeTracker<unknown> {
     }
   }
 
-  readonly #onEvent = (message: EventSourceMessage): void => {
-    this.#eventsInChunk++
-    if (this.done) return
-    const raw: RawSseEvent = { event: message.event ?? 'message', data: message.data }
-    if (this.#lastEventId !== '') raw.id = this.#lastEventId
-    if (this.#firstOwnId === null && !this.#probing) {
-      this.#firstOwnId = message.id
-      this.#firstEvent = raw
-    }
-    const end = this.#end.test(raw, this.#eventLine)
-    if (end !== false) {
-      if (end !== true) this.#fail(end)
+  /** Interprets one line (HTML §9.2.6); the scanner calls it. */
+  line(text: string, start: number, end: number): void {
+    // Step: "If the line is empty (a blank line): dispatch the event."
+    if (start === end) {
+      if (this.#lines.markLine !== 0) this.#dispatch()
       return
     }
-    if (this.#probing) {
-      this.#truncated = snippetOf(message.data)
+    if (this.#lines.markLine === 0) this.#lines.mark(start)
+    const first = text.charCodeAt(start)
+    // The usual line, `data:` (checked before the general case; unrolled, it is the hot path).
+    if (
+      first === 100 &&
+      text.charCodeAt(start + 4) === COLON &&
+      text.charCodeAt(start + 1) === 97 &&
+      text.charCodeAt(start + 2) === 116 &&
+      text.charCodeAt(start + 3) === 97
+    ) {
+      this.#addData(text.slice(text.charCodeAt(start + 5) === SPACE ? start + 6 : start + 5, end))
+      return
+    }
+    // Step: "If the line starts with a U+003A COLON character (:): ignore the line" (a comment).
+    if (first === COLON) {
+      if (this.#onComment !== undefined && !this.#probing) {
+        this.#onComment(text.slice(text.charCodeAt(start + 1) === SPACE ? start + 2 : start + 1, end))
+      }
+      return
+    }
+    // Step: "If the line contains a U+003A COLON character (:)": the field name is what comes
+    // before the first colon, the value what comes after it, less one leading space.
+    // Step: "Otherwise, the string is not empty but does not contain a U+003A COLON character
+    // (:)": the whole line is the field name, and the value is the empty string.
+    let colon = start + 1
+    while (colon < end && text.charCodeAt(colon) !== COLON) colon++
+    let from = colon + 1
+    if (from < end && text.charCodeAt(from) === SPACE) from++
+    const value = from < end ? text.slice(from, end) : ''
+    this.#field(text, start, colon - start, value)
+  }
+
+  /** "Process the field" (§9.2.6): names are compared literally, with no case folding. */
+  #field(text: string, start: number, length: number, value: string): void {
+    if (length === 4 && text.startsWith('data', start)) {
+      // "data": append the value, then a LF, to the data buffer.
+      this.#addData(value)
+    } else if (length === 5 && text.startsWith('event', start)) {
+      // "event": set the event type buffer to the value.
+      this.#type = value
+    } else if (length === 2 && text.startsWith('id', start)) {
+      // "id": if the value does not contain U+0000 NULL, set the last event ID buffer to it; otherwise ignore the field.
+      if (value.indexOf('\0') === -1 && !this.#probing) {
+        this.#idBuffer = value
+        this.#ownId = value
+      }
+    } else if (length === 5 && text.startsWith('retry', start)) {
+      // "retry": if the value consists of only ASCII digits, set the reconnection time to it
+      // (base ten); otherwise ignore the field. An empty value sets nothing.
+      if (value.length > 0 && isDigits(value) && !this.#probing) {
+        this.#retry = this.#retryMs = Number(value)
+      }
+    }
+    // Otherwise: the field is ignored.
+  }
+
+  /** Appends to the data buffer, kept joined by LF without the final one (dispatch step 3 removes it). */
+  #addData(value: string): void {
+    const data = this.#data
+    this.#data = data === undefined ? value : `${data}\n${value}`
+    // One event's buffered data is bounded like a line: a block that never ends holds no more than maxLineBytes.
+    this.#dataUnits += value.length + 1
+    if (this.#dataUnits * 3 > this.#maxLineBytes) this.#checkData(value)
+  }
+
+  #checkData(value: string): void {
+    this.#dataBytes = this.#dataBytes === -1 ? utf8Length(this.#data!) : this.#dataBytes + utf8Length(value) + 1
+    if (this.#dataBytes <= this.#maxLineBytes) return
+    const lines = this.#lines
+    lines.stopped = true
+    throw new LineTooLongError(this.#maxLineBytes, lines.line, '', lines.markOffset())
+  }
+
+  /** Dispatches the event at a blank line (HTML §9.2.6, "dispatch the event"). */
+  #dispatch(): void {
+    const lines = this.#lines
+    // Step 1: set the last event ID string to the last event ID buffer (which is not reset).
+    this.#lastEventId = this.#idBuffer
+    const data = this.#data
+    const ownId = this.#ownId
+    this.#ownId = undefined
+    // Step 2: if the data buffer is empty (no data field), reset the buffers and return.
+    if (data === undefined) {
+      this.#type = ''
+      lines.markLine = 0
+      return
+    }
+    // Steps 3-5: the data (its final LF never added), the event type ("message" when empty), the last event ID.
+    const raw = this.#raw(data)
+    this.#data = undefined
+    this.#type = ''
+    this.#dataUnits = 0
+    this.#dataBytes = -1
+    if (this.#firstOwnId === null) {
+      this.#firstOwnId = ownId
+      this.#firstEvent = raw
+    }
+    const end = this.#end.test(raw, lines.markLine)
+    if (end !== false) {
+      lines.stopped = true
+      if (end !== true) this.#fail(end)
       return
     }
     this.#end.received++
@@ -232,47 +299,60 @@ export class SseParser implements ResumeTracker<unknown> {
     }
     if (!this.#json) {
       this.#box.items.push(event)
+      lines.markLine = 0
       return
     }
     let value: unknown
     try {
-      value = JSON.parse(message.data)
+      value = JSON.parse(data)
     } catch (cause) {
-      this.#box.emit(this.gate.reject(new ParseError(this.#position(message.data), cause)))
+      this.#box.emit(this.gate.reject(new ParseError(this.#position(data), cause)))
+      lines.markLine = 0
+      if (this.#box.failed) lines.stopped = true
       return
     }
-    const checked = this.gate.check(value, () => this.#position(message.data))
-    if (checked instanceof Pending && checked.promise !== undefined) {
+    const checked = this.gate.validates ? this.gate.check(value, () => this.#position(data)) : value
+    lines.markLine = 0
+    if (checked instanceof Pending) {
+      if (checked.promise === undefined) {
+        this.#box.emit(checked)
+        lines.stopped = true
+        return
+      }
       this.#box.emit(new Pending(undefined, checked.promise.then((data) => (data === SKIPPED ? data : ((event.data = data), event)))))
       return
     }
-    if (checked === SKIPPED || checked instanceof Pending) {
-      this.#box.emit(checked)
-      return
-    }
+    if (checked === SKIPPED) return
     event.data = checked
     this.#box.items.push(event)
   }
 
-
-  #fail(error: unknown): void {
-    this.#box.fail(error)
-    this.#parser.reset()
+  /** The event as a custom end marker sees it (§9.2.6 step 5: type "message" when the buffer is empty). */
+  #raw(data: string): RawSseEvent {
+    const raw: RawSseEvent = { event: this.#type === '' ? 'message' : this.#type, data }
+    if (this.#lastEventId !== '') raw.id = this.#lastEventId
+    return raw
   }
 
-  readonly #eventLine = (): number => this.#blockStart().line
-
-  /** Where the block of the event being dispatched starts. */
-  #blockStart(): BlockStart {
-    return this.#lines.blockOf(this.#eventsInChunk - 1) ?? { line: this.#lines.lastLine, text: '', index: 0, textStart: 0 }
+  #fail(error: unknown): void {
+    this.#lines.stopped = true
+    this.#box.fail(error)
   }
 
   /** Where the event being dispatched starts: its block's first line (error path only: the offset costs a rescan). */
   #position(data: string): RecordPosition {
-    const start = this.#blockStart()
-    const offset = this.#decoder.offsetIn(start.text, start.index, start.textStart)
-    return { line: start.line, offset, snippet: snippetOf(data) }
+    const lines = this.#lines
+    return { line: lines.markLine, offset: lines.markOffset(), snippet: snippetOf(data) }
   }
+}
+
+/** Whether `value` is only ASCII digits. */
+function isDigits(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i)
+    if (c < 48 || c > 57) return false
+  }
+  return true
 }
 
 function endPredicate(option: SseOptions['endMarker']): EndMarkerPredicate<RawSseEvent> | undefined {

@@ -7,7 +7,7 @@
  * @module
  */
 import type { StreamCounters, StreamState } from './record-stream.js'
-import { checkSchedule, createScheduler, type Schedule, type Scheduler } from './schedule.js'
+import { checkSchedule, createScheduler, nextTask, type Schedule, type Scheduler } from './schedule.js'
 import { canShareAcrossTabs, TabLink } from './tabs.js'
 
 export { keepLast, keepWithin } from './window.js'
@@ -72,7 +72,7 @@ export interface StoreOptions<S, R> {
   /** When to notify: `'frame'` (default; a 16 ms timer outside browsers), `'microtask'`, or milliseconds. */
   schedule?: Schedule
   /** The id of the record `initial` already includes: the first stream resumes after it. */
-  lastEventId?: string
+  lastEventId?: string | undefined
 }
 
 /** A stream folded into state: `subscribe` and `getSnapshot` as `useSyncExternalStore` expects them. */
@@ -209,7 +209,7 @@ class LiveStore<S, R> implements Store<S> {
   #link: TabLink<Message<S, R>> | undefined
   /** Leader: folded records not yet relayed. */
   #outbox: Batch<R> | undefined
-  #relayTimer: ReturnType<typeof setTimeout> | undefined
+  #relayPending = false
   /** Follower: batches past a gap, kept until the state they follow arrives. */
   #pending: Batch<R>[] = []
   #resync: ReturnType<typeof setInterval> | undefined
@@ -416,12 +416,15 @@ class LiveStore<S, R> implements Store<S> {
 
   /** One message per task, however many records a chunk held. */
   #scheduleRelay(): void {
-    if (this.#relayTimer === undefined) this.#relayTimer = setTimeout(() => this.#relay(), 0)
+    if (this.#relayPending) return
+    this.#relayPending = true
+    nextTask(() => {
+      if (this.#relayPending) this.#relay()
+    })
   }
 
   #relay(): void {
-    clearTimeout(this.#relayTimer)
-    this.#relayTimer = undefined
+    this.#relayPending = false
     if (this.#role !== 'leader' || !this.#link) return
     const box = this.#outbox ?? { position: this.#position + 1, records: [], ids: [] }
     this.#outbox = undefined

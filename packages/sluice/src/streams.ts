@@ -4,7 +4,7 @@
  * @module
  */
 import { NdjsonParser, type NdjsonOptions } from './ndjson.js'
-import type { Chunk } from './source.js'
+import { chunkOf, type Chunk } from './source.js'
 import { SseParser, type SseEvent, type SseOptions } from './sse.js'
 import type { StandardSchemaV1 } from './standard-schema.js'
 import type { EventSchemas, TypedEventOptions, TypedSseEvent } from './events.js'
@@ -48,6 +48,9 @@ class SseTransform<T> extends TransformStream<Chunk, SseEvent<T>> {
  *
  * @example
  * ```ts
+ * import { NdjsonDecoderStream } from 'sluice'
+ *
+ * const response = await fetch('/api/metrics')
  * const records = response.body!.pipeThrough(new NdjsonDecoderStream<{ seq: number }>())
  * ```
  */
@@ -60,6 +63,9 @@ export const NdjsonDecoderStream = NdjsonTransform as NdjsonDecoderStreamConstru
  *
  * @example
  * ```ts
+ * import { SseDecoderStream } from 'sluice'
+ *
+ * const response = await fetch('/api/events')
  * const events = response.body!.pipeThrough(new SseDecoderStream())
  * ```
  */
@@ -112,7 +118,7 @@ function transformerOf<T>(parser: PushParser, signal: AbortSignal | undefined): 
     },
     transform(chunk, controller) {
       if (parser.done) return
-      parser.push(chunk, out)
+      parser.push(chunkOf(chunk), out)
       return deliver(controller)
     },
     flush(controller) {

@@ -62,10 +62,10 @@ export function watch(
       try {
         const result = await reader.read()
         // A fetch body yields Uint8Arrays; anything else is left for the decoder's chunk check to refuse.
-        if (!result.done && result.value instanceof Uint8Array) {
+        if (!result.done && ArrayBuffer.isView(result.value)) {
           counters.bytes += result.value.byteLength
           // A page or a document under the stream's type (see sniff.ts): final, so the attempt ends here.
-          const foreign = sniff(result.value)
+          const foreign = sniff(result.value as Uint8Array)
           if (foreign !== undefined) {
             abort(foreign)
             throw foreign

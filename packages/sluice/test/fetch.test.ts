@@ -1,6 +1,7 @@
 /**
- * Contract points of `ndjson()` / `sse()` that a review found broken, each over a real loopback
- * server (node:http, sluice-server for the streams): no mocked fetch.
+ * `ndjson()` / `sse()` (fetch.ts: the reconnect loop and what it does with each attempt), each
+ * behaviour over a real loopback server (node:http, sluice-server for the streams): no mocked fetch.
+ * The states, hooks and close() of the returned stream: record-stream.test.ts.
  */
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -8,9 +9,9 @@ import { afterEach, describe, expect, test } from 'vitest'
 import { z } from 'zod'
 import { ndjson, sse, type RecordStream, type SluiceError, type StreamState } from '../src/index.js'
 import { listen } from './support/loopback.js'
-import { ndjsonResponse, sseResponse } from '../../sluice-server/src/index.js'
-import { serve } from '../../sluice-server/src/node.js'
-import { startChaosServer, type ChaosServer, type Fault, type Format } from './support/chaos-server.js'
+import { ndjsonResponse, sseResponse } from 'sluice-server'
+import { serve } from 'sluice-server/node'
+import { recordStart, startChaosServer, type ChaosServer, type Fault, type Format } from './support/chaos-server.js'
 
 const fast = { initialDelayMs: 1, maxDelayMs: 5, minDelayMs: 0 }
 const range = (n: number) => Array.from({ length: n }, (_, i) => i)
@@ -21,10 +22,25 @@ afterEach(async () => {
   delete (globalThis as { document?: unknown }).document
 })
 
-async function chaos(format: Format, total: number, faults: Fault[], inclusive = false): Promise<ChaosServer> {
-  const server = await startChaosServer({ format, total, plan: (n) => faults[n] ?? { kind: 'ok' }, inclusive })
+async function chaos(format: Format, total: number, faults: Fault[], inclusive = false, retryMs?: number): Promise<ChaosServer> {
+  const server = await startChaosServer({
+    format,
+    total,
+    plan: (n) => faults[n] ?? { kind: 'ok' },
+    inclusive,
+    ...(retryMs !== undefined ? { retryMs } : {}),
+  })
   closers.push(() => server.close())
   return server
+}
+
+const ChaosRecord = z.object({ seq: z.number(), name: z.string(), text: z.string(), tags: z.array(z.unknown()) })
+
+/** ndjson() (resumable by `seq`) or sse() with the chaos server's record schema; `seqs` reads either. */
+function open(format: Format, url: string, extra: Record<string, unknown> = {}): RecordStream<unknown> {
+  return format === 'ndjson'
+    ? ndjson(url, { schema: ChaosRecord, idOf: (r) => r.seq, retry: fast, ...extra })
+    : sse(url, { schema: ChaosRecord, retry: fast, ...extra })
 }
 
 /** Records `seq` of a stream, from ndjson() records or sse() events carrying JSON data. */
@@ -82,6 +98,176 @@ async function echoServer(plan: (n: number) => number | 'ok' | 'hang' | 'redirec
       }),
   }
 }
+
+describe.each(['ndjson', 'sse'] as const)('%s() over a chaos server', (format) => {
+  test('sends Last-Event-ID with the last delivered id on reconnect', async () => {
+    // Cut 5 bytes into record 3: records 0-2 are delivered.
+    const server = await chaos(format, 10, [{ kind: 'cut', atByte: await recordStart(format, 10, 3) + 5 }])
+    expect(await seqs(open(format, server.url))).toEqual(range(10))
+    expect(server.requests.map((r) => r.lastEventId)).toEqual([undefined, '2'])
+  })
+
+  test('drops the repeated record of an inclusive replay', async () => {
+    const server = await chaos(format, 6, [{ kind: 'cut', atByte: 200 }], true)
+    expect(await seqs(open(format, server.url))).toEqual(range(6))
+    expect(server.requests).toHaveLength(2)
+  })
+
+  test('starts from options.lastEventId', async () => {
+    const server = await chaos(format, 8, [])
+    expect(await seqs(open(format, server.url, { lastEventId: '4' }))).toEqual([5, 6, 7])
+    expect(server.requests[0]!.lastEventId).toBe('4')
+  })
+
+  test('a 401 is final: thrown at once with its status, no retry', async () => {
+    const server = await chaos(format, 5, [{ kind: 'status', status: 401, body: 'token expired' }])
+    const error = (await seqs(open(format, server.url)).catch((e) => e)) as SluiceError & { status: number }
+    expect(error.code).toBe('HTTP_ERROR')
+    expect(error.status).toBe(401)
+    expect(error.message).toContain('token expired')
+    expect(error.attempts).toBe(1)
+    expect(server.requests).toHaveLength(1)
+  })
+
+  test('a wrong content type is final', async () => {
+    const server = await chaos(format, 5, [{ kind: 'wrong-type' }])
+    const error = (await seqs(open(format, server.url)).catch((e) => e)) as SluiceError
+    expect(error.code).toBe('CONTENT_TYPE')
+    expect(error.message).toContain('text/html')
+    expect(server.requests).toHaveLength(1)
+  })
+
+  test('204 ends the stream cleanly without reconnecting', async () => {
+    const server = await chaos(format, 5, [{ kind: 'no-content' }])
+    const stream = open(format, server.url)
+    expect(await seqs(stream)).toEqual([])
+    expect(stream.state).toBe('closed')
+    expect(server.requests).toHaveLength(1)
+  })
+
+  test('an idle connection (no bytes) is aborted and resumed', async () => {
+    const server = await chaos(format, 6, [{ kind: 'stall', afterRecords: 2 }])
+    const retries: string[] = []
+    // Generous timers: a loaded CI machine must not turn an ordinary gap into a timeout.
+    const got = await seqs(
+      open(format, server.url, { idleTimeoutMs: 500, onRetry: ({ error }: { error: SluiceError }) => retries.push(error.code) }),
+    )
+    expect(got).toEqual(range(6))
+    expect(retries).toEqual(['IDLE_TIMEOUT'])
+  })
+
+  test('a producer stuck behind heartbeats is a stall, not idle', async () => {
+    const server = await chaos(format, 6, [{ kind: 'stall', afterRecords: 2, heartbeatMs: 20 }])
+    const retries: string[] = []
+    const got = await seqs(
+      open(format, server.url, {
+        idleTimeoutMs: 5000,
+        stallTimeoutMs: 500,
+        onRetry: ({ error }: { error: SluiceError }) => retries.push(error.code),
+      }),
+    )
+    expect(got).toEqual(range(6))
+    expect(retries).toEqual(['STALL_TIMEOUT'])
+  })
+
+  test('a server that never sends headers hits the connect timeout', async () => {
+    const server = await chaos(format, 3, [{ kind: 'no-headers' }])
+    const retries: string[] = []
+    const got = await seqs(
+      open(format, server.url, { connectTimeoutMs: 500, onRetry: ({ error }: { error: SluiceError }) => retries.push(error.code) }),
+    )
+    expect(got).toEqual(range(3))
+    expect(retries).toEqual(['CONNECT_TIMEOUT'])
+  })
+
+  test('headers from a function are evaluated again on every attempt', async () => {
+    const server = await chaos(format, 4, [{ kind: 'status', status: 500 }, { kind: 'cut', atByte: 120 }])
+    let token = 0
+    await seqs(open(format, server.url, { headers: () => ({ authorization: `Bearer ${++token}` }) }))
+    expect(server.requests.map((r) => r.headers.authorization)).toEqual(['Bearer 1', 'Bearer 2', 'Bearer 3'])
+  })
+})
+
+describe('ndjson() without idOf', () => {
+  test('throws instead of replaying records after the first one was delivered', async () => {
+    const server = await chaos('ndjson', 10, [{ kind: 'cut', atByte: 300 }])
+    const got: number[] = []
+    const error = await (async () => {
+      for await (const r of ndjson<{ seq: number }>(server.url, { retry: fast })) got.push(r.seq)
+    })().catch((e: SluiceError) => e)
+    expect((error as SluiceError).code).toBe('NETWORK_ERROR')
+    expect(got.length).toBeGreaterThan(0)
+    expect(got).toEqual(range(got.length))
+    expect(server.requests).toHaveLength(1)
+  })
+
+  test('still retries failures before the first record', async () => {
+    const server = await chaos('ndjson', 3, [{ kind: 'status', status: 503 }])
+    expect(await seqs(ndjson<{ seq: number }>(server.url, { retry: fast }))).toEqual([0, 1, 2])
+  })
+})
+
+describe('non-idempotent requests', () => {
+  test('a POST is not re-sent unless retry is given', async () => {
+    const server = await chaos('ndjson', 3, [{ kind: 'status', status: 503 }])
+    const error = (await seqs(ndjson<{ seq: number }>(server.url, { method: 'POST', body: '{}' })).catch(
+      (e) => e,
+    )) as SluiceError
+    expect(error.code).toBe('HTTP_ERROR')
+    expect(server.requests).toHaveLength(1)
+  })
+
+  test('a POST is re-sent with a fresh body when retry is asked for', async () => {
+    const server = await chaos('ndjson', 3, [{ kind: 'status', status: 503 }])
+    let bodies = 0
+    const stream = ndjson<{ seq: number }>(server.url, { method: 'POST', body: () => `{"n":${++bodies}}`, retry: fast })
+    expect(await seqs(stream)).toEqual([0, 1, 2])
+    expect(bodies).toBe(2)
+  })
+})
+
+describe('server hints', () => {
+  test("Retry-After sets the delay, capped by maxDelayMs", async () => {
+    const server = await chaos('ndjson', 3, [
+      { kind: 'status', status: 503, retryAfter: '0' },
+      { kind: 'status', status: 429, retryAfter: '3600' },
+    ])
+    const delays: number[] = []
+    const stream = ndjson<{ seq: number }>(server.url, {
+      retry: { initialDelayMs: 1, minDelayMs: 0, maxDelayMs: 40 },
+      onRetry: ({ delayMs }) => delays.push(delayMs),
+    })
+    expect(await seqs(stream)).toEqual([0, 1, 2])
+    expect(delays).toEqual([0, 40])
+  })
+
+  test('the SSE retry: field sets the reconnection delay', async () => {
+    const server = await chaos('sse', 4, [{ kind: 'cut', atByte: await recordStart('sse', 4, 2) + 3 }], false, 37)
+    const delays: number[] = []
+    const stream = sse(server.url, { json: true, retry: { minDelayMs: 0 }, onRetry: ({ delayMs }) => delays.push(delayMs) })
+    const got: number[] = []
+    for await (const event of stream) got.push((event.data as { seq: number }).seq)
+    expect(got).toEqual([0, 1, 2, 3])
+    expect(delays).toEqual([37])
+  })
+
+  test('events carry the retry value of their block', async () => {
+    const server = await chaos('sse', 2, [], false, 250)
+    const retries: (number | undefined)[] = []
+    for await (const event of sse(server.url)) retries.push(event.retry)
+    expect(retries[0]).toBe(250)
+  })
+})
+
+describe('sse()', () => {
+  test('reconnects when the stream ends without the end event', async () => {
+    const server = await chaos('sse', 5, [{ kind: 'end-early', atByte: await recordStart('sse', 5, 2) }])
+    const stream = open('sse', server.url)
+    expect(await seqs(stream)).toEqual(range(5))
+    expect(stream.counters.reconnects).toBe(1)
+    expect(server.requests[1]!.lastEventId).toBe('1')
+  })
+})
 
 describe('counters.skipped', () => {
   test('is current while the connection is open, not only once an attempt ends', async () => {

@@ -6,8 +6,8 @@ import { describe, expect, test } from 'vitest'
 import { decodeNdjson, ndjson } from '../src/index.js'
 import { LIVE } from '../src/live.js'
 import { NdjsonParser } from '../src/ndjson.js'
-import { caughtUp, lastEventId, ndjsonResponse } from '../../sluice-server/src/index.js'
-import { serve } from '../../sluice-server/src/node.js'
+import { caughtUp, lastEventId, ndjsonResponse } from 'sluice-server'
+import { serve } from 'sluice-server/node'
 import { onTestFinished } from 'vitest'
 
 const fast = { initialDelayMs: 1, maxDelayMs: 5, minDelayMs: 0 }

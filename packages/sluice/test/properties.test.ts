@@ -258,7 +258,7 @@ describe('sse properties', () => {
   })
 
   test('bad json is reported at the line and byte where its block starts, under any chunking', async () => {
-    // Comments make some blocks longer than the text sluice keeps for a later exact pass (MAX_PENDING_UNITS).
+    // Comments longer than any chunk: block starts carried across many chunks.
     const long = `: ${'ü'.repeat(70_000)}`
     await fc.assert(
       fc.asyncProperty(stream, fc.nat(), fc.boolean(), points, async (s, at, padded, cuts) => {
@@ -277,11 +277,12 @@ describe('sse properties', () => {
       }),
       { numRuns: RUNS },
     )
-  })
+    // Megabytes of multi-byte text through TextDecoder per run: a bound for a loaded machine, not a speed claim.
+  }, 120_000)
 
   test('a line over maxLineBytes is refused on its line number, under any chunking', async () => {
-    // A limit of 300 bytes lets chunks of up to 100 characters be counted on the fast path, and sends
-    // larger ones, and the chunks a long line spans, to the exact pass: both, and the switch between them.
+    // A limit of 300 bytes: lines of up to 100 characters are within it by their length alone, longer
+    // ones are counted in bytes, inside one chunk or carried across several.
     const sizes = fc.constantFrom(1, 7, 37, 100, 101, 512)
     await fc.assert(
       fc.asyncProperty(stream, fc.nat(), sizes, points, async (s, at, size, cuts) => {

@@ -10,12 +10,12 @@ test('an id with CR, LF or NUL cannot be sent as Last-Event-ID; any other can', 
 
 test('every sendable id survives encode, a Headers round trip and decode unchanged', () => {
   fc.assert(
-    fc.property(fc.string({ unit: 'binary' }), (id) => {
+    fc.property(fc.string({ unit: 'binary', maxLength: 24 }), (id) => {
       fc.pre(isSendableId(id) && id.trim() === id)
       const headers = new Headers({ 'Last-Event-ID': encodeLastEventId(id) })
       expect(decodeLastEventId(headers.get('Last-Event-ID')!)).toBe(id)
     }),
-    { numRuns: 200 },
+    { numRuns: 100 },
   )
 })
 

@@ -143,19 +143,6 @@ describe('the stall clock', () => {
     expect(requests).toBe(1)
     expect(stream.counters.skipped).toBe(16)
   })
-
-  test('a producer sending nothing but heartbeats still stalls', async () => {
-    const server = await listen((_, response) => {
-      response.writeHead(200, { 'content-type': 'application/x-ndjson' })
-      response.write('{"seq":0}\n')
-      const timer = setInterval(() => response.write('\n'), 20)
-      response.on('close', () => clearInterval(timer))
-    })
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`
-    const stream = ndjson(url, { stallTimeoutMs: 100, retry: false })
-    const outcome = await seqs(stream).catch((error: SluiceError) => error)
-    expect((outcome as SluiceError).code).toBe('STALL_TIMEOUT')
-  })
 })
 
 describe("a Request with redirect: 'error'", () => {

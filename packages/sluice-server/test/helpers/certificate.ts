@@ -31,6 +31,8 @@ export async function makeCertificate(): Promise<Certificate> {
         'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
         '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=localhost',
         '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
+        // A leaf, not a CA: rustls (Deno's fetch) refuses a CA certificate used as the server's own.
+        '-addext', 'basicConstraints=critical,CA:FALSE', '-addext', 'extendedKeyUsage=serverAuth',
       ],
       { timeout: 10_000 },
     )

@@ -2,25 +2,19 @@
  * Hostile response bodies and headers over real loopback HTTP, beyond the wire format itself:
  * compression bombs, error bodies that never end or never come, and headers past the runtime's limit.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createServer as createTcpServer, type AddressInfo } from 'node:net'
 import { createGzip } from 'node:zlib'
-import { afterAll, afterEach, expect, test } from 'vitest'
+import { afterAll, expect, onTestFinished, test } from 'vitest'
 import { ndjson, sse, type SluiceError } from '../../src/index.js'
 import { recordFigure, rssMiB } from '../support/figures.js'
+import { listen, urlOf } from '../support/loopback.js'
 
 type Handler = (request: IncomingMessage, response: ServerResponse, index: number) => void
-const servers: { close(): void }[] = []
-afterEach(() => {
-  for (const server of servers.splice(0)) server.close()
-})
-
 async function serve(handler: Handler) {
   let index = 0
-  const server = createServer((request, response) => handler(request, response, index++))
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  servers.push({ close: () => server.close() && server.closeAllConnections() })
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, requests: () => index }
+  const server = await listen((request, response) => handler(request, response, index++))
+  return { url: urlOf(server), requests: () => index }
 }
 
 const MiB = 2 ** 20
@@ -192,7 +186,10 @@ test('response headers past the runtime limit are a retried NETWORK_ERROR, final
   recordFigure({ scenario: 'hostile: 256 KiB of response headers', cases: 1, detail: `NETWORK_ERROR each attempt, final after ${requests()} (maxAttempts 3)` })
 })
 
-/** A raw TCP server that answers the n-th connection with `replies[n]` (then the last one), and closes. */
+/**
+ * A raw TCP server that answers the n-th connection with `replies[n]` (then the last one), and closes:
+ * for malformed HTTP that node:http (and so support/loopback.ts) cannot send.
+ */
 async function rawServer(replies: string[]) {
   let connections = 0
   const server = createTcpServer((socket) => {
@@ -201,7 +198,7 @@ async function rawServer(replies: string[]) {
     socket.once('data', () => socket.end(reply))
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  servers.push({ close: () => server.close() })
+  onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())))
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, connections: () => connections }
 }
 

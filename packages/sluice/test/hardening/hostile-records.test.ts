@@ -2,12 +2,12 @@
  * Records built to break what consumes them, sent over real loopback HTTP: deep nesting, within
  * maxLineBytes, that a recursive schema cannot walk without running out of stack.
  */
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { RequestListener } from 'node:http'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { z } from 'zod'
 import { ndjson, sse, type SluiceError } from '../../src/index.js'
 import { recordFigure } from '../support/figures.js'
+import { startLoopback, type Loopback } from '../support/loopback.js'
 
 /** 5,000 levels of arrays: a 10 KB line, far inside maxLineBytes, deep enough to overflow zod's recursion. */
 const DEPTH = 5000
@@ -19,7 +19,7 @@ const Record = z.object({ seq: z.number(), tree: Tree })
 
 let url = ''
 let requests = 0
-const server = createServer((request, response) => {
+const handler: RequestListener = (request, response) => {
   requests++
   if (request.url === '/sse') {
     response.writeHead(200, { 'content-type': 'text/event-stream' })
@@ -28,15 +28,13 @@ const server = createServer((request, response) => {
     response.writeHead(200, { 'content-type': 'application/x-ndjson' })
     response.end(`{"seq":1,"tree":[1]}\n{"seq":2,"tree":${deep}}\n`)
   }
-})
+}
+let server: Loopback
 beforeAll(async () => {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  server = await startLoopback(handler)
+  url = new URL(server.url).origin
 })
-afterAll(async () => {
-  server.closeAllConnections()
-  await new Promise((resolve) => server.close(resolve))
-})
+afterAll(() => server.close())
 
 const retry = { initialDelayMs: 1, minDelayMs: 0, maxAttempts: 5 }
 

@@ -1,23 +1,18 @@
 /**
  * Hostile servers over real loopback HTTP: what the open internet can send a client.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { afterEach, expect, test } from 'vitest'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { expect, test } from 'vitest'
 import { z } from 'zod'
 import { decodeNdjson, decodeSse, ndjson, sse, type SluiceError } from '../../src/index.js'
 import { recordFigure, retainedHeapMiB, rssMiB } from '../support/figures.js'
+import { listen, urlOf } from '../support/loopback.js'
 
 type Handler = (request: IncomingMessage, response: ServerResponse, index: number) => void
-const servers: { close(): void }[] = []
-afterEach(() => {
-  for (const server of servers.splice(0)) server.close()
-})
-
 async function serve(handler: Handler) {
   let index = 0
   const requests: IncomingMessage[] = []
-  const server = createServer((request, response) => {
+  const server = await listen((request, response) => {
     requests.push(request)
     handler(request, response, index++)
   })
@@ -39,9 +34,7 @@ async function serve(handler: Handler) {
     socket.once('end', leave)
     socket.once('close', leave)
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  servers.push({ close: () => server.close() && server.closeAllConnections() })
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, requests, sockets }
+  return { url: urlOf(server), requests, sockets }
 }
 
 /** Writes `chunk` until the client goes away or `limit` bytes were written; resolves with the count. */

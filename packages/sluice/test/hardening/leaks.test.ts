@@ -3,14 +3,14 @@
  * to every stream (a shutdown signal) must not collect one listener, and one stream, per stream.
  */
 import { getEventListeners } from 'node:events'
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { RequestListener } from 'node:http'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { ndjson, sse } from '../../src/index.js'
 import { recordFigure, retainedHeapMiB } from '../support/figures.js'
+import { startLoopback, type Loopback } from '../support/loopback.js'
 
 let url = ''
-const server = createServer((request, response) => {
+const handler: RequestListener = (request, response) => {
   if (request.url === '/sse') {
     response.writeHead(200, { 'content-type': 'text/event-stream' })
     response.end('id: 1\ndata: {"seq":1}\n\nevent: end\ndata: {"count":1}\n\n')
@@ -18,15 +18,13 @@ const server = createServer((request, response) => {
     response.writeHead(200, { 'content-type': 'application/x-ndjson' })
     response.end('{"seq":1}\n{"$sluice":"end","count":1}\n')
   }
-})
+}
+let server: Loopback
 beforeAll(async () => {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  server = await startLoopback(handler)
+  url = new URL(server.url).origin
 })
-afterAll(async () => {
-  server.closeAllConnections()
-  await new Promise((resolve) => server.close(resolve))
-})
+afterAll(() => server.close())
 
 test('streams that end, break or close leave no listener on a shared signal, and are collected', async () => {
   const shutdown = new AbortController()
@@ -87,7 +85,7 @@ test.each(['ndjson', 'sse'] as const)('%s(): a signal aborted before the stream 
 test.each(['ndjson', 'sse'] as const)('%s(): an onOpen hook that throws is final, thrown as it is, and the connection is released', async (format) => {
   let opened = 0
   let released = 0
-  const endless = createServer((_, response) => {
+  const endless = await startLoopback((_, response) => {
     opened++
     response.writeHead(200, { 'content-type': format === 'ndjson' ? 'application/x-ndjson' : 'text/event-stream' })
     const timer = setInterval(() => response.write(format === 'ndjson' ? '{"seq":1}\n' : 'data: 1\n\n'), 5)
@@ -96,8 +94,7 @@ test.each(['ndjson', 'sse'] as const)('%s(): an onOpen hook that throws is final
       released++
     })
   })
-  await new Promise<void>((resolve) => endless.listen(0, '127.0.0.1', resolve))
-  const target = `http://127.0.0.1:${(endless.address() as AddressInfo).port}/`
+  const target = endless.url
   const hookError = new Error('bug in onOpen')
   const options = {
     retry: { initialDelayMs: 1, minDelayMs: 0, maxAttempts: 3 },
@@ -117,7 +114,6 @@ test.each(['ndjson', 'sse'] as const)('%s(): an onOpen hook that throws is final
     for (let i = 0; i < 100 && released < opened; i++) await new Promise((resolve) => setTimeout(resolve, 10))
     expect(released).toBe(opened)
   } finally {
-    endless.closeAllConnections()
-    endless.close()
+    await endless.close()
   }
 })

@@ -3,9 +3,9 @@
  * SSE, honours `Last-Event-ID`, and misbehaves on demand: cuts the connection at a byte offset,
  * stalls, answers an error status, the wrong content type or 204, or ends early without the marker.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { ndjsonResponse, sseResponse } from '../../../sluice-server/src/index.js'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { ndjsonResponse, sseResponse } from 'sluice-server'
+import { startLoopback } from './loopback.js'
 
 export type Fault =
   | { kind: 'ok' }
@@ -86,13 +86,18 @@ export async function bodyFor(format: Format, from: number, total: number): Prom
   return responseFor(format, from, total).text()
 }
 
+/** The byte offset where record `seq` starts in the body of `total` records (bodies hold multi-byte text). */
+export async function recordStart(format: Format, total: number, seq: number): Promise<number> {
+  const body = await bodyFor(format, 0, total)
+  return Buffer.byteLength(body.slice(0, body.indexOf(format === 'ndjson' ? `{"seq":${seq},` : `id: ${seq}\n`)))
+}
+
 export async function startChaosServer(options: ChaosOptions): Promise<ChaosServer> {
   const requests: RequestLog[] = []
   let served = 0
   let inFlight = 0
-  const sockets = new Set<import('node:net').Socket>()
   const timers = new Set<ReturnType<typeof setTimeout>>()
-  const server: Server = createServer((request, response) => {
+  const loopback = await startLoopback((request, response) => {
     const index = served++
     inFlight++
     response.once('close', () => inFlight--)
@@ -100,21 +105,14 @@ export async function startChaosServer(options: ChaosOptions): Promise<ChaosServ
     if (options.keepLog !== false) requests.push({ lastEventId, headers: request.headers })
     handle(options, options.plan(index), lastEventId, response, timers)
   })
-  server.on('connection', (socket) => {
-    sockets.add(socket)
-    socket.on('close', () => sockets.delete(socket))
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
   return {
-    url: `http://127.0.0.1:${port}/stream`,
+    url: `${loopback.url}stream`,
     requests,
     served: () => served,
     inFlight: () => inFlight,
     close: async () => {
       for (const timer of timers) clearInterval(timer)
-      for (const socket of sockets) socket.destroy()
-      await new Promise<void>((resolve) => server.close(() => resolve()))
+      await loopback.close()
     },
   }
 }

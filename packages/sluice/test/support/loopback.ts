@@ -1,12 +1,24 @@
 /**
- * A `node:http` server on 127.0.0.1 for one test: listening when returned, and closed when the test
- * finishes, its open sockets destroyed first (a stream the test left open must not hold `close`).
+ * The one way tests start a loopback HTTP server: `node:http` on 127.0.0.1, a free port, listening
+ * when returned. `listen` ties it to the running test (closed when the test finishes); `startLoopback`
+ * leaves closing to the caller (a server shared by a file's tests, or one a helper owns). Closing
+ * destroys the open sockets first, so a stream a test left open cannot hold `close` up.
  */
 import { createServer, type RequestListener, type Server } from 'node:http'
-import type { Socket } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 import { onTestFinished } from 'vitest'
 
-export async function listen(handler: RequestListener): Promise<Server> {
+/** A server started by {@link startLoopback}. */
+export interface Loopback {
+  server: Server
+  /** `http://127.0.0.1:<port>/` */
+  url: string
+  /** Destroys the open sockets, then closes the server. */
+  close(): Promise<void>
+}
+
+/** A loopback server the caller closes (in `afterAll`, or when what owns it closes). */
+export async function startLoopback(handler: RequestListener): Promise<Loopback> {
   const server = createServer(handler)
   const sockets = new Set<Socket>()
   server.on('connection', (socket) => {
@@ -14,9 +26,24 @@ export async function listen(handler: RequestListener): Promise<Server> {
     socket.on('close', () => sockets.delete(socket))
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  onTestFinished(async () => {
-    for (const socket of sockets) socket.destroy()
-    await new Promise<void>((resolve) => server.close(() => resolve()))
-  })
+  return {
+    server,
+    url: urlOf(server),
+    close: async () => {
+      for (const socket of sockets) socket.destroy()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+}
+
+/** A loopback server for the running test: closed, its sockets destroyed, when the test finishes. */
+export async function listen(handler: RequestListener): Promise<Server> {
+  const { server, close } = await startLoopback(handler)
+  onTestFinished(close)
   return server
+}
+
+/** `http://127.0.0.1:<port>/` of a listening server. */
+export function urlOf(server: Server): string {
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/`
 }

@@ -3,8 +3,8 @@
  * n, served with sluice-server from the position in `Last-Event-ID`, one record every few ms.
  * Usage: node --conditions=sluice-source --import tsx metrics-server.ts <port> <total>
  */
-import { lastEventId, ndjsonResponse } from '../../../sluice-server/src/index.js'
-import { serve } from '../../../sluice-server/src/node.js'
+import { lastEventId, ndjsonResponse } from 'sluice-server'
+import { serve } from 'sluice-server/node'
 
 const port = Number(process.argv[2])
 const total = Number(process.argv[3] ?? 200)
