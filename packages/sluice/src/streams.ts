@@ -93,8 +93,7 @@ function transformerOf<T>(parser: PushParser, signal: AbortSignal | undefined): 
           controller.enqueue(item as T)
           continue
         }
-        if (item.promise === undefined) throw item.error
-        const value = await item.promise
+        const value = await item.settle()
         if (value !== SKIPPED) controller.enqueue(value as T)
       }
     } finally {

@@ -19,6 +19,15 @@ export class Pending {
     readonly error: unknown,
     readonly promise?: Promise<unknown>,
   ) {}
+
+  /**
+   * What the slot comes to, the one rule every consumer of a decoder's output follows (the record
+   * iterator and the transform streams): the validated record, {@link SKIPPED}, or a rejection
+   * with the error to raise.
+   */
+  settle(): Promise<unknown> {
+    return this.promise ?? Promise.reject(this.error)
+  }
 }
 
 /** Marks a record an async validation decided to skip. */
