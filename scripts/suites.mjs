@@ -71,6 +71,16 @@ export const suites = [
     command: 'pnpm',
     args: ['exec', 'vitest', 'run', '-c', 'vitest.stack.config.ts'],
   },
+  // Issue 12: feeds. The Feed contract on memoryFeed and on a real redis-server (Debian's, temp dir,
+  // free loopback port), feedResponse over loopback, three instances behind a real nginx with kill -9
+  // of an instance and of Redis (AOF always / no persistence). About a minute.
+  {
+    name: 'node: sluice-server feeds',
+    kind: 'vitest',
+    cwd: 'packages/sluice-server',
+    command: 'pnpm',
+    args: ['exec', 'vitest', 'run', '-c', 'vitest.feeds.config.ts'],
+  },
   // Issue 5: the runtime-neutral suite (packages/sluice/test/portable/) in each runtime, each against
   // a loopback fixture server the runner starts in Node. Deno and Bun run against the built dist/.
   {

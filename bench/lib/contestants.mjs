@@ -13,7 +13,7 @@ import ndjsonStream from 'can-ndjson-stream'
 import { createParser } from 'eventsource-parser'
 import { parse as itNdjsonParse } from 'it-ndjson'
 import readNDJSONStream from 'ndjson-readablestream'
-import { decodeNdjson, decodeSse } from 'sluice'
+import { NdjsonDecoderStream, SseDecoderStream, decodeNdjson, decodeSse } from 'sluice'
 import split2 from 'split2'
 import { streamOf } from './corpus.mjs'
 
@@ -38,6 +38,45 @@ export const ndjsonContestants = [
     async run({ chunks }) {
       const tally = new Tally()
       for await (const record of decodeNdjson(streamOf(chunks))) tally.record(record)
+      return tally
+    },
+  },
+  {
+    name: 'sluice NdjsonDecoderStream',
+    variant: true,
+    async run({ chunks }) {
+      const tally = new Tally()
+      const reader = streamOf(chunks).pipeThrough(new NdjsonDecoderStream()).getReader()
+      for (;;) {
+        const { done, value } = await reader.read()
+        if (done) return tally
+        tally.record(value)
+      }
+    },
+  },
+  {
+    // The least a streaming consumer can do: read, decode, find each LF, JSON.parse (no checks, no positions).
+    name: 'bare streaming loop',
+    baseline: true,
+    async run({ chunks }) {
+      const tally = new Tally()
+      const reader = streamOf(chunks).getReader()
+      const decoder = new TextDecoder()
+      let rest = ''
+      for (;;) {
+        const { done, value } = await reader.read()
+        if (done) break
+        const text = rest + decoder.decode(value, { stream: true })
+        let start = 0
+        let lf = text.indexOf('\n')
+        while (lf !== -1) {
+          if (lf > start) tally.record(JSON.parse(text.slice(start, lf)))
+          start = lf + 1
+          lf = text.indexOf('\n', start)
+        }
+        rest = text.slice(start)
+      }
+      if (rest.trim() !== '') tally.record(JSON.parse(rest))
       return tally
     },
   },
@@ -115,6 +154,19 @@ export const sseContestants = [
       const tally = new Tally()
       for await (const event of decodeSse(streamOf(chunks))) tally.data(event.data)
       return tally
+    },
+  },
+  {
+    name: 'sluice SseDecoderStream',
+    variant: true,
+    async run({ chunks }) {
+      const tally = new Tally()
+      const reader = streamOf(chunks).pipeThrough(new SseDecoderStream()).getReader()
+      for (;;) {
+        const { done, value } = await reader.read()
+        if (done) return tally
+        tally.data(value.data)
+      }
     },
   },
   {

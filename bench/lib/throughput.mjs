@@ -45,6 +45,8 @@ export async function runThroughput({ label, contestants, corpus, sizes, rounds,
       return {
         name: c.name,
         limit: c.limit === true,
+        baseline: c.baseline === true,
+        variant: c.variant === true,
         ms,
         times: times.get(c.name),
         mbPerS: data.buffer.length / 1e6 / (ms / 1000),

@@ -7,10 +7,12 @@
  * - `GET /api/rate`, `POST /api/rate?perSecond=N`: records per second (1 to 200)
  * - `GET /api/debug/sent?client=ID`: the distinct ids fully handed to each client's streams
  * - `GET /api/health`: a non-streaming endpoint for load balancers
+ * - `GET /api/query.ndjson?rows=N`: a generated table streamed row by row (the query page, api/query.ts)
  */
 import { lastEventId, ndjsonResponse, sseResponse } from 'sluice-server'
 import { metricAt } from '../src/metric.js'
 import { FAULTS, FaultStream, cutAll, injectFault, type FaultKind } from './faults.js'
+import { queryStream } from './query.js'
 
 const startedAt = Date.now()
 let perSecond = 8
@@ -87,6 +89,7 @@ export async function api(request: Request): Promise<Response> {
   if (request.method === 'GET' && path === '/api/metrics.ndjson') return stream(request, 'ndjson')
   if (request.method === 'GET' && path === '/api/metrics.sse') return stream(request, 'sse')
   if (request.method === 'GET' && path === '/api/health') return json({ ok: true })
+  if (request.method === 'GET' && path === '/api/query.ndjson') return queryStream(request) // the query page
   if (request.method === 'GET' && path === '/api/debug/sent') {
     const ids = [...(sent.get(url.searchParams.get('client') ?? '') ?? [])].sort((a, b) => a - b)
     return json({ ids })

@@ -9,8 +9,9 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['sluice-source', ...defaults, 'node'] } },
   test: {
     include: ['test/**/*.test.ts'],
-    // The whole-stack suite (real nginx over TLS, Chromium, Postgres) runs on its own: vitest.stack.config.ts.
-    exclude: ['test/stack/**', '**/node_modules/**'],
+    // The whole-stack suite (real nginx over TLS, Chromium, Postgres) runs on its own: vitest.stack.config.ts;
+    // the feed suite (real redis-server, three instances behind nginx): vitest.feeds.config.ts.
+    exclude: ['test/stack/**', 'test/feeds/**', '**/node_modules/**'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
   },

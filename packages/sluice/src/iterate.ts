@@ -88,13 +88,9 @@ export class RecordIterator<T> implements AsyncIterableIterator<T> {
       while (this.#index < this.#queue.length && !this.#finished) {
         const item = this.#queue[this.#index++]
         if (!(item instanceof Pending)) return { value: item as T, done: false }
-        if (item.promise === undefined) {
-          await this.#close(item.error)
-          throw item.error
-        }
         let value: unknown
         try {
-          value = await item.promise
+          value = await item.settle()
         } catch (error) {
           await this.#close(error)
           throw error

@@ -19,6 +19,15 @@ export class Pending {
     readonly error: unknown,
     readonly promise?: Promise<unknown>,
   ) {}
+
+  /**
+   * What the slot comes to, the one rule every consumer of a decoder's output follows (the record
+   * iterator and the transform streams): the validated record, {@link SKIPPED}, or a rejection
+   * with the error to raise.
+   */
+  settle(): Promise<unknown> {
+    return this.promise ?? Promise.reject(this.error)
+  }
 }
 
 /** Marks a record an async validation decided to skip. */
@@ -48,9 +57,9 @@ export class RecordGate {
   /**
    * Validates one decoded value: returns the record, or a {@link Pending} (an error to raise, or an
    * async validation), or {@link SKIPPED}. `position` is only called when the record is bad.
+   * `validate`: another schema's (a typed event's), under the same `onInvalid` policy and count.
    */
-  check(value: unknown, position: () => RecordPosition): unknown {
-    const validate = this.#validate
+  check(value: unknown, position: () => RecordPosition, validate = this.#validate): unknown {
     if (validate === undefined) return value
     const result = validate(value)
     if (result instanceof Promise) {

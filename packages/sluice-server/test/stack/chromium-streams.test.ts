@@ -11,6 +11,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest'
 import { ndjsonResponse } from '../../src/index.js'
 import { serve, type FetchHandler, type NodeServer } from '../../src/node.js'
 import { makeCertificate, type Certificate } from '../helpers/certificate.js'
+import { recordFigure } from '../helpers/figures.js'
 
 const STREAMS = 12
 /** Each stream sends its first record at once and ends this long after. */
@@ -109,6 +110,11 @@ test('over HTTP/1.1 Chromium delivers 6 streams at once to one origin: the 7th a
     `chromium, 12 streams over HTTP/1.1: time to first record per stream ${fmt(timings.map((t) => t.first))} ms; ` +
       `${waited.length} waited for an earlier stream to end; connections accepted by the server: ${connections.http1}`,
   )
+  recordFigure({
+    scenario: 'stack: chromium, 12 streams to one origin over HTTP/1.1',
+    cases: STREAMS,
+    detail: `first record at ${fmt(timings.map((t) => t.first))} ms; ${waited.length} waited for an earlier stream to end (held ${HOLD_MS} ms); ${connections.http1} connections`,
+  })
   expect(waited).toHaveLength(STREAMS - 6)
   expect(connections.http1).toBeLessThanOrEqual(6)
 })
@@ -121,6 +127,11 @@ test('over HTTP/2 all 12 streams deliver from the start on one connection', asyn
     `chromium, 12 streams over HTTP/2: time to first record per stream ${fmt(timings.map((t) => t.first))} ms; ` +
       `connections accepted by the server: ${connections.http2}`,
   )
+  recordFigure({
+    scenario: 'stack: chromium, 12 streams to one origin over HTTP/2 (sluice-server serve with tls)',
+    cases: STREAMS,
+    detail: `first record at ${fmt(timings.map((t) => t.first))} ms; none waited; ${connections.http2} connection`,
+  })
   for (const t of timings) expect(t.first).toBeLessThan(firstEnd)
   expect(connections.http2).toBe(1)
 })

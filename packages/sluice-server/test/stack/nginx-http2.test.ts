@@ -12,6 +12,7 @@ import { ndjsonResponse } from '../../src/index.js'
 import { serve, type NodeServer } from '../../src/node.js'
 import { app, type Reading } from '../helpers/app.js'
 import { makeCertificate, type Certificate } from '../helpers/certificate.js'
+import { recordFigure } from '../helpers/figures.js'
 import { bodyOf, h2Get, h2Session } from '../helpers/h2-client.js'
 import { startNginx, type Nginx } from '../helpers/nginx.js'
 import { deferred, idleSource } from '../helpers/sources.js'
@@ -90,6 +91,14 @@ test('12 streams at once share one client connection through nginx, each deliver
     `nginx ssl http2, 12 streams on one connection: first records ${Math.min(...firsts).toFixed(0)}-${Math.max(...firsts).toFixed(0)} ms, ` +
       `last records ${Math.min(...lasts).toFixed(0)}-${Math.max(...lasts).toFixed(0)} ms; upstream connections opened: ${upstreamConnections - before}`,
   )
+  recordFigure({
+    scenario: 'stack: nginx ssl http2, 12 streams on one client connection',
+    cases: 12,
+    records: 60,
+    lost: 0,
+    duplicated: 0,
+    detail: `first records ${Math.min(...firsts).toFixed(0)}-${Math.max(...firsts).toFixed(0)} ms, last ${Math.min(...lasts).toFixed(0)}-${Math.max(...lasts).toFixed(0)} ms (5 records, 200 ms apart)`,
+  })
   // Every stream's first record came before any stream's last: none waited for another to finish.
   expect(Math.max(...firsts)).toBeLessThan(Math.min(...lasts))
   // One TLS connection from the client carried them all (nginx opens its own upstream ones).
@@ -104,6 +113,8 @@ test('a stream the client resets (RST_STREAM) releases the source behind nginx',
   stream.close(constants.NGHTTP2_CANCEL)
   const cut = performance.now()
   await gone.promise
-  console.log(`nginx ssl http2: source released ${(performance.now() - cut).toFixed(0)} ms after the client's RST_STREAM`)
+  const releasedMs = performance.now() - cut
+  console.log(`nginx ssl http2: source released ${releasedMs.toFixed(0)} ms after the client's RST_STREAM`)
+  recordFigure({ scenario: 'stack: nginx ssl http2, client resets a stream (RST_STREAM)', cases: 1, detail: `upstream source released ${releasedMs.toFixed(0)} ms after the reset; the connection stayed open` })
   expect(client.destroyed).toBe(false)
 })

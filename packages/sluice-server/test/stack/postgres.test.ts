@@ -6,20 +6,16 @@
  * second; the first row leaves before the table is read (index scan, no sort), 1 k rows or 1 M.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { appendFileSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { get, type IncomingMessage } from 'node:http'
 import { fileURLToPath } from 'node:url'
 import postgres from 'postgres'
 import { afterAll, beforeAll, expect, test } from 'vitest'
+import { recordFigure } from '../helpers/figures.js'
 import { startPostgres, type Postgres } from '../helpers/postgres.js'
 
 const BIG = 1_000_000
 const SMALL = 1_000
-
-/** A figure for RELIABILITY.md / BENCHMARKS.md (scripts/reliability.mjs sets SLUICE_FIGURES). */
-function recordFigure(figure: Record<string, unknown>): void {
-  if (process.env['SLUICE_FIGURES']) appendFileSync(process.env['SLUICE_FIGURES'], `${JSON.stringify(figure)}\n`)
-}
 
 let pg: Postgres
 let sql: postgres.Sql
@@ -164,8 +160,11 @@ test('1,000,000 rows stream in id order as NDJSON while the server RSS stays fla
       `server RSS MiB by rows: ${curve.map((s) => `${s.rows}: ${mib(s.bytes)}`).join(', ')}; peak ${mib(firstHalf)} in the first half, ${mib(secondHalf)} in the second`,
   )
   recordFigure({
-    scenario: 'server: postgres cursor streamed as NDJSON (1,000,000 rows)',
+    scenario: 'stack: postgres cursor streamed as NDJSON (1,000,000 rows)',
     cases: 1,
+    records: rows,
+    lost: 0,
+    duplicated: 0,
     detail: `server RSS ${mib(rss[0]!.bytes)} MiB at the first row, peak ${mib(firstHalf)} MiB over the first 500k rows and ${mib(secondHalf)} MiB over the last 500k; all rows in ${(totalMs / 1000).toFixed(1)} s`,
   })
   // Flat: the second half of the table (500k rows, ~23 MB of NDJSON, ~100 MB as row objects) adds
@@ -192,7 +191,7 @@ test('a client that stops reading pauses the cursor: rows fetched stop growing, 
   expect(resumed).toBeGreaterThan(paused + 10_000)
   console.log(`postgres cursor, paused client: ${paused} rows fetched, then flat for 500 ms; ${resumed} once it read again`)
   recordFigure({
-    scenario: 'server: postgres cursor, client stops reading',
+    scenario: 'stack: postgres cursor, client stops reading',
     cases: 1,
     detail: `${paused} of 1,000,000 rows fetched, flat while paused; fetching resumed when the client read`,
   })
@@ -218,7 +217,7 @@ test('a client that disconnects ends the query: its backend leaves the active on
   expect((await plateau(async () => (await stats()).streamsOpen, 100, 2_000))).toBe(0)
   console.log(`postgres cursor, disconnected client: the query left pg_stat_activity's active backends ${releasedMs.toFixed(0)} ms after the cut`)
   recordFigure({
-    scenario: 'server: postgres cursor, client disconnects',
+    scenario: 'stack: postgres cursor, client disconnects',
     cases: 1,
     detail: `query gone from pg_stat_activity's active backends ${releasedMs.toFixed(0)} ms after the cut (bound 1,000 ms)`,
   })
@@ -256,7 +255,7 @@ test('the first row leaves before the table is read: an index scan with no sort,
   const big = median(firstRow['readings_1m']!)
   console.log(`postgres cursor, time to first row (median of 5): 1 k rows ${small.toFixed(1)} ms, 1 M rows ${big.toFixed(1)} ms`)
   recordFigure({
-    scenario: 'server: postgres cursor, time to first row',
+    scenario: 'stack: postgres cursor, time to first row',
     cases: 10,
     detail: `median of 5: ${small.toFixed(1)} ms for 1 k rows, ${big.toFixed(1)} ms for 1 M rows`,
   })

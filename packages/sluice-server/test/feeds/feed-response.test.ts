@@ -4,11 +4,11 @@
  * Retry-After when the store cannot be reached, and a cut stream when it is lost mid-stream.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { feedResponse, memoryFeed, type Feed } from '../src/index.js'
-import { serve, type NodeServer } from '../src/node.js'
-import { redisFeed } from '../src/redis.js'
-import { freshKey, memoryKind, redisClient, redisKind, type FeedKind } from './helpers/feeds.js'
-import { startRedis } from './helpers/redis.js'
+import { feedResponse, memoryFeed, type Feed } from '../../src/index.js'
+import { serve, type NodeServer } from '../../src/node.js'
+import { redisFeed } from '../../src/redis.js'
+import { freshKey, memoryKind, redisClient, redisKind, type FeedKind } from '../helpers/feeds.js'
+import { startRedis } from '../helpers/redis.js'
 
 /** The whole body as text, or what came before the body failed (and that it failed). */
 async function bodyOf(response: Response): Promise<{ text: string; cut: boolean }> {

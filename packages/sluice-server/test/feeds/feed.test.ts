@@ -4,8 +4,8 @@
  */
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import type { Feed, FeedEntry, FeedRecord } from '../src/index.js'
-import { endsWithin, freshKey, memoryKind, redisKind, take, type FeedKind } from './helpers/feeds.js'
+import type { Feed, FeedEntry, FeedRecord } from '../../src/index.js'
+import { endsWithin, freshKey, memoryKind, redisKind, take, type FeedKind } from '../helpers/feeds.js'
 
 const kinds: FeedKind[] = [memoryKind(), redisKind()]
 
