@@ -163,6 +163,9 @@ function exportPaths() {
   }
   // React's types, as the client package installs them (sluice/react snippets).
   paths.react = [relative(outDir, join(root, 'packages', 'sluice', 'node_modules', '@types', 'react', 'index.d.ts'))]
+  // The README's recipes for libraries the client's tests use (devDependencies of packages/sluice).
+  paths['@tanstack/query-core'] = [relative(outDir, join(root, 'packages', 'sluice', 'node_modules', '@tanstack', 'query-core', 'build', 'modern', 'index.d.ts'))]
+  paths.rxjs = [relative(outDir, join(root, 'packages', 'sluice', 'node_modules', 'rxjs', 'dist', 'types', 'index.d.ts'))]
   return paths
 }
 const tsconfig = {
@@ -176,7 +179,6 @@ const tsconfig = {
     // Node types only where a snippet imports sluice-server/node (it references them itself).
     types: [],
     paths: exportPaths(),
-
   },
   files: checked.map((b) => relative(outDir, b.path)),
 }

@@ -30,12 +30,12 @@ let stream: RecordStream<QueryRow> | undefined
 let paused = false
 let resume: (() => void) | undefined
 
-function show(rows: QueryRow[], count: number, startedAt: number): void {
+function show(rows: QueryRow[], count: number, startedAt: number, from: RecordStream<QueryRow>): void {
   const seconds = (performance.now() - startedAt) / 1000
   ui.count.textContent = count.toLocaleString('en-US')
   ui.rate.textContent = seconds > 0 ? Math.round(count / seconds).toLocaleString('en-US') : '–'
-  ui.bytes.textContent = (stream?.counters.bytes ?? 0).toLocaleString('en-US')
-  ui.reconnects.textContent = String(stream?.counters.reconnects ?? 0)
+  ui.bytes.textContent = from.counters.bytes.toLocaleString('en-US')
+  ui.reconnects.textContent = String(from.counters.reconnects)
   const last = rows.at(-1)
   if (last) ui.last.textContent = String(last.id)
   const fragment = document.createDocumentFragment()
@@ -68,7 +68,7 @@ async function run(): Promise<void> {
   let frame = 0
   const flush = () => {
     frame = 0
-    show(pending, received, startedAt)
+    show(pending, received, startedAt, current)
     pending = []
   }
   try {
@@ -82,12 +82,13 @@ async function run(): Promise<void> {
       if (received % 2000 === 0) await new Promise((r) => setTimeout(r, 0))
       if (paused) await new Promise<void>((r) => (resume = r)) // nothing is pulled while paused
     }
-    ui.state.textContent = stream === current ? `done: ${received.toLocaleString('en-US')} rows` : 'stopped'
+    // Stopped or replaced meanwhile: the handler that did it has said so already.
+    if (stream === current) ui.state.textContent = `done: ${received.toLocaleString('en-US')} rows`
   } catch (error) {
     ui.state.textContent = `failed: ${error instanceof Error ? error.message : String(error)}`
   } finally {
     if (frame) cancelAnimationFrame(frame)
-    show(pending, received, startedAt)
+    show(pending, received, startedAt, current)
     if (stream === current) {
       ui.pause.disabled = true
       ui.stop.disabled = true
@@ -109,9 +110,13 @@ ui.pause.addEventListener('click', () => {
   if (!paused) resume?.()
 })
 ui.stop.addEventListener('click', () => {
-  stream?.close()
+  const current = stream
+  stream = undefined
+  current?.close()
   paused = false
   resume?.()
   ui.state.textContent = 'stopped'
+  ui.pause.disabled = true
+  ui.stop.disabled = true
 })
 document.body.dataset.ready = 'true'

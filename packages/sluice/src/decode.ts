@@ -8,6 +8,7 @@ import { NdjsonParser, type NdjsonOptions } from './ndjson.js'
 import { readerOf, type ByteSource } from './source.js'
 import { SseParser, type SseEvent, type SseOptions } from './sse.js'
 import type { StandardSchemaV1 } from './standard-schema.js'
+import type { EventSchemas, TypedEventOptions, TypedSseEvent } from './events.js'
 
 /** The record type a schema produces. */
 export type Infer<S extends StandardSchemaV1> = StandardSchemaV1.InferOutput<S>
@@ -49,7 +50,9 @@ export function decodeNdjson(
  * Decodes a Server-Sent Events byte stream into events (HTML §9.2).
  *
  * `data` is the raw string, or with `json: true` or a `schema` the parsed (and validated) value.
- * Comments are heartbeats (`onComment` sees them). The `end` event ends the iteration.
+ * Comments are heartbeats (`onComment` sees them). The `end` event ends the iteration. With
+ * `events` (a schema per event name), events are a union discriminated by `event`: `switch (e.event)`
+ * narrows `e.data`; events with no schema are skipped (or, with `onUnknownEvent: 'throw'`, fail).
  *
  * @example
  * ```ts
@@ -61,6 +64,10 @@ export function decodeNdjson(
  * }
  * ```
  */
+export function decodeSse<E extends EventSchemas>(
+  source: ByteSource,
+  options: SseOptions & TypedEventOptions<E> & { events: E; schema?: undefined },
+): AsyncIterableIterator<TypedSseEvent<E>>
 export function decodeSse<S extends StandardSchemaV1>(
   source: ByteSource,
   options: SseOptions<S> & { schema: S },

@@ -23,6 +23,7 @@ import { BodySniffer, FOREIGN_BODY_FIX } from './sniff.js'
 import { readerOf } from './source.js'
 import { SseParser, type SseEvent, type SseOptions } from './sse.js'
 import type { StandardSchemaV1 } from './standard-schema.js'
+import type { EventSchemas, TypedEventOptions, TypedSseEvent } from './events.js'
 import type { Infer } from './decode.js'
 import { mustWait, onHidden, pageChange, sleep } from './wait.js'
 import { watch, type WatchOptions } from './watch.js'
@@ -184,6 +185,10 @@ export function ndjson(
  * for await (const { event, data } of sse('/api/events')) console.log(event, data)
  * ```
  */
+export function sse<E extends EventSchemas>(
+  input: string | URL | Request,
+  options: SseStreamOptions & TypedEventOptions<E> & { events: E; schema?: undefined },
+): RecordStream<TypedSseEvent<E>>
 export function sse<S extends StandardSchemaV1>(
   input: string | URL | Request,
   options: SseStreamOptions<S> & { schema: S },

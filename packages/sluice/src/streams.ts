@@ -7,6 +7,7 @@ import { NdjsonParser, type NdjsonOptions } from './ndjson.js'
 import { chunkOf, type Chunk } from './source.js'
 import { SseParser, type SseEvent, type SseOptions } from './sse.js'
 import type { StandardSchemaV1 } from './standard-schema.js'
+import type { EventSchemas, TypedEventOptions, TypedSseEvent } from './events.js'
 import { Pending, SKIPPED } from './validate.js'
 import type { Infer } from './decode.js'
 import type { PushParser } from './iterate.js'
@@ -20,6 +21,9 @@ export interface NdjsonDecoderStreamConstructor {
 
 /** The constructor of {@link SseDecoderStream}: the data type comes from `schema` when there is one. */
 export interface SseDecoderStreamConstructor {
+  new <E extends EventSchemas>(
+    options: SseOptions & TypedEventOptions<E> & { events: E; schema?: undefined },
+  ): TransformStream<Chunk, TypedSseEvent<E>>
   new <S extends StandardSchemaV1>(options: SseOptions<S> & { schema: S }): SseDecoderStream<Infer<S>>
   new <T = unknown>(options: SseOptions<StandardSchemaV1 | undefined> & { json: true }): SseDecoderStream<T>
   new <T = string>(options?: SseOptions<StandardSchemaV1 | undefined>): SseDecoderStream<T>

@@ -57,9 +57,9 @@ export class RecordGate {
   /**
    * Validates one decoded value: returns the record, or a {@link Pending} (an error to raise, or an
    * async validation), or {@link SKIPPED}. `position` is only called when the record is bad.
+   * `validate`: another schema's (a typed event's), under the same `onInvalid` policy and count.
    */
-  check(value: unknown, position: () => RecordPosition): unknown {
-    const validate = this.#validate
+  check(value: unknown, position: () => RecordPosition, validate = this.#validate): unknown {
     if (validate === undefined) return value
     const result = validate(value)
     if (result instanceof Promise) {

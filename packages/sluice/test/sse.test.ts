@@ -1,8 +1,9 @@
 /**
- * SSE hooks at chunk and stream edges: comments, retry, and the spec's discarding of an
- * unterminated last line; and sluice's own parser against eventsource-parser's `createParser` as a
- * differential oracle (random lines, random chunkings), its known deviations left out of the
- * generated input (docs/sse-conformance.md).
+ * SSE decoding (sse.ts): hooks at chunk and stream edges (comments, retry, the spec's discarding of an
+ * unterminated last line); properties of decodeSse under any chunking against a model of the spec
+ * (the events encoded, bad JSON and over-long lines reported at their line and byte); and sluice's
+ * own parser against eventsource-parser's `createParser` as a differential oracle (random lines,
+ * random chunkings), its known deviations left out of the generated input (docs/sse-conformance.md).
  */
 import { createParser } from 'eventsource-parser'
 import fc from 'fast-check'
@@ -11,6 +12,10 @@ import { decodeSse } from '../src/index.js'
 import { SseParser, type SseEvent } from '../src/sse.js'
 import { chunkings, chunksAt } from './chunkings.js'
 import { collect, utf8 } from './collect.js'
+import { oneByteAtATime, points, record, tricky } from './support/arbitraries.js'
+
+/** fast-check runs per property. */
+const RUNS = 150
 
 test('sse onComment sees every complete comment line, without the colon and one space', async () => {
   const input = ': ping\r\n:pong\r:  two\n\ndata: x\n: in event\n\n: unterminated'
@@ -122,6 +127,155 @@ describe('sse against eventsource-parser (differential oracle)', () => {
         }
       }),
       { numRuns: 300 },
+    )
+  })
+})
+
+describe('sse properties', () => {
+  // Field values: no CR or LF (they end a line); NUL is fine in data, and makes an id ignored.
+  const value = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 10 }), tricky).map((v) => v.replace(/[\r\n]/g, ''))
+  const event = fc.record({
+    event: fc.option(fc.constantFrom('tick', 'ünï', 'message', 'x y'), { nil: undefined }),
+    id: fc.oneof(fc.constant(undefined), fc.constant(''), value),
+    retry: fc.option(fc.nat({ max: 100_000 }), { nil: undefined }),
+    data: fc.array(value, { minLength: 1, maxLength: 3 }),
+    comment: fc.option(value, { nil: undefined }),
+  })
+  const stream = fc.record({
+    events: fc.array(event, { maxLength: 20 }),
+    endings: fc.array(fc.constantFrom('\n', '\r', '\r\n'), { minLength: 1, maxLength: 40 }),
+    bom: fc.boolean(),
+    extraBlank: fc.array(fc.boolean(), { minLength: 1, maxLength: 10 }),
+  })
+  type Stream = typeof stream extends fc.Arbitrary<infer T> ? T : never
+
+  /** Encodes the events, and computes what the spec says they decode to (the model). */
+  function encode(s: Stream, dataOf: (data: string[]) => string[] = (d) => d, extra?: { before: number; line: string }) {
+    const lines: string[] = []
+    const expected: SseEvent<string>[] = []
+    // The index in `lines` of each event's first line, where its block starts.
+    const firstLines: number[] = []
+    let lastEventId = ''
+    // The index in `lines` of the extra line, if any.
+    let extraLine = -1
+    s.events.forEach((e, i) => {
+      if (extra?.before === i) {
+        extraLine = lines.length
+        lines.push(extra.line)
+      }
+      firstLines.push(lines.length)
+      if (e.comment !== undefined) lines.push(`:${e.comment}`)
+      if (e.event !== undefined) lines.push(`event: ${e.event}`)
+      if (e.id !== undefined) lines.push(e.id === '' && i % 2 ? 'id' : `id: ${e.id}`)
+      if (e.retry !== undefined) lines.push(`retry: ${e.retry}`)
+      const data = dataOf(e.data)
+      for (const d of data) lines.push(d === '' && i % 2 ? 'data' : d.startsWith(' ') || i % 3 ? `data: ${d}` : `data:${d}`)
+      lines.push('')
+      if (s.extraBlank[i % s.extraBlank.length]) lines.push('')
+      if (e.id !== undefined && !e.id.includes('\0')) lastEventId = e.id
+      const out: SseEvent<string> = { event: e.event ?? 'message', data: data.join('\n') }
+      if (lastEventId !== '') out.id = lastEventId
+      if (e.retry !== undefined) out.retry = e.retry
+      expected.push(out)
+    })
+    let body = s.bom ? '\uFEFF' : ''
+    let previous = ''
+    // The byte offset of each line.
+    const offsets: number[] = []
+    lines.forEach((line, i) => {
+      let ending = s.endings[i % s.endings.length]!
+      // A lone CR then an empty line ended by LF reads as one CRLF: the spec's own ambiguity.
+      if (previous === '\r' && line === '' && ending === '\n') ending = '\r\n'
+      offsets.push(utf8(body).length)
+      body += line + ending
+      previous = ending
+    })
+    const startOf = (event: number) => ({ line: firstLines[event]! + 1, offset: offsets[firstLines[event]!]! })
+    return { body, expected, startOf, extraLine: extraLine + 1 }
+  }
+
+  test('any chunking of the bytes decodes to the events the spec model gives', async () => {
+    await fc.assert(
+      fc.asyncProperty(stream, points, async (s, cuts) => {
+        const { body, expected } = encode(s)
+        const bytes = utf8(body)
+        const whole = await collect(decodeSse([bytes]))
+        expect(whole).toEqual({ items: expected })
+        for (const chunks of [chunksAt(bytes, cuts), oneByteAtATime(bytes)]) {
+          expect(await collect(decodeSse(chunks))).toEqual(whole)
+        }
+      }),
+      { numRuns: RUNS },
+    )
+  })
+
+  test('json events decode to the records encoded, under any chunking', async () => {
+    await fc.assert(
+      fc.asyncProperty(stream, fc.array(record, { minLength: 20, maxLength: 20 }), points, async (s, records, cuts) => {
+        let n = 0
+        const { body, expected } = encode(s, () => [JSON.stringify(records[n++ % records.length])])
+        const bytes = utf8(body)
+        const want = expected.map((e) => ({ ...e, data: JSON.parse(e.data) as unknown }))
+        expect(await collect(decodeSse(chunksAt(bytes, cuts), { json: true }))).toEqual({ items: want })
+      }),
+      { numRuns: RUNS },
+    )
+  })
+
+  test('bad json is reported at the line and byte where its block starts, under any chunking', async () => {
+    // Comments longer than any chunk: block starts carried across many chunks.
+    const long = `: ${'ü'.repeat(70_000)}`
+    await fc.assert(
+      fc.asyncProperty(stream, fc.nat(), fc.boolean(), points, async (s, at, padded, cuts) => {
+        fc.pre(s.events.length > 0)
+        const bad = at % s.events.length
+        if (padded) s.events = s.events.map((e) => ({ ...e, comment: e.comment === undefined ? undefined : long }))
+        let n = 0
+        const { body, startOf } = encode(s, () => [n++ === bad ? '{bad' : '1'])
+        const bytes = utf8(body)
+        const want = { code: 'PARSE_ERROR', ...startOf(bad), snippet: '{bad' }
+        for (const chunks of [[bytes], chunksAt(bytes, cuts), ...(padded ? [] : [oneByteAtATime(bytes)])]) {
+          const { items, error } = await collect(decodeSse(chunks, { json: true }))
+          expect(items).toHaveLength(bad)
+          expect(error).toMatchObject(want)
+        }
+      }),
+      { numRuns: RUNS },
+    )
+    // Megabytes of multi-byte text through TextDecoder per run: a bound for a loaded machine, not a speed claim.
+  }, 120_000)
+
+  test('a line over maxLineBytes is refused on its line number, under any chunking', async () => {
+    // A limit of 300 bytes: lines of up to 100 characters are within it by their length alone, longer
+    // ones are counted in bytes, inside one chunk or carried across several.
+    const sizes = fc.constantFrom(1, 7, 37, 100, 101, 512)
+    await fc.assert(
+      fc.asyncProperty(stream, fc.nat(), sizes, points, async (s, at, size, cuts) => {
+        fc.pre(s.events.length > 0)
+        const before = at % s.events.length
+        const { body, expected, extraLine } = encode(s, undefined, { before, line: `: ${'é'.repeat(200)}` })
+        const bytes = utf8(body)
+        const fixed = Array.from({ length: Math.ceil(bytes.length / size) }, (_, k) => bytes.subarray(k * size, (k + 1) * size))
+        for (const chunks of [[bytes], fixed, chunksAt(bytes, cuts)]) {
+          const { items, error } = await collect(decodeSse(chunks, { maxLineBytes: 300 }))
+          expect(items).toEqual(expected.slice(0, before))
+          expect(error).toMatchObject({ code: 'LINE_TOO_LONG', line: extraLine })
+        }
+      }),
+      { numRuns: RUNS },
+    )
+  })
+
+  test('the end event ends any chunking with the right count and nothing after it', async () => {
+    await fc.assert(
+      fc.asyncProperty(stream, points, async (s, cuts) => {
+        const { body, expected } = encode(s)
+        const bytes = utf8(`${body}event: end\ndata: {"count":${expected.length}}\n\ndata: after\n\n`)
+        const { items, error } = await collect(decodeSse(chunksAt(bytes, cuts), { requireEnd: true }))
+        expect(error).toBeUndefined()
+        expect(items).toEqual(expected)
+      }),
+      { numRuns: RUNS },
     )
   })
 })

@@ -113,3 +113,32 @@ export function signal(): { promise: Promise<void>; resolve: () => void } {
   const promise = new Promise<void>((r) => (resolve = r))
   return { promise, resolve }
 }
+
+/**
+ * An agent-style run: `POST /v1/runs` starts it (the answer's `Location` header names the run) and
+ * streams its events; `GET /v1/runs/:id/stream?offset=N` streams the events after offset `N`, as
+ * many times as asked. Events carry `id: <offset>` and end with the sluice end event.
+ */
+export async function agentStyleServer(options: Options = {}): Promise<LlmServer> {
+  const tokens = tokensOf(options.words ?? 10)
+  const events = [
+    { type: 'run_started', run: 'run_1' },
+    { type: 'step', name: 'search', input: 'weather' },
+    ...tokens.map((text) => ({ type: 'message_delta', text })),
+    { type: 'run_completed', usage: { tokens: tokens.length } },
+  ].map((data, id) => ({ event: data.type, id, data }))
+  const requests = await start(async (request, from, first) => {
+    const url = new URL(request.url)
+    if (request.method === 'POST' && url.pathname === '/v1/runs') {
+      await request.text()
+      const body = sseResponse(fromWithCut(events, 0, first ? options.cutAfter : undefined, options.cutWhen), { heartbeatMs: 0 })
+      body.headers.set('location', '/v1/runs/run_1/stream')
+      return body
+    }
+    const match = /^\/v1\/runs\/(\w+)\/stream$/.exec(url.pathname)
+    if (request.method !== 'GET' || match?.[1] !== 'run_1') return new Response('no such run', { status: 404 })
+    const offset = Number(url.searchParams.get('offset') ?? -1)
+    return sseResponse(fromWithCut(events, offset + 1, undefined), { heartbeatMs: 0 })
+  })
+  return { url: requests.url, requests, text: tokens.join('') }
+}
