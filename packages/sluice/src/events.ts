@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { ValidationError, type RecordPosition } from './errors.js'
 import type { StandardSchemaV1 } from './standard-schema.js'
 
 /** A schema per event name: `{ delta: Delta, done: Done }`. */
@@ -34,4 +35,30 @@ export interface TypedEventOptions<E extends EventSchemas = EventSchemas> {
   events?: E
   /** An event with no schema in `events`: `'skip'` (default) or `'throw'` (a `ValidationError`). */
   onUnknownEvent?: OnUnknownEvent
+}
+
+type Validate = StandardSchemaV1['~standard']['validate']
+
+/** The validators by event name, checked once; `undefined` without `events`. */
+export function eventValidators(options: TypedEventOptions & { schema?: unknown }): Map<string, Validate> | undefined {
+  const { events, onUnknownEvent } = options
+  if (onUnknownEvent !== undefined && onUnknownEvent !== 'skip' && onUnknownEvent !== 'throw') {
+    throw new TypeError(`Cannot use onUnknownEvent: expected "skip" or "throw", got ${String(onUnknownEvent)}`)
+  }
+  if (events === undefined) return undefined
+  if (options.schema !== undefined) throw new TypeError('Cannot use events with schema: give each event its schema in events')
+  const validators = new Map<string, Validate>()
+  for (const [name, schema] of Object.entries(events)) {
+    const validate = schema?.['~standard']?.validate
+    if (typeof validate !== 'function') {
+      throw new TypeError(`Cannot use events.${name}: it does not implement Standard Schema v1 (no ~standard.validate)`)
+    }
+    validators.set(name, validate)
+  }
+  return validators
+}
+
+/** The error for an event with no schema under `onUnknownEvent: 'throw'`. */
+export function unknownEventError(event: string, position: RecordPosition, known: Map<string, Validate>): ValidationError {
+  return new ValidationError(position, [{ message: `no schema for event "${event}" (events has ${[...known.keys()].join(', ')})` }])
 }

@@ -209,7 +209,7 @@ export function sse(
     starts: '<{[',
     open: (lastEventId) => {
       // The parser tracks the last-event-id itself (HTML §9.2.6): it is its own resume tracker.
-      const parser = new SseParser(options, lastEventId)
+      const parser = new SseParser(options, lastEventId, true)
       return { parser, resume: parser }
     },
     idOf: (event) => event.id ?? '',

@@ -10,7 +10,10 @@
 import { EndTracker, type EndMarkerPredicate } from './end-marker.js'
 import { LineTooLongError, ParseError, TruncatedStreamError, snippetOf, type RecordPosition } from './errors.js'
 import { maxLineBytesOf, type DecodeOptions } from './options.js'
-import { SSE_END_EVENT, sseEndOf } from './protocol.js'
+import { SSE_END_EVENT, SSE_GAP_EVENT, isSseLive, sseEndOf, sseGapOf } from './protocol.js'
+import { eventValidators, unknownEventError, type TypedEventOptions } from './events.js'
+import { applyGap, onGapOf, type OnGap } from './gap.js'
+import { LIVE } from './live.js'
 import type { StandardSchemaV1 } from './standard-schema.js'
 import { SseLineScanner, type SseLineSink } from './sse-lines.js'
 import type { ResumeTracker } from './resume.js'
@@ -78,6 +81,12 @@ export class SseParser implements SseLineSink, ResumeTracker<unknown> {
   readonly #maxLineBytes: number
   readonly #onComment: ((comment: string) => void) | undefined
   readonly #box = new Outbox()
+  readonly #onGap: OnGap
+  /** Whether to hand the caught-up marker on as {@link LIVE} (the resilient stream) or drop it (the plain decoders). */
+  readonly #marks: boolean
+  /** Typed events: a validator per event name (`events`), `undefined` without them. */
+  readonly #validators: ReturnType<typeof eventValidators>
+  readonly #unknownThrows: boolean
   // The buffers of §9.2.6: data (undefined: no data field yet; joined with LF as lines come), event
   // type, last event ID. `#ownId` is this block's own id field, for `firstOwnId`.
   #data: string | undefined = undefined
@@ -92,12 +101,16 @@ export class SseParser implements SseLineSink, ResumeTracker<unknown> {
   #probing = false
 
   /** `lastEventId`: carried over from an earlier connection (it persists across reconnections, HTML §9.2.3). */
-  constructor(options: SseOptions<StandardSchemaV1 | undefined> = {}, lastEventId = '') {
+  constructor(options: SseOptions<StandardSchemaV1 | undefined> & TypedEventOptions = {}, lastEventId = '', marks = false) {
+    this.#onGap = onGapOf(options)
+    this.#marks = marks
+    this.#validators = eventValidators(options)
+    this.#unknownThrows = options.onUnknownEvent === 'throw'
     this.gate = new RecordGate(options.schema, options.onInvalid)
     this.#decoder = new ChunkDecoder(options)
     this.#maxLineBytes = maxLineBytesOf(options)
     this.#lines = new SseLineScanner(this.#maxLineBytes)
-    this.#json = options.json === true || options.schema !== undefined
+    this.#json = options.json === true || options.schema !== undefined || this.#validators !== undefined
     this.#onComment = options.onComment
     this.#lastEventId = this.#idBuffer = lastEventId
     this.#end = new EndTracker(endPredicate(options.endMarker), options.requireEnd)
@@ -281,6 +294,21 @@ export class SseParser implements SseLineSink, ResumeTracker<unknown> {
     this.#type = ''
     this.#dataUnits = 0
     this.#dataBytes = -1
+    // sluice's feed markers (sluice/protocol): a declared gap, and the caught-up point. Neither is a record.
+    if (raw.event === SSE_GAP_EVENT) {
+      const gap = sseGapOf(data)
+      if (gap !== undefined) {
+        const error = applyGap(this.#onGap, gap, lines.markLine)
+        lines.markLine = 0
+        if (error !== undefined) this.#fail(error)
+        return
+      }
+    }
+    if (isSseLive(raw.event, data)) {
+      lines.markLine = 0
+      if (this.#marks) this.#box.items.push(LIVE)
+      return
+    }
     if (this.#firstOwnId === null) {
       this.#firstOwnId = ownId
       this.#firstEvent = raw
@@ -302,6 +330,13 @@ export class SseParser implements SseLineSink, ResumeTracker<unknown> {
       lines.markLine = 0
       return
     }
+    // Typed events: an event with no schema is skipped, or fails under onUnknownEvent: 'throw'.
+    const validators = this.#validators
+    if (validators !== undefined && !validators.has(event.event)) {
+      if (this.#unknownThrows) this.#fail(unknownEventError(event.event, this.#position(data), validators))
+      lines.markLine = 0
+      return
+    }
     let value: unknown
     try {
       value = JSON.parse(data)
@@ -311,7 +346,13 @@ export class SseParser implements SseLineSink, ResumeTracker<unknown> {
       if (this.#box.failed) lines.stopped = true
       return
     }
-    const checked = this.gate.validates ? this.gate.check(value, () => this.#position(data)) : value
+    const validate = this.#validate(event.event)
+    const checked =
+      validate !== undefined
+        ? this.gate.check(value, () => this.#position(data), validate)
+        : this.gate.validates
+          ? this.gate.check(value, () => this.#position(data))
+          : value
     lines.markLine = 0
     if (checked instanceof Pending) {
       if (checked.promise === undefined) {
@@ -325,6 +366,11 @@ export class SseParser implements SseLineSink, ResumeTracker<unknown> {
     if (checked === SKIPPED) return
     event.data = checked
     this.#box.items.push(event)
+  }
+
+  /** The schema of a typed event's name, `undefined` without `events`. */
+  #validate(event: string) {
+    return this.#validators?.get(event)
   }
 
   /** The event as a custom end marker sees it (§9.2.6 step 5: type "message" when the buffer is empty). */

@@ -142,3 +142,47 @@ export async function agentStyleServer(options: Options = {}): Promise<LlmServer
   })
   return { url: requests.url, requests, text: tokens.join('') }
 }
+
+/** The events of an Anthropic-style messages stream answering with `tokens`, a ping every `pingEvery` deltas. */
+export function anthropicEvents(tokens: string[], pingEvery = 3, errorAfter?: number): Array<{ event: string; data: unknown }> {
+  const events: Array<{ event: string; data: unknown }> = [
+    {
+      event: 'message_start',
+      data: {
+        type: 'message_start',
+        message: { id: 'msg_01', type: 'message', role: 'assistant', content: [], model: 'claude-style', stop_reason: null, usage: { input_tokens: 12, output_tokens: 1 } },
+      },
+    },
+    { event: 'content_block_start', data: { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } } },
+    { event: 'ping', data: { type: 'ping' } },
+  ]
+  tokens.forEach((text, i) => {
+    if (errorAfter === i) events.push({ event: 'error', data: { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } } })
+    events.push({ event: 'content_block_delta', data: { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } } })
+    if ((i + 1) % pingEvery === 0) events.push({ event: 'ping', data: { type: 'ping' } })
+  })
+  events.push(
+    { event: 'content_block_stop', data: { type: 'content_block_stop', index: 0 } },
+    { event: 'message_delta', data: { type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: tokens.length } } },
+    { event: 'message_stop', data: { type: 'message_stop' } },
+  )
+  return events
+}
+
+/**
+ * An Anthropic-style messages stream at `POST /v1/messages`. With `errorAfter`, an `error` event
+ * (`overloaded_error`) comes before that delta and the stream ends there, as the API does.
+ */
+export async function anthropicStyleServer(options: Options & { errorAfter?: number } = {}): Promise<LlmServer> {
+  const tokens = tokensOf(options.words ?? 12)
+  let events = anthropicEvents(tokens, 3, options.errorAfter)
+  const errorAt = events.findIndex((e) => e.event === 'error')
+  if (errorAt !== -1) events = events.slice(0, errorAt + 1)
+  const withIds = events.map((e, id) => ({ ...e, id }))
+  const requests = await start(async (request, from, first) => {
+    await request.text()
+    return sseResponse(fromWithCut(withIds, from, first ? options.cutAfter : undefined, options.cutWhen), { end: false, heartbeatMs: 0 })
+  })
+  return { url: `${requests.url}/v1/messages`, requests, text: tokens.join('') }
+}
+
