@@ -55,10 +55,10 @@ const bin = (name) => join(pkgDir, 'node_modules', '.bin', name)
 // main measured when they were set plus about 2% (decodeNdjson had grown to 4,589 B with the gap and
 // caught-up markers, over its 4.25 KiB ceiling: 4.625 KiB now). Per-module breakdown: docs/runtimes.md.
 const BUDGETS = [
-  { name: 'whole entry (export * from "sluice")', entry: 'export * from "./dist/index.js"', limit: 11.75 * 1024 },
-  { name: 'sse alone', entry: 'export { sse } from "./dist/index.js"', limit: 9.75 * 1024 },
+  { name: 'whole entry (export * from "sluice")', entry: 'export * from "./dist/index.js"', limit: 12 * 1024 }, // +379 B: SSE typed events, gap and live events (docs/runtimes.md)
+  { name: 'sse alone', entry: 'export { sse } from "./dist/index.js"', limit: 10.25 * 1024 }, // +652 B: the same
   { name: 'ndjson alone', entry: 'export { ndjson } from "./dist/index.js"', limit: 9.5 * 1024 },
-  { name: 'decodeSse alone', entry: 'export { decodeSse } from "./dist/index.js"', limit: 5 * 1024 },
+  { name: 'decodeSse alone', entry: 'export { decodeSse } from "./dist/index.js"', limit: 5.5 * 1024 }, // +670 B: the same
   { name: 'decodeNdjson alone', entry: 'export { decodeNdjson } from "./dist/index.js"', limit: 4.625 * 1024 },
 ]
 
