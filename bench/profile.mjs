@@ -18,7 +18,9 @@ const dir = resolve(import.meta.dirname, '..', '.bench-corpus', 'profiles')
 
 if (!process.execArgv.some((a) => a.startsWith('--cpu-prof'))) {
   mkdirSync(dir, { recursive: true })
-  const run = spawnSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, ...process.argv.slice(1)], { stdio: 'inherit' })
+  const run = spawnSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+  })
   if (run.status !== 0) process.exit(run.status ?? 1)
   const latest = readdirSync(dir)
     .filter((f) => f.endsWith('.cpuprofile'))
@@ -43,7 +45,9 @@ if (!process.execArgv.some((a) => a.startsWith('--cpu-prof'))) {
     ms += performance.now() - started
     runs++
   }
-  console.log(`${kind} ${name} at ${chunkArg} B chunks: ${((data.buffer.length * runs) / 1e6 / (ms / 1000)).toFixed(1)} MB/s over ${runs} runs`)
+  console.log(
+    `${kind} ${name} at ${chunkArg} B chunks: ${((data.buffer.length * runs) / 1e6 / (ms / 1000)).toFixed(1)} MB/s over ${runs} runs`,
+  )
 }
 
 /** Self time per function (by name and location), top 25, from a V8 CPU profile. */
@@ -60,5 +64,6 @@ function summarize(profile) {
     total += timeDeltas[i]
   }
   const rows = [...dt].sort((a, b) => b[1] - a[1]).slice(0, 25)
-  for (const [key, us] of rows) console.log(`${((100 * us) / total).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(6)} ms  ${key}`)
+  for (const [key, us] of rows)
+    console.log(`${((100 * us) / total).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(6)} ms  ${key}`)
 }

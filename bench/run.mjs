@@ -12,16 +12,20 @@
  *
  * @module
  */
-import { spawnSync } from 'node:child_process'
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs'
+
 import { constants } from 'node:buffer'
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { join, relative, resolve } from 'node:path'
 
 const root = resolve(import.meta.dirname, '..')
 const args = process.argv.slice(2)
 const quick = args.includes('--quick')
-const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',')
+const only = args
+  .find((a) => a.startsWith('--only='))
+  ?.slice(7)
+  .split(',')
 const wants = (section) => !only || only.includes(section)
 const log = (line) => console.log(line)
 const KiB = 1024
@@ -63,7 +67,11 @@ const plan = quick
       rounds: 7,
       warmup: 2,
       // Store-and-forward either side of V8's string limit (536,870,888): 511 MiB is under it in bytes, 512 MiB over.
-      memoryRuns: [...runsOf([64 * MiB, 1024 * MiB]), { mode: 'text', size: 511 * MiB }, { mode: 'text', size: 512 * MiB }],
+      memoryRuns: [
+        ...runsOf([64 * MiB, 1024 * MiB]),
+        { mode: 'text', size: 511 * MiB },
+        { mode: 'text', size: 512 * MiB },
+      ],
       latency: { count: 3000, intervalMs: 1, discard: 100 },
     }
 
@@ -71,7 +79,10 @@ if (!args.includes('--no-build')) {
   // Measure the built JS, as users run it: build sluice's dist/ first.
   const pnpm = join(root, '.tools', 'node_modules', 'pnpm', 'bin', 'pnpm.cjs')
   log('building sluice (dist/)')
-  const built = spawnSync(process.execPath, [pnpm, '--filter', 'sluice', 'run', 'build'], { cwd: root, stdio: 'inherit' })
+  const built = spawnSync(process.execPath, [pnpm, '--filter', 'sluice', 'run', 'build'], {
+    cwd: root,
+    stdio: 'inherit',
+  })
   if (built.status !== 0) process.exit(built.status ?? 1)
 }
 if (typeof globalThis.gc !== 'function') log('note: run with --expose-gc to collect garbage between runs')
@@ -134,7 +145,8 @@ if (wants('sse')) {
     log,
   })
 }
-for (const key of ['ndjson', 'sse']) for (const size of results[key] ?? []) for (const row of size.rows) delete row.times
+for (const key of ['ndjson', 'sse'])
+  for (const size of results[key] ?? []) for (const row of size.rows) delete row.times
 
 if (wants('memory') || wants('latency')) {
   const server = await startServer()
@@ -155,7 +167,12 @@ if (wants('memory') || wants('latency')) {
     }
     if (wants('latency')) {
       log('latency')
-      const runs = await runLatency({ url: server.url, ...plan.latency, modes: ['latency-sluice', 'latency-loop'], log })
+      const runs = await runLatency({
+        url: server.url,
+        ...plan.latency,
+        modes: ['latency-sluice', 'latency-loop'],
+        log,
+      })
       results.latency = {
         ...plan.latency,
         runs: runs.map(({ latencies, ...r }) => ({
@@ -194,6 +211,12 @@ if (quick || only) {
   if (from === -1 || to === -1) throw new Error('BENCHMARKS.md lost its results markers')
   writeFileSync(file, `${current.slice(0, from + START.length)}\n${md}\n${current.slice(to)}`)
 }
-log(quick ? '\ntargets (quick mode: corpora too small and runs too few for these figures to mean anything; nothing is enforced)' : '\ntargets (reported, not enforced)')
+log(
+  quick
+    ? '\ntargets (quick mode: corpora too small and runs too few for these figures to mean anything; nothing is enforced)'
+    : '\ntargets (reported, not enforced)',
+)
 for (const t of targets(results)) log(`${t.ok ? 'met    ' : 'not met'}  ${t.target}: ${t.measured}`)
-log(`\nwrote ${relative(root, outDir)}/${quick || only ? ' (results.md, chart.svg, results.json)' : ' and BENCHMARKS.md'} in ${results.seconds.toFixed(0)} s`)
+log(
+  `\nwrote ${relative(root, outDir)}/${quick || only ? ' (results.md, chart.svg, results.json)' : ' and BENCHMARKS.md'} in ${results.seconds.toFixed(0)} s`,
+)

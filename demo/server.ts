@@ -11,7 +11,12 @@ const root = fileURLToPath(new URL('.', import.meta.url))
 const port = Number(process.env.PORT ?? 5173)
 const host = process.env.HOST ?? '127.0.0.1'
 
-const vite = await createVite({ root, configFile: `${root}vite.config.ts`, server: { middlewareMode: true, hmr: false }, appType: 'spa' })
+const vite = await createVite({
+  root,
+  configFile: `${root}vite.config.ts`,
+  server: { middlewareMode: true, hmr: false },
+  appType: 'spa',
+})
 const handleApi = createNodeHandler(api, {
   writeTimeoutMs: 30_000,
   // Injected faults end streams on purpose: one line for those, the whole error for anything else.
@@ -27,7 +32,9 @@ let streaming = 0
 
 const server = createServer((request, response) => {
   if (request.url === '/api/connections') {
-    response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify({ streaming }))
+    response
+      .writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+      .end(JSON.stringify({ streaming }))
     return
   }
   if (request.url?.startsWith('/api/metrics.')) {

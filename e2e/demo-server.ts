@@ -2,7 +2,7 @@
  * The demo for the end-to-end tests, started exactly as the README starts it (`npm run demo`, from
  * the root), with `PORT` set to a free loopback port, and stopped by its process group's id.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 

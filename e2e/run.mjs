@@ -8,7 +8,10 @@ const artifacts = fileURLToPath(new URL('../.artifacts/e2e/', import.meta.url))
 const report = `${artifacts}report.json`
 rmSync(artifacts, { recursive: true, force: true })
 const cli = fileURLToPath(new URL('./node_modules/@playwright/test/cli.js', import.meta.url))
-const run = spawnSync(process.execPath, [cli, 'test'], { stdio: 'inherit', cwd: fileURLToPath(new URL('.', import.meta.url)) })
+const run = spawnSync(process.execPath, [cli, 'test'], {
+  stdio: 'inherit',
+  cwd: fileURLToPath(new URL('.', import.meta.url)),
+})
 let passed = 0
 let failed = run.status === 0 ? 0 : 1
 if (existsSync(report)) {

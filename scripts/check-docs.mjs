@@ -16,8 +16,9 @@
 // Every export of the packages (and Deno's `npm:` spellings) resolves to its src/ (the `sluice-source`
 // condition of each package.json); `zod` to the workspace's. Strict settings: tsconfig.base.json plus
 // exactOptionalPropertyTypes.
-import { createRequire } from 'node:module'
+
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { join, relative, resolve, sep } from 'node:path'
 
 const root = resolve(import.meta.dirname, '..')
@@ -26,8 +27,12 @@ const outDir = join(root, '.artifacts', 'docs')
 
 const docs = [
   'README.md',
-  ...dir('packages').flatMap((p) => (existsSync(join(root, 'packages', p, 'README.md')) ? [`packages/${p}/README.md`] : [])),
-  ...dir('docs').filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`),
+  ...dir('packages').flatMap((p) =>
+    existsSync(join(root, 'packages', p, 'README.md')) ? [`packages/${p}/README.md`] : [],
+  ),
+  ...dir('docs')
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
 ]
 
 function dir(path) {
@@ -64,7 +69,8 @@ function examplesOf(file) {
     let j = f + 1
     for (; j < lines.length && !/^\s*\*\s*```\s*$/.test(lines[j]); j++) body.push(lines[j].replace(margin, ''))
     if (j === lines.length) problems.push(`${file}:${f + 1}: an @example block never closed`)
-    else blocks.push({ file, line: f + 2, code: body.join('\n'), markers: [], dir: file.split('/').slice(0, 2).join('/') })
+    else
+      blocks.push({ file, line: f + 2, code: body.join('\n'), markers: [], dir: file.split('/').slice(0, 2).join('/') })
     i = j
   }
   return { blocks, problems }
@@ -104,7 +110,8 @@ function blocksOf(file) {
       }
       const code = ['ts', 'typescript', 'mts'].includes(lang.toLowerCase())
       if (code) blocks.push({ file, line: i + 2, code: body.join('\n'), markers })
-      else if (markers.length > 0) problems.push(`${file}:${i + 1}: a marker before a \`\`\`${lang} block, which is not checked`)
+      else if (markers.length > 0)
+        problems.push(`${file}:${i + 1}: a marker before a \`\`\`${lang} block, which is not checked`)
       markers = []
       i = j
       continue
@@ -137,7 +144,10 @@ for (const block of all) {
     skipped.push({ ...block, reason: skip.skip })
     continue
   }
-  const prelude = block.markers.filter((m) => 'prelude' in m).map((m) => m.prelude).join('\n')
+  const prelude = block.markers
+    .filter((m) => 'prelude' in m)
+    .map((m) => m.prelude)
+    .join('\n')
   const preludeLines = prelude === '' ? 0 : prelude.split('\n').length
   const name = `${block.file.replace(/[^a-z0-9]+/gi, '-').replace(/-(md|ts)$/i, '')}-L${block.line}.ts`
   const path = block.dir ? join(root, block.dir, '.artifacts', 'examples', name) : join(outDir, name)
@@ -164,8 +174,15 @@ function exportPaths() {
   // React's types, as the client package installs them (sluice/react snippets).
   paths.react = [relative(outDir, join(root, 'packages', 'sluice', 'node_modules', '@types', 'react', 'index.d.ts'))]
   // The README's recipes for libraries the client's tests use (devDependencies of packages/sluice).
-  paths['@tanstack/query-core'] = [relative(outDir, join(root, 'packages', 'sluice', 'node_modules', '@tanstack', 'query-core', 'build', 'modern', 'index.d.ts'))]
-  paths.rxjs = [relative(outDir, join(root, 'packages', 'sluice', 'node_modules', 'rxjs', 'dist', 'types', 'index.d.ts'))]
+  paths['@tanstack/query-core'] = [
+    relative(
+      outDir,
+      join(root, 'packages', 'sluice', 'node_modules', '@tanstack', 'query-core', 'build', 'modern', 'index.d.ts'),
+    ),
+  ]
+  paths.rxjs = [
+    relative(outDir, join(root, 'packages', 'sluice', 'node_modules', 'rxjs', 'dist', 'types', 'index.d.ts')),
+  ]
   return paths
 }
 const tsconfig = {
@@ -184,12 +201,16 @@ const tsconfig = {
 }
 writeFileSync(join(outDir, 'tsconfig.json'), JSON.stringify(tsconfig, null, 2) + '\n')
 
-const config = ts.getParsedCommandLineOfConfigFile(join(outDir, 'tsconfig.json'), {}, {
-  ...ts.sys,
-  onUnRecoverableConfigFileDiagnostic: (d) => {
-    throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'))
+const config = ts.getParsedCommandLineOfConfigFile(
+  join(outDir, 'tsconfig.json'),
+  {},
+  {
+    ...ts.sys,
+    onUnRecoverableConfigFileDiagnostic: (d) => {
+      throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'))
+    },
   },
-})
+)
 const program = ts.createProgram({ rootNames: config.fileNames, options: config.options })
 const global = [...program.getOptionsDiagnostics(), ...program.getGlobalDiagnostics()]
 
@@ -229,7 +250,9 @@ if (checked.length === 0) console.log('FAIL no ```ts block found: the extraction
 
 // A misplaced marker or a broken config counts as one failure each, never silently.
 failed += problems.length + global.length + (checked.length === 0 ? 1 : 0)
-console.log(`docs: ${checked.length} snippets typechecked, ${skipped.length} skipped; ${passed} passed, ${failed} failed`)
+console.log(
+  `docs: ${checked.length} snippets typechecked, ${skipped.length} skipped; ${passed} passed, ${failed} failed`,
+)
 if (process.env.SLUICE_RESULTS) {
   writeFileSync(process.env.SLUICE_RESULTS, JSON.stringify({ numPassedTests: passed, numFailedTests: failed }) + '\n')
 }

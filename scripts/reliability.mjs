@@ -35,11 +35,15 @@ let passed = 0
 let failed = 0
 for (const [i, run] of runs.entries()) {
   const report = join(out, `vitest-${i}.json`)
-  spawnSync(process.execPath, [vitest, 'run', ...run.args, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`], {
-    cwd: join(root, run.cwd),
-    env,
-    stdio: 'inherit',
-  })
+  spawnSync(
+    process.execPath,
+    [vitest, 'run', ...run.args, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`],
+    {
+      cwd: join(root, run.cwd),
+      env,
+      stdio: 'inherit',
+    },
+  )
   if (existsSync(report)) {
     const result = JSON.parse(readFileSync(report, 'utf8'))
     passed += result.numPassedTests
@@ -49,7 +53,11 @@ for (const [i, run] of runs.entries()) {
 const minutes = ((Date.now() - started) / 60_000).toFixed(1)
 
 const rows = existsSync(figures)
-  ? readFileSync(figures, 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line))
+  ? readFileSync(figures, 'utf8')
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line))
   : []
 // Sections in a fixed order, rows in the order the tests ran within each.
 const sections = [

@@ -10,7 +10,7 @@
 // packages `deno` and `bun`) with the server's URL in SLUICE_FIXTURE_URL, then prints the count of tests run and writes
 // { numPassedTests, numFailedTests } to $SLUICE_RESULTS. Exits non-zero when any test failed, when
 // no test ran, or when the runtime crashed before reporting.
-import { spawn, execFileSync } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { get as httpsGet } from 'node:https'
 import { tmpdir } from 'node:os'
@@ -47,10 +47,14 @@ const version = execFileSync(binary, ['--version'], { encoding: 'utf8' }).split(
 console.log(`portable suite on ${version.startsWith(name) ? version : `${name} ${version}`}`)
 
 // The suite runs against dist/: build it so it is never stale.
-execFileSync(process.execPath, [join(pkg, '..', '..', 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], {
-  cwd: pkg,
-  stdio: 'inherit',
-})
+execFileSync(
+  process.execPath,
+  [join(pkg, '..', '..', 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
+  {
+    cwd: pkg,
+    stdio: 'inherit',
+  },
+)
 
 // The fixture server imports sluice-server from its TypeScript source (see fixture-server.mjs):
 // load it through tsx, scoped to this import. Loaded after the build: its `sluice/protocol`
@@ -94,7 +98,9 @@ if (existsSync(junit) && h2) {
   failed = counts.failures + counts.errors + counts.skipped // a skipped portable test is a failure: none may be skipped
 }
 if (h2) {
-  console.log(`${name} over TLS: its fetch negotiated HTTP ${versions.join(', ') || '(nothing served)'} with the fixture server`)
+  console.log(
+    `${name} over TLS: its fetch negotiated HTTP ${versions.join(', ') || '(nothing served)'} with the fixture server`,
+  )
   if (name === 'deno') {
     if (versions.length === 1 && versions[0] === '2.0') passed++
     else failed++
@@ -137,7 +143,12 @@ function resumeCountsOf(xml) {
 function countsOf(xml) {
   const root = /<testsuites\b([^>]*)>/.exec(xml)?.[1] ?? ''
   const attribute = (key) => Number(new RegExp(`\\b${key}="(\\d+)"`).exec(root)?.[1] ?? 0)
-  return { tests: attribute('tests'), failures: attribute('failures'), errors: attribute('errors'), skipped: attribute('skipped') }
+  return {
+    tests: attribute('tests'),
+    failures: attribute('failures'),
+    errors: attribute('errors'),
+    skipped: attribute('skipped'),
+  }
 }
 
 /** Runs the runtime, killing it (by its pid) if it outlives the suite's time budget. */

@@ -120,7 +120,12 @@ export const suites = [
   // scenarios over h2, plus a check that h2 was what it spoke. (Bun 1.4's fetch speaks HTTP/1.1
   // only, and over TLS re-sends a request by itself when the server cuts the connection mid-body:
   // `node scripts/run-portable.mjs bun h2` shows it; not a suite until that is settled.)
-  { name: 'deno-h2: portable resume', kind: 'results', command: 'node', args: ['scripts/run-portable.mjs', 'deno', 'h2'] },
+  {
+    name: 'deno-h2: portable resume',
+    kind: 'results',
+    command: 'node',
+    args: ['scripts/run-portable.mjs', 'deno', 'h2'],
+  },
   { name: 'bun: portable', kind: 'results', command: 'node', args: ['scripts/run-portable.mjs', 'bun'] },
   // Issue 5: publint + attw on the packed tarball, ESM/manifest shape, no Node built-ins, size budget, JSR dry run.
   {

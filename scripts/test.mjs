@@ -5,7 +5,7 @@
 //   node scripts/test.mjs --quick      # the suites marked `quick` (npm run test:quick): seconds, Node only
 //   node scripts/test.mjs <name>...    # the suites whose names contain one of <name>
 import { spawn } from 'node:child_process'
-import { mkdirSync, readFileSync, rmSync, existsSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { suites } from './suites.mjs'
 
@@ -58,7 +58,9 @@ for (const suite of suites) {
 
 console.log('\n=== summary')
 for (const row of rows) {
-  console.log(`${row.failed ? 'FAIL' : 'ok  '} ${row.name.padEnd(28)} ${row.passed} passed, ${row.failed} failed (${row.seconds}s)`)
+  console.log(
+    `${row.failed ? 'FAIL' : 'ok  '} ${row.name.padEnd(28)} ${row.passed} passed, ${row.failed} failed (${row.seconds}s)`,
+  )
 }
 const passed = rows.reduce((sum, row) => sum + row.passed, 0)
 const failed = rows.reduce((sum, row) => sum + row.failed, 0)

@@ -13,7 +13,7 @@ import ndjsonStream from 'can-ndjson-stream'
 import { createParser } from 'eventsource-parser'
 import { parse as itNdjsonParse } from 'it-ndjson'
 import readNDJSONStream from 'ndjson-readablestream'
-import { NdjsonDecoderStream, SseDecoderStream, decodeNdjson, decodeSse } from 'sluice'
+import { decodeNdjson, decodeSse, NdjsonDecoderStream, SseDecoderStream } from 'sluice'
 import split2 from 'split2'
 import { streamOf } from './corpus.mjs'
 
@@ -193,7 +193,16 @@ export const sseContestants = [
       const onMessage = (message) => {
         if (message.data !== '') tally.data(message.data)
       }
-      await getBytes(streamOf(chunks), getLines(getMessages(() => {}, () => {}, onMessage)))
+      await getBytes(
+        streamOf(chunks),
+        getLines(
+          getMessages(
+            () => {},
+            () => {},
+            onMessage,
+          ),
+        ),
+      )
       return tally
     },
   },

@@ -18,7 +18,18 @@ export function prng(seed) {
   }
 }
 
-const NAMES = ['Zoë Ångström', 'José Müller', '李小龍', 'Мария Иванова', 'Ἀριστοτέλης', 'Nguyễn Thị Minh', 'Ada Lovelace', 'محمد علي', 'Søren Kierkegaard', '佐藤 花子']
+const NAMES = [
+  'Zoë Ångström',
+  'José Müller',
+  '李小龍',
+  'Мария Иванова',
+  'Ἀριστοτέλης',
+  'Nguyễn Thị Minh',
+  'Ada Lovelace',
+  'محمد علي',
+  'Søren Kierkegaard',
+  '佐藤 花子',
+]
 const LOCALES = ['en-GB', 'de-DE', 'zh-CN', 'ru-RU', 'el-GR', 'vi-VN', 'fr-FR', 'ar-EG', 'da-DK', 'ja-JP']
 const TYPES = ['order.created', 'order.paid', 'order.shipped', 'cart.updated', 'review.posted', 'refund.issued']
 const TAGS = ['vip', 'new', 'beta', 'mobile', 'eu', 'apac', 'returning', 'b2b']

@@ -60,7 +60,9 @@ export async function runMemory({ url, runs, log }) {
       if (mode !== 'text' && report.error) throw new Error(`memory ${mode} at ${size} B failed: ${report.error}`)
       // Records carry seq 0..n-1: a consumer that parsed them all has summed n(n-1)/2.
       if (mode !== 'bare' && !report.error && report.checksum !== (report.records * (report.records - 1)) / 2) {
-        throw new Error(`memory ${mode} at ${size} B lost records: ${report.records} records, checksum ${report.checksum}`)
+        throw new Error(
+          `memory ${mode} at ${size} B lost records: ${report.records} records, checksum ${report.checksum}`,
+        )
       }
       log(
         `  memory ${mode} ${size} B: peak RSS ${(report.maxRss / 2 ** 20).toFixed(1)} MiB in ${(report.ms / 1000).toFixed(1)} s` +

@@ -37,7 +37,9 @@ export async function runThroughput({ label, contestants, corpus, sizes, rounds,
         }
         if (round >= warmup) times.get(contestant.name).push(ms)
       }
-      log(`  ${label} ${chunkSize} B chunks: round ${round + 1}/${warmup + rounds}${round < warmup ? ' (warm-up)' : ''}`)
+      log(
+        `  ${label} ${chunkSize} B chunks: round ${round + 1}/${warmup + rounds}${round < warmup ? ' (warm-up)' : ''}`,
+      )
     }
     const limit = contestants.find((c) => c.limit)
     const rows = contestants.map((c) => {

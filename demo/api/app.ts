@@ -11,7 +11,7 @@
  */
 import { lastEventId, ndjsonResponse, sseResponse } from 'sluice-server'
 import { metricAt } from '../src/metric.js'
-import { FAULTS, FaultStream, cutAll, injectFault, type FaultKind } from './faults.js'
+import { cutAll, FAULTS, type FaultKind, FaultStream, injectFault } from './faults.js'
 import { queryStream } from './query.js'
 
 const startedAt = Date.now()

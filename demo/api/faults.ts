@@ -44,7 +44,11 @@ export class FaultStream {
    * `idsOf` reads the record ids in a chunk: a chunk without one (a heartbeat, the end marker)
    * passes through and leaves an armed fault for the next record, so a cut is always mid-record.
    */
-  constructor(format: 'ndjson' | 'sse', onRecord: (ids: readonly number[]) => void, idsOf: (chunk: Uint8Array) => number[]) {
+  constructor(
+    format: 'ndjson' | 'sse',
+    onRecord: (ids: readonly number[]) => void,
+    idsOf: (chunk: Uint8Array) => number[],
+  ) {
     const encoder = new TextEncoder()
     this.stream = new TransformStream({
       start: (controller) => {

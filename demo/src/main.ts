@@ -8,7 +8,15 @@ import type { Store, StoreSnapshot } from 'sluice/store'
 import uPlot from 'uplot'
 import 'uplot/dist/uPlot.min.css'
 import { ENDPOINTS } from './metric.js'
-import { heldStream, metricsStore, serverStreams, sharedClient, streamEvents, type Format, type MetricsState } from './metrics-store.js'
+import {
+  type Format,
+  heldStream,
+  type MetricsState,
+  metricsStore,
+  serverStreams,
+  sharedClient,
+  streamEvents,
+} from './metrics-store.js'
 import './style.css'
 
 const client = sharedClient()
@@ -59,7 +67,11 @@ function note(text: string, tone = '') {
 }
 
 function chart(target: HTMLElement, labels: string[], colors: string[]): uPlot {
-  const axis = { stroke: 'gray', grid: { stroke: 'rgba(128, 128, 128, 0.18)' }, ticks: { stroke: 'rgba(128, 128, 128, 0.3)' } }
+  const axis = {
+    stroke: 'gray',
+    grid: { stroke: 'rgba(128, 128, 128, 0.18)' },
+    ticks: { stroke: 'rgba(128, 128, 128, 0.3)' },
+  }
   return new uPlot(
     {
       width: Math.max(240, target.clientWidth),
@@ -83,7 +95,11 @@ const charts = [
     plot: chart($('chart-latency'), ['p50', 'p95', 'p99'], ['#2b8a3e', '#e67700', '#c92a2a']),
     data: (s: Series) => [s.time, s.p50, s.p95, s.p99],
   },
-  { el: $('chart-errors'), plot: chart($('chart-errors'), ['errors %'], ['#7048e8']), data: (s: Series) => [s.time, s.errors] },
+  {
+    el: $('chart-errors'),
+    plot: chart($('chart-errors'), ['errors %'], ['#7048e8']),
+    data: (s: Series) => [s.time, s.errors],
+  },
 ]
 const resize = new ResizeObserver(() => {
   for (const { el, plot } of charts) plot.setSize({ width: Math.max(240, el.clientWidth), height: 200 })
@@ -101,7 +117,10 @@ function render() {
   const [t0, c0] = samples[0]!
   const rate = now - t0 > 500 ? ((value.count - c0) * 1000) / (now - t0) : 0
   narrate(snap)
-  debug.ids = value.first === undefined || value.last === undefined ? [] : Array.from({ length: value.last - value.first + 1 }, (_, i) => value.first! + i)
+  debug.ids =
+    value.first === undefined || value.last === undefined
+      ? []
+      : Array.from({ length: value.last - value.first + 1 }, (_, i) => value.first! + i)
   debug.rejected = snap.counters.skipped
   debug.reconnects = snap.counters.reconnects
   debug.gaps = value.gaps
@@ -176,7 +195,10 @@ function renderBadge() {
   $('badge').dataset.state = state
   setText('badge-state', state)
   const retryAt = snap?.role === 'follower' ? undefined : heldStream?.retryAt
-  setText('badge-detail', state === 'retrying' && retryAt ? ` in ${Math.max(0, (retryAt - Date.now()) / 1000).toFixed(1)} s` : '')
+  setText(
+    'badge-detail',
+    state === 'retrying' && retryAt ? ` in ${Math.max(0, (retryAt - Date.now()) / 1000).toFixed(1)} s` : '',
+  )
 }
 
 function formatBytes(bytes: number): string {

@@ -3,7 +3,7 @@
  * shared by every tab of the origin (one streaming connection however many dashboards and React pages
  * are open). Both pages (main.ts, react-page.ts) render from it.
  */
-import { ndjson, sse, type RecordStream, type RetryInfo, type SluiceError, type StreamState } from 'sluice'
+import { ndjson, type RecordStream, type RetryInfo, type SluiceError, type StreamState, sse } from 'sluice'
 import { createStore, keepLast, type Store } from 'sluice/store'
 import { Metric } from './metric.js'
 
@@ -78,7 +78,14 @@ export function metricsStore(format: Format, client: string): Store<MetricsState
   return createStore<MetricsState, Metric>(
     ({ lastEventId }) => {
       // requireEnd: this stream is endless, so a body that ends without the marker was truncated: resume.
-      if (format === 'ndjson') return (heldStream = ndjson(url, { schema: Metric, idOf: (m) => m.seq, requireEnd: true, lastEventId, ...common }))
+      if (format === 'ndjson')
+        return (heldStream = ndjson(url, {
+          schema: Metric,
+          idOf: (m) => m.seq,
+          requireEnd: true,
+          lastEventId,
+          ...common,
+        }))
       // SSE carries the id on the wire (`id:`); the page wants the data.
       return (heldStream = sse(url, { schema: Metric, lastEventId, ...common }).map((event) => event.data))
     },

@@ -39,7 +39,8 @@ function show(rows: QueryRow[], count: number, startedAt: number, from: RecordSt
   const last = rows.at(-1)
   if (last) ui.last.textContent = String(last.id)
   const fragment = document.createDocumentFragment()
-  for (const row of rows.slice(-KEPT_ROWS).reverse()) { // newest first
+  for (const row of rows.slice(-KEPT_ROWS).reverse()) {
+    // newest first
     const tr = document.createElement('tr')
     for (const cell of [row.id, row.region, row.sku, row.quantity, row.price.toFixed(2)]) {
       const td = document.createElement('td')

@@ -7,13 +7,16 @@ import { createElement as h, useEffect, useState } from 'react'
 import { createRoot } from 'react-dom/client'
 import { useStream } from 'sluice/react'
 import { ENDPOINTS } from './metric.js'
-import { metricsStore, serverStreams, sharedClient, type Format } from './metrics-store.js'
+import { type Format, metricsStore, serverStreams, sharedClient } from './metrics-store.js'
 import './style.css'
 
 const format: Format = new URLSearchParams(location.search).get('format') === 'sse' ? 'sse' : 'ndjson'
 const store = metricsStore(format, sharedClient())
 let renders = 0
-;(window as unknown as { __sluiceReact: { store: typeof store; renders: () => number } }).__sluiceReact = { store, renders: () => renders }
+;(window as unknown as { __sluiceReact: { store: typeof store; renders: () => number } }).__sluiceReact = {
+  store,
+  renders: () => renders,
+}
 
 function Counter({ id, label, value }: { id: string; label: string; value: string }) {
   return h('div', null, h('dt', null, label), h('dd', { id }, value))
@@ -38,7 +41,13 @@ function Dashboard() {
   return h(
     'main',
     null,
-    h('header', { className: 'bar' }, h('h1', null, 'sluice ', h('span', { className: 'sub' }, 'the same store, in React')), h('a', { className: 'sub', href: `/?format=${format}` }, 'Dashboard'), h('p', { id: 'badge', className: 'badge', role: 'status', 'data-state': snap.state }, snap.state)),
+    h(
+      'header',
+      { className: 'bar' },
+      h('h1', null, 'sluice ', h('span', { className: 'sub' }, 'the same store, in React')),
+      h('a', { className: 'sub', href: `/?format=${format}` }, 'Dashboard'),
+      h('p', { id: 'badge', className: 'badge', role: 'status', 'data-state': snap.state }, snap.state),
+    ),
     h(
       'dl',
       { className: 'counters' },
@@ -49,7 +58,22 @@ function Dashboard() {
       h(Streams, null),
     ),
     h('h2', null, 'Endpoints (last sample)'),
-    h('table', { id: 'endpoints' }, h('tbody', null, ENDPOINTS.map((path) => h('tr', { key: path }, h('td', null, path), h('td', null, latest ? String(latest.endpoints[path] ?? 0) : '–'))))),
+    h(
+      'table',
+      { id: 'endpoints' },
+      h(
+        'tbody',
+        null,
+        ENDPOINTS.map((path) =>
+          h(
+            'tr',
+            { key: path },
+            h('td', null, path),
+            h('td', null, latest ? String(latest.endpoints[path] ?? 0) : '–'),
+          ),
+        ),
+      ),
+    ),
   )
 }
 

@@ -3,7 +3,7 @@
  * recovery with exactly the ids the server sent (none lost, none repeated), bad records are counted
  * and skipped, and the page fits desktop and mobile in light and dark mode.
  */
-import { expect, test, type Page } from '@playwright/test'
+import { expect, type Page, test } from '@playwright/test'
 
 interface DemoDebug {
   client: string
@@ -48,7 +48,9 @@ async function expectReceivedEqualsSent(page: Page) {
 
 async function recordsGrowBy(page: Page, count: number) {
   const start = (await debug(page)).ids.length
-  await expect.poll(async () => (await debug(page)).ids.length, { timeout: 20_000 }).toBeGreaterThanOrEqual(start + count)
+  await expect
+    .poll(async () => (await debug(page)).ids.length, { timeout: 20_000 })
+    .toBeGreaterThanOrEqual(start + count)
 }
 
 async function openDemo(page: Page, format: (typeof FORMATS)[number] = 'ndjson') {
@@ -63,8 +65,8 @@ test('the first record is on screen while the stream is still open', async ({ pa
   await expect(page.locator('#c-first')).toHaveText(/^\d+ ms$/)
   // A response appears in resource timing only once its body has ended: none yet, so the record
   // on screen was read from a response still streaming (incremental, not store-and-forward).
-  const finished = await page.evaluate(() =>
-    performance.getEntriesByType('resource').filter((entry) => entry.name.includes('/api/metrics.')).length,
+  const finished = await page.evaluate(
+    () => performance.getEntriesByType('resource').filter((entry) => entry.name.includes('/api/metrics.')).length,
   )
   expect(finished).toBe(0)
   const first = await debug(page)
@@ -173,7 +175,10 @@ test('screenshots: desktop in light and dark after a few faults, and a narrow mo
     await expect(page.locator('#log')).toContainText('no gap')
     await recordsGrowBy(page, 8)
     // No layout jump: the charts and counters keep their size as data flows.
-    const boxes = () => page.locator('.chart, .counters, #endpoints, #log').evaluateAll((els) => els.map((el) => el.getBoundingClientRect().toJSON()))
+    const boxes = () =>
+      page
+        .locator('.chart, .counters, #endpoints, #log')
+        .evaluateAll((els) => els.map((el) => el.getBoundingClientRect().toJSON()))
     const sizes = await boxes()
     await recordsGrowBy(page, 4)
     expect(await boxes()).toEqual(sizes)

@@ -25,7 +25,9 @@ test('the query page streams a million-row table, keeps 50 rows, and pausing sto
   await page.click('#q-pause')
   await expect.poll(() => count(page.textContent('#q-count'))).toBeGreaterThan(paused)
   // Rows are in id order: the newest row shown is the last id received.
-  expect(Number(await page.locator('#q-table tbody tr').first().locator('td').first().textContent())).toBeGreaterThan(paused)
+  expect(Number(await page.locator('#q-table tbody tr').first().locator('td').first().textContent())).toBeGreaterThan(
+    paused,
+  )
   await page.click('#q-stop')
   await expect(page.locator('#q-state')).toHaveText('stopped')
 })

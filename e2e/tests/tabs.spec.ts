@@ -3,7 +3,7 @@
  * of one browser context and the React page hold one streaming connection to the server between
  * them, one tab leads and the others follow, and every tab folds exactly the ids the server sent.
  */
-import { expect, test, type Page } from '@playwright/test'
+import { expect, type Page, test } from '@playwright/test'
 
 interface DemoDebug {
   client: string
@@ -14,7 +14,8 @@ interface DemoDebug {
 }
 
 const debug = (page: Page) => page.evaluate(() => (window as unknown as { __sluiceDemo: DemoDebug }).__sluiceDemo)
-const streams = async (page: Page) => ((await (await page.request.get('/api/connections')).json()) as { streaming: number }).streaming
+const streams = async (page: Page) =>
+  ((await (await page.request.get('/api/connections')).json()) as { streaming: number }).streaming
 
 test('four dashboard tabs and the React page share one connection and fold the same ids', async ({ context }) => {
   test.setTimeout(120_000)
@@ -30,7 +31,9 @@ test('four dashboard tabs and the React page share one connection and fold the s
   await expect(react.locator('#c-last')).toHaveText(/^\d+$/)
 
   // One leader, the rest follow; the page shows the role and the server's count.
-  await expect.poll(async () => (await Promise.all(tabs.map(async (t) => (await debug(t)).role))).sort()).toEqual(['follower', 'follower', 'follower', 'leader'])
+  await expect
+    .poll(async () => (await Promise.all(tabs.map(async (t) => (await debug(t)).role))).sort())
+    .toEqual(['follower', 'follower', 'follower', 'leader'])
   await expect(react.locator('#c-role')).toHaveText('follower')
   await expect.poll(() => streams(tabs[0]!)).toBe(1)
   for (const page of tabs) await expect(page.locator('#c-connections')).toHaveText('1')
@@ -43,15 +46,21 @@ test('four dashboard tabs and the React page share one connection and fold the s
     // The tabs first, then the server: a record sent in between is in `sent` only, never in a tab only.
     const views = await Promise.all(tabs.map(debug))
     const reactLast = await react.locator('#c-last').textContent()
-    const sent = ((await (await tabs[0]!.request.get(`/api/debug/sent?client=${client}`)).json()) as { ids: number[] }).ids
+    const sent = ((await (await tabs[0]!.request.get(`/api/debug/sent?client=${client}`)).json()) as { ids: number[] })
+      .ids
     return {
-      prefixes: views.every((v) => v.gaps === 0 && v.ids.length > 0 && JSON.stringify(v.ids) === JSON.stringify(sent.slice(0, v.ids.length))),
+      prefixes: views.every(
+        (v) =>
+          v.gaps === 0 && v.ids.length > 0 && JSON.stringify(v.ids) === JSON.stringify(sent.slice(0, v.ids.length)),
+      ),
       equal: views.every((v) => JSON.stringify(v.ids) === JSON.stringify(sent)) && reactLast === String(sent.at(-1)),
     }
   }
   expect((await compare()).prefixes).toBe(true)
   await tabs[0]!.getByRole('button', { name: 'Slow to a trickle' }).click()
-  await expect.poll(compare, { timeout: 20_000, message: "every tab's ids equal the server's sent ids" }).toEqual({ prefixes: true, equal: true })
+  await expect
+    .poll(compare, { timeout: 20_000, message: "every tab's ids equal the server's sent ids" })
+    .toEqual({ prefixes: true, equal: true })
 
   // Closing the leader hands the stream to another tab: still one connection, ids still continuous.
   const roles = await Promise.all(tabs.map(async (t) => (await debug(t)).role))
@@ -59,7 +68,12 @@ test('four dashboard tabs and the React page share one connection and fold the s
   await leader.close()
   tabs.splice(tabs.indexOf(leader), 1)
   await expect
-    .poll(async () => (await Promise.all([...tabs.map(async (t) => (await debug(t)).role), react.locator('#c-role').textContent()])).filter((r) => r === 'leader').length)
+    .poll(
+      async () =>
+        (
+          await Promise.all([...tabs.map(async (t) => (await debug(t)).role), react.locator('#c-role').textContent()])
+        ).filter((r) => r === 'leader').length,
+    )
     .toBe(1)
   await expect.poll(() => streams(tabs[0]!)).toBe(1)
   const before = (await debug(tabs[0]!)).ids.length

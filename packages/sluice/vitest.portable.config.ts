@@ -16,12 +16,17 @@ function systemChromium(): string | undefined {
   if (process.env['CHROMIUM_PATH']) return process.env['CHROMIUM_PATH']
   for (const name of ['chromium', 'chromium-browser', 'google-chrome']) {
     try {
-      return execFileSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+      return execFileSync('sh', ['-c', `command -v ${name}`], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim()
     } catch {
       // not on PATH: try the next name
     }
   }
-  console.warn('vitest.portable.config.ts: no chromium on PATH; install Debian\'s chromium (scripts/bootstrap.sh does) or set CHROMIUM_PATH')
+  console.warn(
+    "vitest.portable.config.ts: no chromium on PATH; install Debian's chromium (scripts/bootstrap.sh does) or set CHROMIUM_PATH",
+  )
   return undefined
 }
 

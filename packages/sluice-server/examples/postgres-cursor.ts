@@ -19,7 +19,7 @@
  */
 import postgres from 'postgres'
 import { lastEventId, ndjsonResponse } from 'sluice-server'
-import { serve, type FetchHandler } from 'sluice-server/node'
+import { type FetchHandler, serve } from 'sluice-server/node'
 
 /** One row of the example tables: `id int primary key, name text, value float8`. */
 export interface Row {
@@ -58,13 +58,18 @@ async function* rowsOf(sql: postgres.Sql, table: string, afterId: number, stats:
 }
 
 /** The example's fetch handler: `/rows?table=` and `/stats`. */
-export function cursorApp(sql: postgres.Sql, tables: Tables, stats: CursorStats = { rowsFetched: 0, streamsOpen: 0 }): FetchHandler {
+export function cursorApp(
+  sql: postgres.Sql,
+  tables: Tables,
+  stats: CursorStats = { rowsFetched: 0, streamsOpen: 0 },
+): FetchHandler {
   return (request) => {
     const url = new URL(request.url)
     if (url.pathname === '/stats') return Response.json({ ...stats, rssBytes: process.memoryUsage().rss })
     if (url.pathname !== '/rows') return new Response('not found', { status: 404 })
     const table = tables[url.searchParams.get('table') ?? '']
-    if (table === undefined) return new Response(`unknown table; one of: ${Object.keys(tables).join(', ')}`, { status: 400 })
+    if (table === undefined)
+      return new Response(`unknown table; one of: ${Object.keys(tables).join(', ')}`, { status: 400 })
     const afterId = Number(lastEventId(request) ?? 0) // ids start at 1
     if (!Number.isSafeInteger(afterId)) return new Response('bad Last-Event-ID', { status: 400 })
     return ndjsonResponse(rowsOf(sql, table, afterId, stats), { idOf: (row) => row.id })

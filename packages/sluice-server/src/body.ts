@@ -6,10 +6,10 @@
  * @see https://streams.spec.whatwg.org/#rs-model (pull sources and backpressure)
  * @module
  */
-import { caughtUp, type CaughtUp } from './caught-up.js'
+import { type CaughtUp, caughtUp } from './caught-up.js'
 import type { Encoded, WireFormat } from './format.js'
 import { heartbeatMsOf, type StreamOptions, type StreamSummary } from './options.js'
-import { readerOf, type RecordSource } from './source.js'
+import { type RecordSource, readerOf } from './source.js'
 
 /**
  * A byte stream of `source` encoded by `format`.

@@ -7,18 +7,18 @@
 import {
   NDJSON_CONTENT_TYPE,
   NDJSON_LIVE_LINE,
-  SSE_CONTENT_TYPE,
-  SSE_LIVE_BLOCK,
-  SSE_END_EVENT,
-  SSE_GAP_EVENT,
   ndjsonEndLine,
   ndjsonEntryLine,
   ndjsonGapLine,
+  SSE_CONTENT_TYPE,
+  SSE_END_EVENT,
+  SSE_GAP_EVENT,
+  SSE_LIVE_BLOCK,
   sseEndData,
   sseGapData,
 } from 'sluice/protocol'
 import { recordBody } from './body.js'
-import { entryJson, isFeedUnavailable, type Feed, type FeedEntry, type FeedLive } from './feed.js'
+import { entryJson, type Feed, type FeedEntry, type FeedLive, isFeedUnavailable } from './feed.js'
 import type { Encoded, WireFormat } from './format.js'
 import { streamHeaders } from './headers.js'
 import { lastEventId } from './last-event-id.js'
@@ -78,7 +78,11 @@ export async function feedResponse(
     // RFC 9110 §15.6.4 and §10.2.3: the client may retry after this many seconds.
     return new Response(`${error.message}\n`, {
       status: 503,
-      headers: { 'Content-Type': 'text/plain; charset=utf-8', 'Retry-After': String(retryAfterS), 'Cache-Control': 'no-store' },
+      headers: {
+        'Content-Type': 'text/plain; charset=utf-8',
+        'Retry-After': String(retryAfterS),
+        'Cache-Control': 'no-store',
+      },
     })
   }
   const after = lastEventId(request)

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { isReservedRecord, type Gap, type GapReason } from 'sluice/protocol'
+import { type Gap, type GapReason, isReservedRecord } from 'sluice/protocol'
 
 export type { Gap, GapReason }
 
@@ -72,7 +72,10 @@ export interface Feed {
    * falls behind the trimmed history. Ends after `end(key)`; throws {@link FeedUnavailableError}
    * when the store is lost.
    */
-  read<T = unknown>(key: string, options: FeedReadOptions & { live: true }): AsyncIterableIterator<FeedEntry<T> | FeedLive>
+  read<T = unknown>(
+    key: string,
+    options: FeedReadOptions & { live: true },
+  ): AsyncIterableIterator<FeedEntry<T> | FeedLive>
   read<T = unknown>(key: string, options?: FeedReadOptions): AsyncIterableIterator<FeedEntry<T>>
   /** Resolves when the store answers; rejects with {@link FeedUnavailableError} when it does not. */
   ready(): Promise<void>

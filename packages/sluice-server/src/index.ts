@@ -6,35 +6,42 @@
  *
  * @module
  */
-export { ndjsonResponse, NdjsonEncoderStream, encodeNdjson, type NdjsonResponseOptions, type NdjsonEncoderStreamOptions } from './ndjson.js'
+
+export { type CaughtUp, caughtUp } from './caught-up.js'
 export {
-  sseResponse,
-  SseEncoderStream,
-  encodeSseEvent,
-  isSseEvent,
-  type SseEventInit,
-  type SseDataOf,
-  type SseResponseOptions,
-  type SseEncoderStreamOptions,
-} from './sse.js'
-export { lastEventId } from './last-event-id.js'
-export { caughtUp, type CaughtUp } from './caught-up.js'
-export { streamHeaders } from './headers.js'
-export { DEFAULT_HEARTBEAT_MS, type StreamOptions, type StreamSummary, type CloseReason } from './options.js'
-export type { RecordSource } from './source.js'
-export {
-  memoryFeed,
-  FeedUnavailableError,
-  isFeedUnavailable,
   type Feed,
   type FeedEntry,
-  type FeedLive,
-  type FeedRecord,
   type FeedGap,
+  type FeedLive,
   type FeedReadOptions,
-  type PublishOptions,
-  type MemoryFeedOptions,
+  type FeedRecord,
+  FeedUnavailableError,
   type Gap,
   type GapReason,
+  isFeedUnavailable,
+  type MemoryFeedOptions,
+  memoryFeed,
+  type PublishOptions,
 } from './feed.js'
-export { feedResponse, type FeedResponseOptions } from './feed-response.js'
+export { type FeedResponseOptions, feedResponse } from './feed-response.js'
+export { streamHeaders } from './headers.js'
+export { lastEventId } from './last-event-id.js'
+export {
+  encodeNdjson,
+  NdjsonEncoderStream,
+  type NdjsonEncoderStreamOptions,
+  type NdjsonResponseOptions,
+  ndjsonResponse,
+} from './ndjson.js'
+export { type CloseReason, DEFAULT_HEARTBEAT_MS, type StreamOptions, type StreamSummary } from './options.js'
+export type { RecordSource } from './source.js'
+export {
+  encodeSseEvent,
+  isSseEvent,
+  type SseDataOf,
+  SseEncoderStream,
+  type SseEncoderStreamOptions,
+  type SseEventInit,
+  type SseResponseOptions,
+  sseResponse,
+} from './sse.js'

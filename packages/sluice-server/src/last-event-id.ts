@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { LAST_EVENT_ID_HEADER, decodeLastEventId } from 'sluice/protocol'
+import { decodeLastEventId, LAST_EVENT_ID_HEADER } from 'sluice/protocol'
 
 /**
  * The `Last-Event-ID` a client sent to resume a stream (HTML §9.2.4), or `undefined` when it

@@ -5,9 +5,9 @@
  * @see https://github.com/ndjson/ndjson-spec
  * @module
  */
-import { NDJSON_CONTENT_TYPE, NDJSON_LIVE_LINE, isNdjsonLive, ndjsonEndLine, ndjsonEndOf } from 'sluice/protocol'
-import type { CaughtUp } from './caught-up.js'
+import { isNdjsonLive, NDJSON_CONTENT_TYPE, NDJSON_LIVE_LINE, ndjsonEndLine, ndjsonEndOf } from 'sluice/protocol'
 import { recordBody } from './body.js'
+import type { CaughtUp } from './caught-up.js'
 import { idString, type WireFormat } from './format.js'
 import { streamHeaders } from './headers.js'
 import { heartbeatMsOf, type StreamOptions } from './options.js'
@@ -51,9 +51,15 @@ export interface NdjsonEncoderStreamOptions {
  * }
  * ```
  */
-export function ndjsonResponse<T>(source: RecordSource<T | CaughtUp>, options: NdjsonResponseOptions<T> = {}): Response {
+export function ndjsonResponse<T>(
+  source: RecordSource<T | CaughtUp>,
+  options: NdjsonResponseOptions<T> = {},
+): Response {
   const body = recordBody(source, ndjsonFormat(options.idOf), options)
-  return new Response(body, { status: options.status ?? 200, headers: streamHeaders(NDJSON_CONTENT_TYPE, options.headers, heartbeatMsOf(options)) })
+  return new Response(body, {
+    status: options.status ?? 200,
+    headers: streamHeaders(NDJSON_CONTENT_TYPE, options.headers, heartbeatMsOf(options)),
+  })
 }
 
 /**
@@ -80,7 +86,9 @@ export function encodeNdjson(record: unknown): string {
     throw new TypeError('Cannot encode record: it has the shape of the sluice end trailer ("$sluice": "end")')
   }
   if (isNdjsonLive(record)) {
-    throw new TypeError('Cannot encode record: it has the shape of the caught-up marker ("$sluice": "live"); yield caughtUp instead')
+    throw new TypeError(
+      'Cannot encode record: it has the shape of the caught-up marker ("$sluice": "live"); yield caughtUp instead',
+    )
   }
   // JSON.stringify escapes CR and LF inside strings, so one value is always one line.
   const json = JSON.stringify(record)

@@ -20,19 +20,19 @@
  * @module
  */
 import {
-  EntryIterator,
-  FeedUnavailableError,
   checkKey,
+  EntryIterator,
+  type Feed,
+  type FeedEntry,
+  type FeedReadOptions,
+  FeedUnavailableError,
+  type Gap,
+  type GapReason,
   maxLenOf,
   newEpoch,
   recordEntry,
   recordJson,
   splitId,
-  type Feed,
-  type FeedEntry,
-  type FeedReadOptions,
-  type Gap,
-  type GapReason,
 } from './feed.js'
 
 /**
@@ -214,7 +214,10 @@ export function redisFeed(client: RedisClientLike, options: RedisFeedOptions = {
       const reply = await Promise.race([
         command(['PING']),
         new Promise((_, reject) =>
-          setTimeout(() => reject(new FeedUnavailableError(`Cannot reach Redis: no answer to PING in ${timeoutMs} ms`)), timeoutMs),
+          setTimeout(
+            () => reject(new FeedUnavailableError(`Cannot reach Redis: no answer to PING in ${timeoutMs} ms`)),
+            timeoutMs,
+          ),
         ),
       ])
       if (reply !== 'PONG') throw new FeedUnavailableError(`Cannot reach Redis: PING answered ${String(reply)}`)
@@ -340,7 +343,9 @@ class Tailer {
           await new Promise((resolve) => setTimeout(resolve, 50))
         }
         if (!connection.isReady) throw new FeedUnavailableError('Cannot follow feed: the Redis connection is down')
-        this.#connectionId ??= String(await connection.sendCommand(['CLIENT', 'ID'], { timeout: this.#options.timeoutMs }))
+        this.#connectionId ??= String(
+          await connection.sendCommand(['CLIENT', 'ID'], { timeout: this.#options.timeoutMs }),
+        )
         const keys = [...this.tails.keys()]
         if (keys.length === 0) return // every reader left while connecting
         const cursors = keys.map((key) => this.tails.get(key)!.cursor)
@@ -349,9 +354,12 @@ class Tailer {
         this.#sentGeneration = this.#generation
         this.#inFlight = true
         const reply = await connection
-          .sendCommand(['XREAD', 'COUNT', String(pageSize), 'BLOCK', String(blockMs), 'STREAMS', ...streams, ...cursors], {
-            timeout: blockMs + timeoutMs,
-          })
+          .sendCommand(
+            ['XREAD', 'COUNT', String(pageSize), 'BLOCK', String(blockMs), 'STREAMS', ...streams, ...cursors],
+            {
+              timeout: blockMs + timeoutMs,
+            },
+          )
           .finally(() => (this.#inFlight = false))
         for (const [stream, raws] of streamsOf(reply)) {
           const key = keys[streams.indexOf(stream)]
@@ -496,7 +504,9 @@ class RedisReader<T> extends EntryIterator<T> {
       this.#cursor = undefined
       if (page.length < this.#context.pageSize) this.#followTail()
     } else if (this.#from === 'now') {
-      const meta = (await this.#context.command(['HMGET', this.#keys.meta, 'epoch', 'last', 'n', 'ended'])) as Array<string | null>
+      const meta = (await this.#context.command(['HMGET', this.#keys.meta, 'epoch', 'last', 'n', 'ended'])) as Array<
+        string | null
+      >
       const [epoch, last, n, ended] = meta
       if (typeof ended === 'string') {
         this.stop() // an ended feed has no "now"
@@ -552,7 +562,9 @@ class RedisReader<T> extends EntryIterator<T> {
 
   /** Why `#cursor` is not held: epoch changed (reset), older than the oldest held (trimmed), or never issued (unknown). */
   async #gapReason(page: Raw[]): Promise<GapReason> {
-    const [epoch, last] = (await this.#context.command(['HMGET', this.#keys.meta, 'epoch', 'last'])) as Array<string | null>
+    const [epoch, last] = (await this.#context.command(['HMGET', this.#keys.meta, 'epoch', 'last'])) as Array<
+      string | null
+    >
     if (epoch !== this.#epoch) return 'reset'
     const cursor = this.#cursor!
     if (page.length > 0) {

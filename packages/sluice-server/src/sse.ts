@@ -5,9 +5,9 @@
  * @see https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation
  * @module
  */
-import { SSE_CONTENT_TYPE, SSE_END_EVENT, SSE_LIVE_BLOCK, isSendableId, isSseLive, sseEndData } from 'sluice/protocol'
-import type { CaughtUp } from './caught-up.js'
+import { isSendableId, isSseLive, SSE_CONTENT_TYPE, SSE_END_EVENT, SSE_LIVE_BLOCK, sseEndData } from 'sluice/protocol'
 import { recordBody } from './body.js'
+import type { CaughtUp } from './caught-up.js'
 import { idString, type WireFormat } from './format.js'
 import { streamHeaders } from './headers.js'
 import { heartbeatMsOf, type StreamOptions } from './options.js'
@@ -75,7 +75,10 @@ export interface SseEncoderStreamOptions<T = unknown> {
  * }
  * ```
  */
-export function sseResponse<T>(source: RecordSource<T | CaughtUp>, options: SseResponseOptions<SseDataOf<T>> = {}): Response {
+export function sseResponse<T>(
+  source: RecordSource<T | CaughtUp>,
+  options: SseResponseOptions<SseDataOf<T>> = {},
+): Response {
   const body = recordBody(source, sseFormat<T>(options, options.end ?? true), options)
   const headers = streamHeaders(`${SSE_CONTENT_TYPE}; charset=utf-8`, options.headers, heartbeatMsOf(options))
   return new Response(body, { status: options.status ?? 200, headers })
@@ -147,11 +150,16 @@ function sseFormat<T>(
     encode: (item) => {
       const event: SseEventInit = isSseEvent(item) ? { ...item } : { data: item }
       if (withEnd && event.event === SSE_END_EVENT) {
-        throw new TypeError(`Cannot encode event: the event type "${SSE_END_EVENT}" is the sluice end marker (pass end: false to send it yourself)`)
+        throw new TypeError(
+          `Cannot encode event: the event type "${SSE_END_EVENT}" is the sluice end marker (pass end: false to send it yourself)`,
+        )
       }
       if (event.id === undefined && idOf !== undefined) event.id = idOf(event.data as SseDataOf<T>)
       const text = encodeSseEvent(event)
-      if (event.event !== undefined && isSseLive(event.event, typeof event.data === 'string' ? event.data : JSON.stringify(event.data))) {
+      if (
+        event.event !== undefined &&
+        isSseLive(event.event, typeof event.data === 'string' ? event.data : JSON.stringify(event.data))
+      ) {
         throw new TypeError('Cannot encode event: it has the shape of the caught-up marker; yield caughtUp instead')
       }
       return event.id === undefined ? { text } : { text, id: String(event.id) }

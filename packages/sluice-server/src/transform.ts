@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { caughtUp, type CaughtUp } from './caught-up.js'
+import { type CaughtUp, caughtUp } from './caught-up.js'
 import type { WireFormat } from './format.js'
 
 /** A `Transformer` encoding items with `format`, counting them for the end marker. */

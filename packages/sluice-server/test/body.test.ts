@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test, vi } from 'vitest'
-import { ndjsonResponse, sseResponse, type StreamSummary } from '../src/index.js'
+import { ndjsonResponse, type StreamSummary, sseResponse } from '../src/index.js'
 import { countingSource, deferred, settle, stallingSource } from './helpers/sources.js'
 
 afterEach(() => {
@@ -47,7 +47,10 @@ describe('pull-based bodies', () => {
     const aborter = new AbortController()
     const summaries: StreamSummary[] = []
     const { source, released, proceed } = stallingSource([{ seq: 0 }])
-    const reader = ndjsonResponse(source, { signal: aborter.signal, onClose: (s) => summaries.push(s) }).body!.getReader()
+    const reader = ndjsonResponse(source, {
+      signal: aborter.signal,
+      onClose: (s) => summaries.push(s),
+    }).body!.getReader()
     await reader.read()
     const pending = reader.read()
     aborter.abort(new Error('shutting down'))
@@ -88,11 +91,17 @@ describe('heartbeats', () => {
     expect(got).toBeUndefined()
     await vi.advanceTimersByTimeAsync(1)
     expect(got).toBe('\n')
-    expect(text.decode((await (async () => {
-      const r = reader.read()
-      await vi.advanceTimersByTimeAsync(1000)
-      return r
-    })()).value)).toBe('\n')
+    expect(
+      text.decode(
+        (
+          await (async () => {
+            const r = reader.read()
+            await vi.advanceTimersByTimeAsync(1000)
+            return r
+          })()
+        ).value,
+      ),
+    ).toBe('\n')
     await reader.cancel()
     expect(vi.getTimerCount()).toBe(0)
     // The generator is suspended in an await: its return() (and finally) runs once that settles.

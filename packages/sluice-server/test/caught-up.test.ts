@@ -3,19 +3,19 @@
  * and encoder streams send the wire marker of `sluice/protocol` there, once, uncounted.
  */
 import { decodeNdjson } from 'sluice'
-import { LIVE_JSON, NDJSON_LIVE_LINE, SSE_LIVE_BLOCK, ndjsonEndLine, sseEndData } from 'sluice/protocol'
+import { LIVE_JSON, NDJSON_LIVE_LINE, ndjsonEndLine, SSE_LIVE_BLOCK, sseEndData } from 'sluice/protocol'
 import { afterAll, beforeAll, describe, expect, expectTypeOf, test } from 'vitest'
+import type { Feed, FeedEntry, FeedLive } from '../src/index.js'
 import {
-  NdjsonEncoderStream,
-  SseEncoderStream,
   caughtUp,
   feedResponse,
+  NdjsonEncoderStream,
   ndjsonResponse,
-  sseResponse,
+  SseEncoderStream,
   type StreamSummary,
+  sseResponse,
 } from '../src/index.js'
-import type { Feed, FeedEntry, FeedLive } from '../src/index.js'
-import { freshKey, memoryKind, redisKind, take, type FeedKind } from './helpers/feeds.js'
+import { type FeedKind, freshKey, memoryKind, redisKind, take } from './helpers/feeds.js'
 
 async function* feed() {
   yield { seq: 0 }
@@ -44,7 +44,10 @@ describe('caughtUp', () => {
   test('sseResponse sends the live event between backfill and tail, not counted and with no id', async () => {
     const response = sseResponse(feed(), { idOf: (r) => r.seq })
     expect(await response.text()).toBe(
-      'data: {"seq":0}\nid: 0\n\n' + 'data: {"seq":1}\nid: 1\n\n' + SSE_LIVE_BLOCK + 'data: {"seq":2}\nid: 2\n\n' +
+      'data: {"seq":0}\nid: 0\n\n' +
+        'data: {"seq":1}\nid: 1\n\n' +
+        SSE_LIVE_BLOCK +
+        'data: {"seq":2}\nid: 2\n\n' +
         `event: end\ndata: ${sseEndData(3)}\n\n`,
     )
     expect(SSE_LIVE_BLOCK).toBe(`event: live\ndata: ${LIVE_JSON}\n\n`)
@@ -63,7 +66,9 @@ describe('caughtUp', () => {
           c.close()
         },
       })
-    expect(await textOf(items().pipeThrough(new NdjsonEncoderStream({ end: false })))).toBe(`{"a":1}\n${NDJSON_LIVE_LINE}{"a":2}\n`)
+    expect(await textOf(items().pipeThrough(new NdjsonEncoderStream({ end: false })))).toBe(
+      `{"a":1}\n${NDJSON_LIVE_LINE}{"a":2}\n`,
+    )
     expect(await textOf(items().pipeThrough(new SseEncoderStream({ end: false })))).toBe(
       `data: {"a":1}\n\n${SSE_LIVE_BLOCK}data: {"a":2}\n\n`,
     )
@@ -73,7 +78,9 @@ describe('caughtUp', () => {
     await expect(ndjsonResponse([{ $sluice: 'live' }]).text()).rejects.toThrow(/caught-up marker/)
     await expect(sseResponse([{ event: 'live', data: { $sluice: 'live' } }]).text()).rejects.toThrow(/caught-up marker/)
     // An app's own `live` event with other data is an ordinary event.
-    expect(await sseResponse([{ event: 'live', data: 'score 2-1' }], { end: false }).text()).toBe('event: live\ndata: score 2-1\n\n')
+    expect(await sseResponse([{ event: 'live', data: 'score 2-1' }], { end: false }).text()).toBe(
+      'event: live\ndata: score 2-1\n\n',
+    )
   })
 
   test('decodeNdjson never yields the marker as a record', async () => {

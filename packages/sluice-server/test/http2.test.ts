@@ -4,13 +4,14 @@
  * per HTTP/2 stream: pull-based body, RST_STREAM releases the source, the write timeout resets the
  * stalled stream only, heartbeats, close() cuts everything.
  */
+
+import { type ClientHttp2Session, constants } from 'node:http2'
 import { request as httpsRequest, type RequestOptions } from 'node:https'
-import { constants, type ClientHttp2Session } from 'node:http2'
 import { decodeNdjson } from 'sluice'
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest'
 import { ndjsonResponse } from '../src/index.js'
-import { serve, type FetchHandler, type NodeServer, type ServeOptions } from '../src/node.js'
-import { makeCertificate, type Certificate } from './helpers/certificate.js'
+import { type FetchHandler, type NodeServer, type ServeOptions, serve } from '../src/node.js'
+import { type Certificate, makeCertificate } from './helpers/certificate.js'
 import { bodyOf, h2Get, h2Session } from './helpers/h2-client.js'
 import { countingSource, deferred, idleSource } from './helpers/sources.js'
 
@@ -61,15 +62,17 @@ test('serves HTTP/2 to a client offering h2 in ALPN, and HTTP/1.1 on the same po
   expect(records).toEqual([{ seq: 0 }, { seq: 1 }])
 
   const http1 = await new Promise<{ version: string; alpn: string | false; body: string }>((resolve, reject) => {
-    const req = httpsRequest(`${server.url}/ndjson`, { ca: certificate.cert, ALPNProtocols: ['http/1.1'] } as RequestOptions & { ALPNProtocols: string[] }, (res) => {
-      const alpn = (res.socket as unknown as { alpnProtocol: string | false }).alpnProtocol
-      let body = ''
-      res.setEncoding('utf8')
-      res.on('data', (chunk: string) => (body += chunk))
-      res.on('end', () =>
-        resolve({ version: res.httpVersion, alpn, body }),
-      )
-    })
+    const req = httpsRequest(
+      `${server.url}/ndjson`,
+      { ca: certificate.cert, ALPNProtocols: ['http/1.1'] } as RequestOptions & { ALPNProtocols: string[] },
+      (res) => {
+        const alpn = (res.socket as unknown as { alpnProtocol: string | false }).alpnProtocol
+        let body = ''
+        res.setEncoding('utf8')
+        res.on('data', (chunk: string) => (body += chunk))
+        res.on('end', () => resolve({ version: res.httpVersion, alpn, body }))
+      },
+    )
     req.on('error', reject)
     req.end()
   })
@@ -94,7 +97,9 @@ test('the request a handler sees carries the path, query, :authority as host, an
 })
 
 test('a handler setting connection-specific headers is still served over HTTP/2 (RFC 9113 §8.2.2 drops them)', async () => {
-  const server = await start(() => new Response('ok', { headers: { Connection: 'keep-alive', 'Keep-Alive': 'timeout=5', 'X-Kept': 'yes' } }))
+  const server = await start(
+    () => new Response('ok', { headers: { Connection: 'keep-alive', 'Keep-Alive': 'timeout=5', 'X-Kept': 'yes' } }),
+  )
   const client = await session(server.url)
   const headers = await new Promise<Record<string, unknown>>((resolve, reject) => {
     const stream = client.request({ ':path': '/' })
@@ -130,7 +135,10 @@ test('RST_STREAM from the client releases the source, and a sibling stream on th
 test('a stream whose reader stops is pulled only as far as its flow-control window, then reset by the write timeout alone', async () => {
   const slow = countingSource(1024)
   const server = await start(
-    (request) => (new URL(request.url).pathname === '/slow' ? ndjsonResponse(slow.source, { heartbeatMs: 0 }) : new Response('alive')),
+    (request) =>
+      new URL(request.url).pathname === '/slow'
+        ? ndjsonResponse(slow.source, { heartbeatMs: 0 })
+        : new Response('alive'),
     { writeTimeoutMs: 400 },
   )
   const client = await session(server.url)

@@ -1,12 +1,13 @@
 import { ndjson, sse } from 'sluice'
 import { afterEach, describe, expect, test } from 'vitest'
 import { lastEventId, ndjsonResponse, sseResponse } from '../src/index.js'
-import { serve, type FetchHandler, type NodeServer } from '../src/node.js'
+import { type FetchHandler, type NodeServer, serve } from '../src/node.js'
 
 /** `text` as a header carries it on the wire: its UTF-8 bytes, one character per byte (what `Headers.get` returns). */
 const wire = (text: string): string => String.fromCharCode(...new TextEncoder().encode(text))
 
-const withHeader = (value: string): Request => new Request('http://127.0.0.1/feed', { headers: { 'Last-Event-ID': value } })
+const withHeader = (value: string): Request =>
+  new Request('http://127.0.0.1/feed', { headers: { 'Last-Event-ID': value } })
 
 describe('lastEventId', () => {
   test('no header, or an empty one, is undefined', () => {
@@ -69,7 +70,9 @@ describe('lastEventId over loopback, from the sluice client', () => {
 
   /** `response` with its end marker replaced by half a record: a stream cut short. */
   function cutShort(response: Response, partial: string): Response {
-    const tail = new TransformStream<Uint8Array, Uint8Array>({ flush: (c) => c.enqueue(new TextEncoder().encode(partial)) })
+    const tail = new TransformStream<Uint8Array, Uint8Array>({
+      flush: (c) => c.enqueue(new TextEncoder().encode(partial)),
+    })
     void response.body!.pipeTo(tail.writable)
     return new Response(tail.readable, { headers: response.headers })
   }
@@ -78,12 +81,16 @@ describe('lastEventId over loopback, from the sluice client', () => {
    * Serves `records` after the `lastEventId` of each request, cutting the first connections as
    * `cuts` says, and logs each request's `lastEventId` and raw header.
    */
-  function resumable(format: 'ndjson' | 'sse', seen: Array<{ id: string | undefined; raw: string | null }>): FetchHandler {
+  function resumable(
+    format: 'ndjson' | 'sse',
+    seen: Array<{ id: string | undefined; raw: string | null }>,
+  ): FetchHandler {
     return (request) => {
       const id = lastEventId(request)
       seen.push({ id, raw: request.headers.get('last-event-id') })
       const from = id === undefined ? 0 : records.findIndex((r) => r.id === id) + 1
-      if (id !== undefined && from === 0) return new Response(`unknown Last-Event-ID ${JSON.stringify(id)}`, { status: 400 })
+      if (id !== undefined && from === 0)
+        return new Response(`unknown Last-Event-ID ${JSON.stringify(id)}`, { status: 400 })
       const cut = cuts[seen.length - 1]
       const batch = records.slice(from, cut === undefined ? undefined : from + cut)
       const partial = format === 'sse' ? 'data: {"id":"half' : '{"id":"half'
@@ -116,7 +123,8 @@ describe('lastEventId over loopback, from the sluice client', () => {
     const seen: Array<{ id: string | undefined; raw: string | null }> = []
     const url = await start(resumable('ndjson', seen))
     const got = []
-    for await (const record of ndjson<(typeof records)[number]>(`${url}/feed`, { idOf: (r) => r.id, retry: fast })) got.push(record)
+    for await (const record of ndjson<(typeof records)[number]>(`${url}/feed`, { idOf: (r) => r.id, retry: fast }))
+      got.push(record)
     expect(got).toEqual(records)
     expect(seen).toEqual(expectedSeen)
   })

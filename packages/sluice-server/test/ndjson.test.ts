@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { decodeNdjson } from 'sluice'
 import { HEARTBEAT_HEADER, NDJSON_CONTENT_TYPE, ndjsonEndLine } from 'sluice/protocol'
 import { describe, expect, test } from 'vitest'
-import { NdjsonEncoderStream, encodeNdjson, ndjsonResponse, type StreamSummary } from '../src/index.js'
+import { encodeNdjson, NdjsonEncoderStream, ndjsonResponse, type StreamSummary } from '../src/index.js'
 import { chunksOf } from './helpers/sources.js'
 
 describe('ndjsonResponse', () => {
@@ -119,16 +119,24 @@ describe('ndjsonResponse', () => {
 
   test('round-trips arbitrary JSON records through decodeNdjson in arbitrary chunks', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.jsonValue(), { maxLength: 20 }), fc.integer({ min: 1, max: 17 }), async (records, size) => {
-        // A record with the end trailer's shape is rejected by design; the property is about the rest.
-        fc.pre(records.every((r) => typeof r !== 'object' || r === null || (r as Record<string, unknown>)['$sluice'] !== 'end'))
-        const bytes = new Uint8Array(await ndjsonResponse(records).arrayBuffer())
-        const chunks: Uint8Array[] = []
-        for (let i = 0; i < bytes.length; i += size) chunks.push(bytes.subarray(i, i + size))
-        const decoded: unknown[] = []
-        for await (const record of decodeNdjson(chunks, { requireEnd: true })) decoded.push(record)
-        expect(decoded).toEqual(records.map((r) => JSON.parse(JSON.stringify(r))))
-      }),
+      fc.asyncProperty(
+        fc.array(fc.jsonValue(), { maxLength: 20 }),
+        fc.integer({ min: 1, max: 17 }),
+        async (records, size) => {
+          // A record with the end trailer's shape is rejected by design; the property is about the rest.
+          fc.pre(
+            records.every(
+              (r) => typeof r !== 'object' || r === null || (r as Record<string, unknown>)['$sluice'] !== 'end',
+            ),
+          )
+          const bytes = new Uint8Array(await ndjsonResponse(records).arrayBuffer())
+          const chunks: Uint8Array[] = []
+          for (let i = 0; i < bytes.length; i += size) chunks.push(bytes.subarray(i, i + size))
+          const decoded: unknown[] = []
+          for await (const record of decodeNdjson(chunks, { requireEnd: true })) decoded.push(record)
+          expect(decoded).toEqual(records.map((r) => JSON.parse(JSON.stringify(r))))
+        },
+      ),
       { numRuns: 150 },
     )
   })

@@ -7,9 +7,9 @@
  */
 import { decodeNdjson, decodeSse, ndjson, sse } from 'sluice'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { serve, type NodeServer } from '../src/node.js'
-import { app, reading, type Reading } from './helpers/app.js'
-import { freePort, startNginx, type Nginx } from './helpers/nginx.js'
+import { type NodeServer, serve } from '../src/node.js'
+import { app, type Reading, reading } from './helpers/app.js'
+import { freePort, type Nginx, startNginx } from './helpers/nginx.js'
 
 const RECORDS = 5
 const INTERVAL_MS = 250 // five records over one second
@@ -25,7 +25,8 @@ const pair: Record<'a' | 'b', { port: number; server: NodeServer | undefined }> 
 const resumedFrom: Array<{ instance: string; lastEventId: string | undefined }> = []
 
 async function startInstance(name: 'a' | 'b'): Promise<void> {
-  const onRequest = (_path: string, lastEventId: string | undefined) => resumedFrom.push({ instance: name, lastEventId })
+  const onRequest = (_path: string, lastEventId: string | undefined) =>
+    resumedFrom.push({ instance: name, lastEventId })
   pair[name].server = await serve(app({ instance: name, onRequest }), { port: pair[name].port })
 }
 
@@ -158,7 +159,10 @@ describe('two instances behind one nginx upstream', () => {
       }
       console.log(
         `${format} failover: served by ${servedBy.join(' -> ')}, resumed with Last-Event-ID ` +
-          `${resumedFrom.filter((r) => r.lastEventId !== undefined).map((r) => r.lastEventId).join(', ')}`,
+          `${resumedFrom
+            .filter((r) => r.lastEventId !== undefined)
+            .map((r) => r.lastEventId)
+            .join(', ')}`,
       )
       expect(received).toEqual(Array.from({ length: COUNT }, (_, seq) => reading(seq)))
       expect(stream.counters.reconnects).toBeGreaterThanOrEqual(1)
@@ -181,11 +185,13 @@ describe('two instances behind one nginx upstream', () => {
 describe('heartbeats through nginx', () => {
   test('keep an idle stream open past proxy_read_timeout, which cuts the same stream without them', async () => {
     // Two records two seconds apart, behind a 1 s proxy_read_timeout.
-    const url = (heartbeatMs: number) => `${nginx.urls['short-timeout']}/ndjson?n=2&intervalMs=2000&heartbeatMs=${heartbeatMs}`
+    const url = (heartbeatMs: number) =>
+      `${nginx.urls['short-timeout']}/ndjson?n=2&intervalMs=2000&heartbeatMs=${heartbeatMs}`
     const read = async (heartbeatMs: number) => {
       const seqs: number[] = []
       try {
-        for await (const r of decodeNdjson<Reading>(await fetch(url(heartbeatMs)), { requireEnd: true })) seqs.push(r.seq)
+        for await (const r of decodeNdjson<Reading>(await fetch(url(heartbeatMs)), { requireEnd: true }))
+          seqs.push(r.seq)
         return { seqs, error: undefined }
       } catch (error) {
         return { seqs, error }

@@ -1,8 +1,8 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http'
 import { decodeNdjson } from 'sluice'
 import { afterEach, describe, expect, test } from 'vitest'
-import { lastEventId, ndjsonResponse, sseResponse, type StreamSummary } from '../src/index.js'
-import { serve, type FetchHandler, type NodeServer, type ServeOptions } from '../src/node.js'
+import { lastEventId, ndjsonResponse, type StreamSummary, sseResponse } from '../src/index.js'
+import { type FetchHandler, type NodeServer, type ServeOptions, serve } from '../src/node.js'
 import { countingSource, deferred } from './helpers/sources.js'
 
 const servers: NodeServer[] = []
@@ -198,7 +198,9 @@ describe('serve', () => {
 
   test('close() cuts open streams, so their sources are released and clients see a cut stream', async () => {
     const released = deferred()
-    const server = await start((request) => sseResponse(idleFeed([{ data: 'a', id: 1 }], request.signal, released.resolve)))
+    const server = await start((request) =>
+      sseResponse(idleFeed([{ data: 'a', id: 1 }], request.signal, released.resolve)),
+    )
     const response = await fetch(server.url)
     const text = response.text()
     await server.close()

@@ -7,7 +7,7 @@ import { connect, type Socket } from 'node:net'
 import { decodeNdjson } from 'sluice'
 import { afterEach, expect, test } from 'vitest'
 import { ndjsonResponse } from '../src/index.js'
-import { serve, type NodeServer } from '../src/node.js'
+import { type NodeServer, serve } from '../src/node.js'
 import { countingSource } from './helpers/sources.js'
 
 /** A figure for RELIABILITY.md (scripts/reliability.mjs sets SLUICE_FIGURES). */
@@ -37,7 +37,11 @@ test('a raw socket that sends a request and never reads: bounded pulls, then the
   socket.resume()
   await closed
   console.log(`slow-read client: ${pulled} records of 16 KiB pulled before the write timeout reaped it`)
-  recordFigure({ scenario: 'server: slow-read client that never reads (writeTimeoutMs 500)', cases: 1, detail: `${pulled} records of 16 KiB pulled (socket buffers), then reaped and the source released` })
+  recordFigure({
+    scenario: 'server: slow-read client that never reads (writeTimeoutMs 500)',
+    cases: 1,
+    detail: `${pulled} records of 16 KiB pulled (socket buffers), then reaped and the source released`,
+  })
 })
 
 /** A raw HTTP/1.1 request on a socket that reads nothing until told to. */
@@ -83,7 +87,9 @@ test('a client that reads slowly holds the source to its own pace: the server ru
   await closed
   await counting.released
   const pulledMiB = (counting.pulled() * recordBytes) / 2 ** 20
-  console.log(`slow reader: read ${(consumed / 2 ** 20).toFixed(1)} MiB, source pulled ${pulledMiB.toFixed(1)} MiB, lead at most ${(maxLead / 2 ** 20).toFixed(1)} MiB`)
+  console.log(
+    `slow reader: read ${(consumed / 2 ** 20).toFixed(1)} MiB, source pulled ${pulledMiB.toFixed(1)} MiB, lead at most ${(maxLead / 2 ** 20).toFixed(1)} MiB`,
+  )
   expect(consumed).toBeGreaterThan(1024 * 1024)
   // Socket buffers on both sides, node's writable buffer and one queued record: a few MiB, not the
   // hundreds the source makes in the same time when nobody holds it back.
@@ -174,7 +180,8 @@ test('200 concurrent streams are all open at once and all complete, in order, wi
     Array.from({ length: streams }, async () => {
       const seqs: number[] = []
       // requireEnd: each stream must reach its end marker with the right count.
-      for await (const r of decodeNdjson<{ seq: number }>(await fetch(`${server.url}/s`), { requireEnd: true })) seqs.push(r.seq)
+      for await (const r of decodeNdjson<{ seq: number }>(await fetch(`${server.url}/s`), { requireEnd: true }))
+        seqs.push(r.seq)
       return seqs
     }),
   )
@@ -185,5 +192,12 @@ test('200 concurrent streams are all open at once and all complete, in order, wi
   for (const seqs of received) expect(seqs).toEqual(Array.from({ length: perStream }, (_, i) => i))
   expect(released).toBe(streams)
   expect(peakOpen).toBe(streams)
-  recordFigure({ scenario: `server: ${streams} concurrent streams`, cases: streams, records, lost, duplicated, detail: `${peakOpen} open at once; every stream in order to its end marker, every source released` })
+  recordFigure({
+    scenario: `server: ${streams} concurrent streams`,
+    cases: streams,
+    records,
+    lost,
+    duplicated,
+    detail: `${peakOpen} open at once; every stream in order to its end marker, every source released`,
+  })
 }, 60_000)

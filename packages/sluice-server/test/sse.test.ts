@@ -2,7 +2,14 @@ import fc from 'fast-check'
 import { decodeSse } from 'sluice'
 import { sseEndData } from 'sluice/protocol'
 import { describe, expect, expectTypeOf, test } from 'vitest'
-import { SseEncoderStream, encodeSseEvent, isSseEvent, sseResponse, type SseDataOf, type StreamSummary } from '../src/index.js'
+import {
+  encodeSseEvent,
+  isSseEvent,
+  type SseDataOf,
+  SseEncoderStream,
+  type StreamSummary,
+  sseResponse,
+} from '../src/index.js'
 
 const end = (count: number) => `event: end\ndata: ${sseEndData(count)}\n\n`
 
@@ -32,7 +39,9 @@ describe('sseResponse', () => {
       idOf: (value) => (typeof value === 'number' ? value : value.seq),
       onClose: (s) => summaries.push(s),
     }).text()
-    expect(text).toBe('data: {"seq":4,"data":"not an event: it has another key"}\nid: 4\n\n' + 'data: 5\nid: 5\n\n' + end(2))
+    expect(text).toBe(
+      'data: {"seq":4,"data":"not an event: it has another key"}\nid: 4\n\n' + 'data: 5\nid: 5\n\n' + end(2),
+    )
     expect(summaries).toEqual([{ reason: 'end', count: 2, lastId: '5' }])
   })
 

@@ -13,7 +13,7 @@
 // Prints each result and the size figures; writes { numPassedTests, numFailedTests } to
 // $SLUICE_RESULTS; exits non-zero when any check fails.
 import { execFileSync, spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { gzipSync } from 'node:zlib'
@@ -82,7 +82,10 @@ execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 
 const work = mkdtempSync(join(tmpdir(), 'sluice-pack-'))
 try {
   const pnpm = join(root, '.tools', 'node_modules', 'pnpm', 'bin', 'pnpm.cjs')
-  execFileSync(process.execPath, [pnpm, 'pack', '--pack-destination', work], { cwd: pkgDir, stdio: ['ignore', 'ignore', 'inherit'] })
+  execFileSync(process.execPath, [pnpm, 'pack', '--pack-destination', work], {
+    cwd: pkgDir,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  })
   const tarballName = readdirSync(work).find((file) => file.endsWith('.tgz'))
   if (!tarballName) throw new Error('pnpm pack wrote no tarball')
   const tarball = join(work, tarballName)
@@ -98,9 +101,13 @@ try {
   })
 
   await check('@arethetypeswrong/cli on the packed tarball (profile esm-only)', () => {
-    const run = spawnSync(bin('attw'), [tarball, '--profile', 'esm-only', '--format', 'table-flipped', '--no-emoji', '--no-color'], {
-      encoding: 'utf8',
-    })
+    const run = spawnSync(
+      bin('attw'),
+      [tarball, '--profile', 'esm-only', '--format', 'table-flipped', '--no-emoji', '--no-color'],
+      {
+        encoding: 'utf8',
+      },
+    )
     const output = `${run.stdout}${run.stderr}`.trim()
     if (run.status !== 0) throw new Error(output)
     return output.split('\n').slice(-12).join('\n')
@@ -171,11 +178,16 @@ try {
       const inputs = Object.keys(result.metafile.inputs)
       const reactFiles = inputs.filter((file) => /node_modules\/(react|react-dom|scheduler)\//.test(file))
       const imports = Object.values(result.metafile.outputs).flatMap((output) => output.imports.map((i) => i.path))
-      const importsReact = imports.some((path) => path === 'react' || path.startsWith('react/') || path.startsWith('react-dom'))
+      const importsReact = imports.some(
+        (path) => path === 'react' || path.startsWith('react/') || path.startsWith('react-dom'),
+      )
       if (reactFiles.length > 0) problems.push(`${entry} bundles React's files: ${reactFiles.join(', ')}`)
-      if (importsReact !== mayImportReact) problems.push(`${entry} ${importsReact ? 'imports' : 'does not import'} react`)
+      if (importsReact !== mayImportReact)
+        problems.push(`${entry} ${importsReact ? 'imports' : 'does not import'} react`)
       const code = result.outputFiles[0].contents
-      lines.push(`${entry}: ${inputs.length} files, ${code.length} B minified, ${gzipSync(code, { level: 9 }).length} B gzipped, imports react: ${importsReact}`)
+      lines.push(
+        `${entry}: ${inputs.length} files, ${code.length} B minified, ${gzipSync(code, { level: 9 }).length} B gzipped, imports react: ${importsReact}`,
+      )
     }
     if (problems.length > 0) throw new Error(problems.join('\n'))
     return lines.join('\n')
@@ -214,7 +226,10 @@ try {
     })
     const output = `${run.stdout}${run.stderr}`.trim()
     if (run.status !== 0) throw new Error(output.split('\n').slice(-40).join('\n'))
-    return output.split('\n').filter((line) => /Success|publish/.test(line)).join('\n')
+    return output
+      .split('\n')
+      .filter((line) => /Success|publish/.test(line))
+      .join('\n')
   })
 } finally {
   rmSync(work, { recursive: true, force: true })
@@ -234,5 +249,3 @@ function indent(text) {
     .map((line) => `     ${line}`)
     .join('\n')
 }
-
-

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { ContentTypeError, HttpError, NetworkError, RedirectError, TimeoutError, snippetOf } from './errors.js'
-import { LAST_EVENT_ID_HEADER, encodeLastEventId, isSendableId } from './protocol.js'
+import { ContentTypeError, HttpError, NetworkError, RedirectError, snippetOf, TimeoutError } from './errors.js'
+import { encodeLastEventId, isSendableId, LAST_EVENT_ID_HEADER } from './protocol.js'
 import { parseRetryAfter } from './retry.js'
 import { isResponse } from './source.js'
 
@@ -96,7 +96,12 @@ export async function connect(
     }
     if (!response.ok) {
       const snippet = await readSnippet(response)
-      throw new HttpError(response.status, response.statusText, snippet, parseRetryAfter(response.headers.get('retry-after')))
+      throw new HttpError(
+        response.status,
+        response.statusText,
+        snippet,
+        parseRetryAfter(response.headers.get('retry-after')),
+      )
     }
     // The media type, lower-cased, without parameters (RFC 9110 §8.3.1).
     const contentType = (response.headers.get('content-type') ?? '').split(';', 1)[0]!.trim().toLowerCase()
@@ -113,7 +118,8 @@ export async function connect(
 /** What `fetch` resolved to has no status, headers and body (or null body): the caller's fetch, not the network; never retried. */
 export class NotAResponseError extends TypeError {
   constructor(value: unknown) {
-    const what = value === null ? 'null' : typeof value === 'object' ? (value.constructor?.name ?? 'an object') : typeof value
+    const what =
+      value === null ? 'null' : typeof value === 'object' ? (value.constructor?.name ?? 'an object') : typeof value
     super(`Cannot stream: fetch resolved to ${what}, not a Response`)
   }
 }

@@ -3,12 +3,13 @@
  *
  * @module
  */
-import { RecordIterator } from './iterate.js'
-import { NdjsonParser, type NdjsonOptions } from './ndjson.js'
-import { readerOf, type ByteSource } from './source.js'
-import { SseParser, type SseEvent, type SseOptions } from './sse.js'
-import type { StandardSchemaV1 } from './standard-schema.js'
+
 import type { EventSchemas, TypedEventOptions, TypedSseEvent } from './events.js'
+import { RecordIterator } from './iterate.js'
+import { type NdjsonOptions, NdjsonParser } from './ndjson.js'
+import { type ByteSource, readerOf } from './source.js'
+import { type SseEvent, type SseOptions, SseParser } from './sse.js'
+import type { StandardSchemaV1 } from './standard-schema.js'
 
 /** The record type a schema produces. */
 export type Infer<S extends StandardSchemaV1> = StandardSchemaV1.InferOutput<S>
@@ -84,4 +85,3 @@ export function decodeSse(
   const parser = new SseParser(options)
   return new RecordIterator(readerOf(source), parser, options.signal)
 }
-

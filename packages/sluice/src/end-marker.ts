@@ -29,7 +29,10 @@ export type EndMarkerPredicate<V> = (value: V) => EndOfStream | boolean | null |
  * }
  * ```
  */
-export function endMarker(sentinel: { data: string; event?: string }): EndMarkerPredicate<{ event: string; data: string }> {
+export function endMarker(sentinel: {
+  data: string
+  event?: string
+}): EndMarkerPredicate<{ event: string; data: string }> {
   const { data, event } = sentinel ?? {}
   if (typeof data !== 'string') throw new TypeError('Cannot use endMarker: expected { data: string, event?: string }')
   return (raw) => raw.data === data && (event === undefined || raw.event === event)

@@ -49,7 +49,11 @@ export class ParseError extends SluiceError {
 
   constructor(position: RecordPosition, cause?: unknown) {
     const reason = cause instanceof Error ? `: ${cause.message}` : ''
-    super(`Cannot parse JSON on line ${position.line} (byte ${position.offset})${reason}`, { code: 'PARSE_ERROR', ...position }, cause)
+    super(
+      `Cannot parse JSON on line ${position.line} (byte ${position.offset})${reason}`,
+      { code: 'PARSE_ERROR', ...position },
+      cause,
+    )
   }
 }
 
@@ -71,7 +75,11 @@ export class ValidationError extends SluiceError {
     const first = issues[0]
     const where = first?.path?.length ? ` at ${formatPath(first.path)}` : ''
     const what = first ? `: ${first.message}${where}` : ''
-    super(`Cannot accept record on line ${position.line}: schema rejected it${what}`, { code: 'VALIDATION_ERROR', ...position, issues })
+    super(`Cannot accept record on line ${position.line}: schema rejected it${what}`, {
+      code: 'VALIDATION_ERROR',
+      ...position,
+      issues,
+    })
   }
 }
 
@@ -105,7 +113,13 @@ export class TruncatedStreamError extends SluiceError {
 
   constructor(
     reason: TruncationReason,
-    { line, received, expected, snippet = '', offset }: { line: number; received: number; expected?: number; snippet?: string; offset?: number },
+    {
+      line,
+      received,
+      expected,
+      snippet = '',
+      offset,
+    }: { line: number; received: number; expected?: number; snippet?: string; offset?: number },
   ) {
     super(
       `Cannot complete stream: ${
@@ -130,7 +144,13 @@ export class LineTooLongError extends SluiceError {
   declare readonly snippet: string
 
   constructor(limit: number, line: number, snippet: string, offset: number) {
-    super(`Cannot buffer line ${line}: longer than maxLineBytes (${limit})`, { code: 'LINE_TOO_LONG', limit, line, offset, snippet })
+    super(`Cannot buffer line ${line}: longer than maxLineBytes (${limit})`, {
+      code: 'LINE_TOO_LONG',
+      limit,
+      line,
+      offset,
+      snippet,
+    })
   }
 }
 
@@ -141,7 +161,11 @@ export class EncodingError extends SluiceError {
   declare readonly offset: number
 
   constructor(offset: number, cause: unknown) {
-    super(`Cannot decode UTF-8: invalid bytes in the chunk at byte ${offset}`, { code: 'ENCODING_ERROR', offset }, cause)
+    super(
+      `Cannot decode UTF-8: invalid bytes in the chunk at byte ${offset}`,
+      { code: 'ENCODING_ERROR', offset },
+      cause,
+    )
   }
 }
 
@@ -157,7 +181,12 @@ export class HttpError extends SluiceError {
   constructor(status: number, statusText: string, snippet: string, retryAfterMs?: number) {
     const text = statusText ? ` ${statusText}` : ''
     const body = snippet ? `: ${snippet.slice(0, 80)}` : ''
-    super(`Cannot stream: the server answered ${status}${text}${body}`, { code: 'HTTP_ERROR', status, snippet, retryAfterMs })
+    super(`Cannot stream: the server answered ${status}${text}${body}`, {
+      code: 'HTTP_ERROR',
+      status,
+      snippet,
+      retryAfterMs,
+    })
   }
 }
 
@@ -181,7 +210,8 @@ export class ContentTypeError extends SluiceError {
     super(
       (body === undefined
         ? `Cannot stream: expected ${expected.join(' or ')} but the response is ${type}`
-        : `Cannot stream: the response is labelled ${type} but its body is ${body.kind} (${body.snippet})`) + (fix && `; ${fix}`),
+        : `Cannot stream: the response is labelled ${type} but its body is ${body.kind} (${body.snippet})`) +
+        (fix && `; ${fix}`),
       { code: 'CONTENT_TYPE', contentType, expected, body: body?.kind, snippet: body?.snippet ?? '' },
     )
   }
@@ -251,14 +281,24 @@ export class GapError extends SluiceError {
   /** The 1-based line of the marker in the response. */
   declare readonly line: number
 
-  constructor({ reason, lastEventId, resumeFrom }: { reason: 'trimmed' | 'reset' | 'unknown'; lastEventId: string; resumeFrom: string | null }, line: number) {
-    const from = resumeFrom === null ? 'its next record' : resumeFrom
-    super(`Cannot continue stream: the records after ${snippetOf(lastEventId)} are gone (${reason}); it resumes from ${snippetOf(from)}`, {
-      code: 'STREAM_GAP',
+  constructor(
+    {
       reason,
       lastEventId,
       resumeFrom,
-      line,
-    })
+    }: { reason: 'trimmed' | 'reset' | 'unknown'; lastEventId: string; resumeFrom: string | null },
+    line: number,
+  ) {
+    const from = resumeFrom === null ? 'its next record' : resumeFrom
+    super(
+      `Cannot continue stream: the records after ${snippetOf(lastEventId)} are gone (${reason}); it resumes from ${snippetOf(from)}`,
+      {
+        code: 'STREAM_GAP',
+        reason,
+        lastEventId,
+        resumeFrom,
+        line,
+      },
+    )
   }
 }

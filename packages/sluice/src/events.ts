@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { ValidationError, type RecordPosition } from './errors.js'
+import { type RecordPosition, ValidationError } from './errors.js'
 import type { StandardSchemaV1 } from './standard-schema.js'
 
 /** A schema per event name: `{ delta: Delta, done: Done }`. */
@@ -46,7 +46,8 @@ export function eventValidators(options: TypedEventOptions & { schema?: unknown 
     throw new TypeError(`Cannot use onUnknownEvent: expected "skip" or "throw", got ${String(onUnknownEvent)}`)
   }
   if (events === undefined) return undefined
-  if (options.schema !== undefined) throw new TypeError('Cannot use events with schema: give each event its schema in events')
+  if (options.schema !== undefined)
+    throw new TypeError('Cannot use events with schema: give each event its schema in events')
   const validators = new Map<string, Validate>()
   for (const [name, schema] of Object.entries(events)) {
     const validate = schema?.['~standard']?.validate
@@ -59,6 +60,12 @@ export function eventValidators(options: TypedEventOptions & { schema?: unknown 
 }
 
 /** The error for an event with no schema under `onUnknownEvent: 'throw'`. */
-export function unknownEventError(event: string, position: RecordPosition, known: Map<string, Validate>): ValidationError {
-  return new ValidationError(position, [{ message: `no schema for event "${event}" (events has ${[...known.keys()].join(', ')})` }])
+export function unknownEventError(
+  event: string,
+  position: RecordPosition,
+  known: Map<string, Validate>,
+): ValidationError {
+  return new ValidationError(position, [
+    { message: `no schema for event "${event}" (events has ${[...known.keys()].join(', ')})` },
+  ])
 }

@@ -8,25 +8,31 @@
  *
  * @module
  */
-import { NotAResponseError, connect, isRequest, type Accepts, type RequestOptions, type Target } from './connect.js'
+import { type Accepts, connect, isRequest, NotAResponseError, type RequestOptions, type Target } from './connect.js'
+import type { Infer } from './decode.js'
 import { ContentTypeError, NetworkError, SluiceError } from './errors.js'
-import { RecordIterator, type PushParser } from './iterate.js'
-import { LIVE } from './live.js'
+import type { EventSchemas, TypedEventOptions, TypedSseEvent } from './events.js'
 import { EntryId } from './gap.js'
-import { NdjsonParser, type NdjsonOptions } from './ndjson.js'
-import { cursorOf, type Cursor, type PersistOptions } from './persist.js'
-import { HEARTBEAT_HEADER, HEARTBEAT_TIMEOUT_FACTOR, NDJSON_CONTENT_TYPES, SSE_CONTENT_TYPE, isSendableId } from './protocol.js'
+import { type PushParser, RecordIterator } from './iterate.js'
+import { LIVE } from './live.js'
+import { type NdjsonOptions, NdjsonParser } from './ndjson.js'
+import { type Cursor, cursorOf, type PersistOptions } from './persist.js'
+import {
+  HEARTBEAT_HEADER,
+  HEARTBEAT_TIMEOUT_FACTOR,
+  isSendableId,
+  NDJSON_CONTENT_TYPES,
+  SSE_CONTENT_TYPE,
+} from './protocol.js'
 import { mapStream, type RecordStream, type StreamCounters, type StreamState } from './record-stream.js'
 import type { ResumeTracker } from './resume.js'
-import { isIdempotent, resolveRetry, retryDelay, type ResolvedRetryPolicy, type RetryPolicy } from './retry.js'
+import { isIdempotent, type ResolvedRetryPolicy, type RetryPolicy, resolveRetry, retryDelay } from './retry.js'
 import { BodySniffer, FOREIGN_BODY_FIX } from './sniff.js'
 import { readerOf } from './source.js'
-import { SseParser, type SseEvent, type SseOptions } from './sse.js'
+import { type SseEvent, type SseOptions, SseParser } from './sse.js'
 import type { StandardSchemaV1 } from './standard-schema.js'
-import type { EventSchemas, TypedEventOptions, TypedSseEvent } from './events.js'
-import type { Infer } from './decode.js'
 import { mustWait, onHidden, pageChange, sleep } from './wait.js'
-import { watch, type WatchOptions } from './watch.js'
+import { type WatchOptions, watch } from './watch.js'
 
 /** What `onRetry` is told before each wait. */
 export interface RetryInfo {
@@ -160,7 +166,11 @@ export function ndjson(
   const { idOf, contentTypes } = options
   const id = idOf && ((record: unknown) => String(idOf(record)))
   // NDJSON tracks no position of its own: a record's id is its resume position and its replay test.
-  const resume: ResumeTracker<unknown> = { lastEventId: undefined, retryMs: undefined, isReplay: (record, sentId) => id?.(record) === sentId }
+  const resume: ResumeTracker<unknown> = {
+    lastEventId: undefined,
+    retryMs: undefined,
+    isReplay: (record, sentId) => id?.(record) === sentId,
+  }
   return new ResilientStream<unknown>(input, options, {
     accept: contentTypes === '*' ? '*' : [...NDJSON_CONTENT_TYPES, ...(contentTypes ?? [])],
     acceptHeader: 'application/x-ndjson, application/jsonl;q=0.9, */*;q=0.1',
@@ -286,7 +296,10 @@ class ResilientStream<T> implements RecordStream<T> {
     const { retry, resume, shouldRetry, persist } = options
     this.#resendable = retry !== undefined || isIdempotent(this.#method)
     this.#retry = retry === false ? undefined : resolveRetry(retry as RetryPolicy | true | undefined)
-    for (const [name, fn] of [['resume', resume], ['shouldRetry', shouldRetry]] as const) {
+    for (const [name, fn] of [
+      ['resume', resume],
+      ['shouldRetry', shouldRetry],
+    ] as const) {
       if (fn !== undefined && typeof fn !== 'function') throw new TypeError(`Cannot use ${name}: expected a function`)
     }
     const fetchImpl = options.fetch ?? globalThis.fetch
@@ -386,10 +399,19 @@ class ResilientStream<T> implements RecordStream<T> {
         if (reason === PAUSED && policy !== undefined && resumable) continue
         if (ended instanceof Final) throw ended.error
         const failure = asSluiceError(
-          reason === PAUSED ? new Error('paused while hidden, and cannot resume') : reason instanceof SluiceError ? reason : ended,
+          reason === PAUSED
+            ? new Error('paused while hidden, and cannot resume')
+            : reason instanceof SluiceError
+              ? reason
+              : ended,
         )
         failures = this.#counters.records > before ? 1 : failures + 1
-        const history = { failures, resumable, serverRetryMs: this.#serverRetryMs, verdict: undefined as RetryVerdict | undefined }
+        const history = {
+          failures,
+          resumable,
+          serverRetryMs: this.#serverRetryMs,
+          verdict: undefined as RetryVerdict | undefined,
+        }
         const { shouldRetry } = this.#options
         if (shouldRetry && retryDelay(failure, { ...history, verdict: true }, policy) !== undefined) {
           history.verdict = await shouldRetry(failure, { attempt: failures, lastEventId: this.#lastEventId })
@@ -444,7 +466,14 @@ class ResilientStream<T> implements RecordStream<T> {
   async *#connection(attempt: AbortController): AsyncGenerator<T, unknown, undefined> {
     const unwatch = onHidden(this.#options.pauseWhenHidden, () => attempt.abort(PAUSED))
     try {
-      const response = await connect(this.#target(), this.#options, this.#fetch, this.#format, this.#lastEventId, attempt)
+      const response = await connect(
+        this.#target(),
+        this.#options,
+        this.#fetch,
+        this.#format,
+        this.#lastEventId,
+        attempt,
+      )
       // 204 No Content: the server says do not reconnect (HTML §9.2.3).
       if (response === undefined) return this.#stop()
       try {
@@ -456,7 +485,10 @@ class ResilientStream<T> implements RecordStream<T> {
       }
       // The server's heartbeat interval bounds its silences, where the caller set no idle timeout.
       const heartbeatMs = Number(response.headers.get(HEARTBEAT_HEADER))
-      const { idleTimeoutMs = heartbeatMs > 0 ? Math.max(heartbeatMs * HEARTBEAT_TIMEOUT_FACTOR, 1000) : undefined, stallTimeoutMs } = this.#options
+      const {
+        idleTimeoutMs = heartbeatMs > 0 ? Math.max(heartbeatMs * HEARTBEAT_TIMEOUT_FACTOR, 1000) : undefined,
+        stallTimeoutMs,
+      } = this.#options
       return yield* this.#records(response, attempt, { idleTimeoutMs, stallTimeoutMs })
     } catch (error) {
       return error instanceof NotAResponseError ? new Final(error) : error
@@ -489,16 +521,28 @@ class ResilientStream<T> implements RecordStream<T> {
   }
 
   /** Delivers one response's records, dropping an inclusive replay; returns why the body ended. */
-  async *#records(response: Response, attempt: AbortController, timers: WatchOptions): AsyncGenerator<T, unknown, undefined> {
+  async *#records(
+    response: Response,
+    attempt: AbortController,
+    timers: WatchOptions,
+  ): AsyncGenerator<T, unknown, undefined> {
     const sentId = this.#lastEventId
     const { parser, resume } = this.#format.open(sentId ?? '')
     this.#gate = parser.gate
     const type = (response.headers.get('content-type') ?? '').split(';', 1)[0]!.trim().toLowerCase()
     const { accept, starts } = this.#format
-    const sniffer = new BodySniffer(starts, (kind, snippet) =>
-      new ContentTypeError(type, accept === '*' ? [] : accept, FOREIGN_BODY_FIX, { kind, snippet }),
+    const sniffer = new BodySniffer(
+      starts,
+      (kind, snippet) => new ContentTypeError(type, accept === '*' ? [] : accept, FOREIGN_BODY_FIX, { kind, snippet }),
     )
-    const reader = watch(readerOf(response), attempt, this.#counters, timers, () => parser.received, (chunk) => sniffer.check(chunk))
+    const reader = watch(
+      readerOf(response),
+      attempt,
+      this.#counters,
+      timers,
+      () => parser.received,
+      (chunk) => sniffer.check(chunk),
+    )
     let first = true
     let atYield = false
     // The id the last NDJSON feed line carried: the next record's resume position when there is no idOf.
@@ -516,7 +560,8 @@ class ResilientStream<T> implements RecordStream<T> {
           continue
         }
         // An inclusive replay repeats the record named by the Last-Event-ID sent, first attempt included.
-        const replay = first && !!sentId && isSendableId(sentId) && (entryId === sentId || resume.isReplay(record, sentId))
+        const replay =
+          first && !!sentId && isSendableId(sentId) && (entryId === sentId || resume.isReplay(record, sentId))
         first = false
         if (replay) continue
         const id = this.#format.idOf?.(record) ?? entryId
@@ -545,7 +590,7 @@ class ResilientStream<T> implements RecordStream<T> {
     if (this.#closed) return
     // The end marker came, or an NDJSON body ended cleanly (a missing marker under requireEnd threw above):
     // complete, so a stream started again with the same persist key starts afresh.
-    if (parser.done || !this.#format.openEnded) return this.#cursor?.save(undefined), this.#stop()
+    if (parser.done || !this.#format.openEnded) return (this.#cursor?.save(undefined), this.#stop())
     return new NetworkError(new Error('the event stream ended without its end event'))
   }
 }

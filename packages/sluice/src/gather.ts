@@ -67,4 +67,3 @@ export class LineGatherer {
     this.#lines.push(this.#decoder.decode(bytes), sink)
   }
 }
-

@@ -4,41 +4,45 @@
  * @module
  */
 export { decodeNdjson, decodeSse, type Infer } from './decode.js'
-export { NdjsonDecoderStream, SseDecoderStream } from './streams.js'
-export type { NdjsonOptions } from './ndjson.js'
-export type { SseEvent, SseOptions, RawSseEvent } from './sse.js'
-export type { EventSchemas, OnUnknownEvent, TypedEvent, TypedEventOptions, TypedSseEvent } from './events.js'
-export type { DecodeOptions } from './options.js'
-export type { ByteSource, Chunk } from './source.js'
-export type { OnInvalid } from './validate.js'
-export { endMarker, type EndMarkerPredicate } from './end-marker.js'
-export type { StandardSchemaV1 } from './standard-schema.js'
-export type { EndOfStream } from './protocol.js'
+export { type EndMarkerPredicate, endMarker } from './end-marker.js'
 export {
-  SluiceError,
-  ParseError,
-  ValidationError,
-  TruncatedStreamError,
-  LineTooLongError,
+  ContentTypeError,
   EncodingError,
   GapError,
+  HttpError,
+  LineTooLongError,
+  NetworkError,
+  ParseError,
   type RecordPosition,
+  RedirectError,
+  SluiceError,
+  TimeoutError,
+  type TimeoutKind,
+  TruncatedStreamError,
   type TruncationReason,
+  ValidationError,
   type ValidationIssue,
 } from './errors.js'
+export type { EventSchemas, OnUnknownEvent, TypedEvent, TypedEventOptions, TypedSseEvent } from './events.js'
 export {
-  ndjson,
-  sse,
   type FetchOptions,
   type NdjsonStreamOptions,
-  type SseStreamOptions,
-  type RetryInfo,
+  ndjson,
   type RetryContext,
+  type RetryInfo,
   type RetryVerdict,
+  type SseStreamOptions,
+  sse,
 } from './fetch.js'
+export type { GapOptions, OnGap } from './gap.js'
+export type { NdjsonOptions } from './ndjson.js'
+export type { DecodeOptions } from './options.js'
 export type { PersistOptions } from './persist.js'
+export type { EndOfStream, Gap, GapReason } from './protocol.js'
 export type { RecordStream, StreamCounters, StreamState } from './record-stream.js'
 export type { RetryPolicy } from './retry.js'
-export { HttpError, ContentTypeError, NetworkError, RedirectError, TimeoutError, type TimeoutKind } from './errors.js'
-export type { OnGap, GapOptions } from './gap.js'
-export type { Gap, GapReason } from './protocol.js'
+export type { ByteSource, Chunk } from './source.js'
+export type { RawSseEvent, SseEvent, SseOptions } from './sse.js'
+export type { StandardSchemaV1 } from './standard-schema.js'
+export { NdjsonDecoderStream, SseDecoderStream } from './streams.js'
+export type { OnInvalid } from './validate.js'

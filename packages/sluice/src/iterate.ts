@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { checkChunk, type ChunkReader, type Chunk } from './source.js'
+import { type Chunk, type ChunkReader, checkChunk } from './source.js'
 import { Pending, SKIPPED } from './validate.js'
 
 /** What the driver needs of a decoder. */

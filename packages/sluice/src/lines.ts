@@ -8,7 +8,7 @@
  * @module
  */
 import { LineTooLongError, snippetOf } from './errors.js'
-import { utf8Length, type ChunkDecoder } from './text.js'
+import { type ChunkDecoder, utf8Length } from './text.js'
 
 /** Receives each complete line: its text, and where it starts in the chunk (`-1`: in an earlier chunk). */
 export type LineSink = (line: string, start: number) => void

@@ -5,16 +5,16 @@
  * @see https://github.com/ndjson/ndjson-spec
  * @module
  */
-import { EndTracker, type EndMarkerPredicate } from './end-marker.js'
-import { ParseError, TruncatedStreamError, snippetOf, type RecordPosition } from './errors.js'
+import { type EndMarkerPredicate, EndTracker } from './end-marker.js'
+import { ParseError, type RecordPosition, snippetOf, TruncatedStreamError } from './errors.js'
+import { applyGap, EntryId, type OnGap, onGapOf } from './gap.js'
 import { LineGatherer } from './gather.js'
 import { LineSplitter } from './lines.js'
-import { maxLineBytesOf, type DecodeOptions } from './options.js'
 import { LIVE } from './live.js'
+import { type DecodeOptions, maxLineBytesOf } from './options.js'
 import { isNdjsonLive, ndjsonEndOf, ndjsonFeedLineOf } from './protocol.js'
-import { EntryId, applyGap, onGapOf, type OnGap } from './gap.js'
 import { ChunkDecoder } from './text.js'
-import { Outbox, RecordGate, type Pending } from './validate.js'
+import { Outbox, type Pending, RecordGate } from './validate.js'
 
 /** Options of the NDJSON decoders. */
 export interface NdjsonOptions<S extends import('./standard-schema.js').StandardSchemaV1 | undefined = undefined>
@@ -158,8 +158,6 @@ export class NdjsonParser {
     if (!this.gate.validates) this.#box.items.push(value)
     else this.#box.emit(this.gate.check(value, () => this.#position(line, start)))
   }
-
-
 
   #position(line: string, start: number): RecordPosition {
     return { line: this.#lines.lineNumber, offset: this.#lines.offsetOf(start), snippet: snippetOf(line) }

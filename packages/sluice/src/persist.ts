@@ -41,7 +41,10 @@ export function cursorOf({ key, storage, onError }: PersistOptions): Cursor {
       return action(store)
     } catch (error) {
       store = NOWHERE
-      ;(onError ?? ((e) => console.warn(`sluice: Cannot persist the stream position under "${key}": going on without it`, e)))(error)
+      ;(
+        onError ??
+        ((e) => console.warn(`sluice: Cannot persist the stream position under "${key}": going on without it`, e))
+      )(error)
       return undefined
     }
   }

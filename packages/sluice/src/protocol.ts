@@ -8,7 +8,11 @@
 /** The NDJSON media type sluice-server sends. */
 export const NDJSON_CONTENT_TYPE = 'application/x-ndjson'
 /** Media types a client accepts as NDJSON (JSON Lines is the same format under another name). */
-export const NDJSON_CONTENT_TYPES: readonly string[] = [NDJSON_CONTENT_TYPE, 'application/jsonl', 'application/x-jsonlines']
+export const NDJSON_CONTENT_TYPES: readonly string[] = [
+  NDJSON_CONTENT_TYPE,
+  'application/jsonl',
+  'application/x-jsonlines',
+]
 /** The Server-Sent Events media type (HTML §9.2). */
 export const SSE_CONTENT_TYPE = 'text/event-stream'
 

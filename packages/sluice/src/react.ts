@@ -7,7 +7,7 @@
 import { useSyncExternalStore } from 'react'
 import type { Store, StoreSnapshot } from './store.js'
 
-export type { Store, StoreSnapshot, StoreRole } from './store.js'
+export type { Store, StoreRole, StoreSnapshot } from './store.js'
 
 /**
  * Subscribes the component to `store` and returns its snapshot. The component re-renders when the store

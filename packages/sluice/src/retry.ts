@@ -47,8 +47,15 @@ export function resolveRetry(policy: RetryPolicy | true | undefined): ResolvedRe
   if (resolved.factor < 1) throw new RangeError(`Cannot use retry.factor: expected at least 1, got ${resolved.factor}`)
   // Both given and contradictory: no delay could honour both. (A ceiling given alone below the
   // default floor lowers the floor with it.)
-  if (typeof policy === 'object' && policy.minDelayMs !== undefined && policy.maxDelayMs !== undefined && policy.minDelayMs > policy.maxDelayMs) {
-    throw new RangeError(`Cannot use retry.minDelayMs ${policy.minDelayMs}: above retry.maxDelayMs ${policy.maxDelayMs}`)
+  if (
+    typeof policy === 'object' &&
+    policy.minDelayMs !== undefined &&
+    policy.maxDelayMs !== undefined &&
+    policy.minDelayMs > policy.maxDelayMs
+  ) {
+    throw new RangeError(
+      `Cannot use retry.minDelayMs ${policy.minDelayMs}: above retry.maxDelayMs ${policy.maxDelayMs}`,
+    )
   }
   return resolved
 }

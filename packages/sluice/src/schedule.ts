@@ -30,7 +30,9 @@ const frames = globalThis as {
 export function checkSchedule(schedule: unknown): asserts schedule is Schedule {
   if (schedule === 'frame' || schedule === 'microtask') return
   if (typeof schedule === 'number' && Number.isFinite(schedule) && schedule >= 0) return
-  throw new RangeError(`Cannot create store: schedule must be 'frame', 'microtask' or milliseconds >= 0, got ${String(schedule)}`)
+  throw new RangeError(
+    `Cannot create store: schedule must be 'frame', 'microtask' or milliseconds >= 0, got ${String(schedule)}`,
+  )
 }
 
 /**

@@ -9,7 +9,8 @@
 import type { ContentTypeError } from './errors.js'
 
 /** The action that fixes a body that is not the stream (no option of the client's would). */
-export const FOREIGN_BODY_FIX = 'a captive portal, a login page or a proxy answered instead: check the URL and the network'
+export const FOREIGN_BODY_FIX =
+  'a captive portal, a login page or a proxy answered instead: check the URL and the network'
 
 /** Looks at a body's first chunks until one holds a character that is not blank. */
 export class BodySniffer {
@@ -32,6 +33,9 @@ export class BodySniffer {
     this.#done = true
     const first = text[0]!
     if (!this.#starts.includes(first)) return undefined
-    return this.#error(first === '<' ? 'an HTML page' : 'a JSON document', text.length > 80 ? `${text.slice(0, 80)}…` : text)
+    return this.#error(
+      first === '<' ? 'an HTML page' : 'a JSON document',
+      text.length > 80 ? `${text.slice(0, 80)}…` : text,
+    )
   }
 }

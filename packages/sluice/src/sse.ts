@@ -7,16 +7,16 @@
  * @see https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation
  * @module
  */
-import { EndTracker, type EndMarkerPredicate } from './end-marker.js'
-import { LineTooLongError, ParseError, TruncatedStreamError, snippetOf, type RecordPosition } from './errors.js'
-import { maxLineBytesOf, type DecodeOptions } from './options.js'
-import { SSE_END_EVENT, SSE_GAP_EVENT, isSseLive, sseEndOf, sseGapOf } from './protocol.js'
-import { eventValidators, unknownEventError, type TypedEventOptions } from './events.js'
-import { applyGap, onGapOf, type OnGap } from './gap.js'
+import { type EndMarkerPredicate, EndTracker } from './end-marker.js'
+import { LineTooLongError, ParseError, type RecordPosition, snippetOf, TruncatedStreamError } from './errors.js'
+import { eventValidators, type TypedEventOptions, unknownEventError } from './events.js'
+import { applyGap, type OnGap, onGapOf } from './gap.js'
 import { LIVE } from './live.js'
-import type { StandardSchemaV1 } from './standard-schema.js'
-import { SseLineScanner, type SseLineSink } from './sse-lines.js'
+import { type DecodeOptions, maxLineBytesOf } from './options.js'
+import { isSseLive, SSE_END_EVENT, SSE_GAP_EVENT, sseEndOf, sseGapOf } from './protocol.js'
 import type { ResumeTracker } from './resume.js'
+import { SseLineScanner, type SseLineSink } from './sse-lines.js'
+import type { StandardSchemaV1 } from './standard-schema.js'
 import { ChunkDecoder, utf8Length } from './text.js'
 import { Outbox, Pending, RecordGate, SKIPPED } from './validate.js'
 /** One Server-Sent Event. */
@@ -101,7 +101,11 @@ export class SseParser implements SseLineSink, ResumeTracker<unknown> {
   #probing = false
 
   /** `lastEventId`: carried over from an earlier connection (it persists across reconnections, HTML §9.2.3). */
-  constructor(options: SseOptions<StandardSchemaV1 | undefined> & TypedEventOptions = {}, lastEventId = '', marks = false) {
+  constructor(
+    options: SseOptions<StandardSchemaV1 | undefined> & TypedEventOptions = {},
+    lastEventId = '',
+    marks = false,
+  ) {
     this.#onGap = onGapOf(options)
     this.#marks = marks
     this.#validators = eventValidators(options)
@@ -360,7 +364,12 @@ export class SseParser implements SseLineSink, ResumeTracker<unknown> {
         lines.stopped = true
         return
       }
-      this.#box.emit(new Pending(undefined, checked.promise.then((data) => (data === SKIPPED ? data : ((event.data = data), event)))))
+      this.#box.emit(
+        new Pending(
+          undefined,
+          checked.promise.then((data) => (data === SKIPPED ? data : ((event.data = data), event))),
+        ),
+      )
       return
     }
     if (checked === SKIPPED) return

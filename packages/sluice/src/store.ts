@@ -10,8 +10,8 @@ import type { StreamCounters, StreamState } from './record-stream.js'
 import { checkSchedule, createScheduler, nextTask, type Schedule, type Scheduler } from './schedule.js'
 import { canShareAcrossTabs, TabLink } from './tabs.js'
 
-export { keepLast, keepWithin } from './window.js'
 export type { Schedule } from './schedule.js'
+export { keepLast, keepWithin } from './window.js'
 
 /** What this tab does for the stream: holds it for every tab, follows another tab's, or holds its own. */
 export type StoreRole = 'leader' | 'follower' | 'solo'
@@ -112,13 +112,16 @@ const stores = new Map<string, Store<unknown>>()
  * ```
  */
 export function createStore<S, R>(factory: StreamFactory<R>, options: StoreOptions<S, R>): Store<S> {
-  if (typeof factory !== 'function') throw new TypeError('Cannot create store: the first argument must be a function that opens the stream')
+  if (typeof factory !== 'function')
+    throw new TypeError('Cannot create store: the first argument must be a function that opens the stream')
   if (typeof options !== 'object' || options === null || !('initial' in options)) {
     throw new TypeError('Cannot create store: options.initial is required')
   }
-  if (typeof options.reduce !== 'function') throw new TypeError('Cannot create store: options.reduce must be a function')
+  if (typeof options.reduce !== 'function')
+    throw new TypeError('Cannot create store: options.reduce must be a function')
   const { key, lingerMs = 0, schedule = 'frame' } = options
-  if (key !== undefined && (typeof key !== 'string' || key === '')) throw new TypeError('Cannot create store: key must be a non-empty string')
+  if (key !== undefined && (typeof key !== 'string' || key === ''))
+    throw new TypeError('Cannot create store: key must be a non-empty string')
   if (options.shareAcrossTabs && key === undefined) {
     throw new TypeError('Cannot create store: shareAcrossTabs needs a key (the name the tabs share)')
   }
@@ -343,7 +346,8 @@ class LiveStore<S, R> implements Store<S> {
   #statusOf(run: Run<R>): Status {
     const { stream, folded } = run
     const state = typeof stream.state === 'string' ? stream.state : folded > 0 ? 'open' : 'connecting'
-    const counters = typeof stream.counters === 'object' && stream.counters !== null ? stream.counters : { ...ZERO, records: folded }
+    const counters =
+      typeof stream.counters === 'object' && stream.counters !== null ? stream.counters : { ...ZERO, records: folded }
     const live = typeof stream.live === 'boolean' ? stream.live : state === 'open'
     return { state, counters, live, error: undefined }
   }
@@ -491,7 +495,11 @@ class LiveStore<S, R> implements Store<S> {
     const current = this.#status.error as (Error & { code?: string }) | undefined
     // The same error relayed again keeps its object: snapshots change only when something did.
     const same =
-      relayed !== undefined && current !== undefined && current.name === relayed.name && current.message === relayed.message && current.code === relayed.code
+      relayed !== undefined &&
+      current !== undefined &&
+      current.name === relayed.name &&
+      current.message === relayed.message &&
+      current.code === relayed.code
     this.#setStatus({ ...status, error: relayed === undefined ? undefined : same ? current : reviveError(relayed) })
   }
 

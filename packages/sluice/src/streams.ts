@@ -3,14 +3,15 @@
  *
  * @module
  */
-import { NdjsonParser, type NdjsonOptions } from './ndjson.js'
-import { chunkOf, type Chunk } from './source.js'
-import { SseParser, type SseEvent, type SseOptions } from './sse.js'
-import type { StandardSchemaV1 } from './standard-schema.js'
-import type { EventSchemas, TypedEventOptions, TypedSseEvent } from './events.js'
-import { Pending, SKIPPED } from './validate.js'
+
 import type { Infer } from './decode.js'
+import type { EventSchemas, TypedEventOptions, TypedSseEvent } from './events.js'
 import type { PushParser } from './iterate.js'
+import { type NdjsonOptions, NdjsonParser } from './ndjson.js'
+import { type Chunk, chunkOf } from './source.js'
+import { type SseEvent, type SseOptions, SseParser } from './sse.js'
+import type { StandardSchemaV1 } from './standard-schema.js'
+import { Pending, SKIPPED } from './validate.js'
 
 /** The constructor of {@link NdjsonDecoderStream}: the record type comes from `schema` when there is one. */
 export interface NdjsonDecoderStreamConstructor {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ValidationError, type RecordPosition, type SluiceError } from './errors.js'
+import { type RecordPosition, type SluiceError, ValidationError } from './errors.js'
 import type { StandardSchemaV1 } from './standard-schema.js'
 
 /** What to do with a record that fails to parse or to validate. */
@@ -65,7 +65,10 @@ export class RecordGate {
     if (result instanceof Promise) {
       // Positions are computed lazily on the sync path; an async result settles after the decoder moved on.
       const at = position()
-      return new Pending(undefined, result.then((settled) => this.#settle(settled, () => at)))
+      return new Pending(
+        undefined,
+        result.then((settled) => this.#settle(settled, () => at)),
+      )
     }
     if (result.issues === undefined) return result.value
     return this.reject(new ValidationError(position(), result.issues))

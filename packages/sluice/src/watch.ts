@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { NetworkError, TimeoutError, type SluiceError } from './errors.js'
+import { NetworkError, type SluiceError, TimeoutError } from './errors.js'
 import type { ChunkReader } from './source.js'
 
 /** The liveness options of `ndjson()` and `sse()`. */

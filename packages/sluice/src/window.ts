@@ -16,7 +16,8 @@
  * ```
  */
 export function keepLast<T>(state: readonly T[], record: T, max: number): T[] {
-  if (!Number.isInteger(max) || max < 1) throw new RangeError(`Cannot keep the last entries: max must be an integer >= 1, got ${max}`)
+  if (!Number.isInteger(max) || max < 1)
+    throw new RangeError(`Cannot keep the last entries: max must be an integer >= 1, got ${max}`)
   const start = Math.max(0, state.length + 1 - max)
   const next = state.slice(start)
   next.push(record)

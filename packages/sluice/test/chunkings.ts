@@ -73,15 +73,30 @@ function randomPoints(length: number, random: () => number): number[] {
 }
 
 /** Every chunking of `input` (bytes or a string). */
-export function* chunkingsOf<C extends Uint8Array | string>(input: C, options: ChunkingOptions = {}): Generator<Chunking<C>> {
+export function* chunkingsOf<C extends Uint8Array | string>(
+  input: C,
+  options: ChunkingOptions = {},
+): Generator<Chunking<C>> {
   const { randomRuns = 6, seed = 1, maxPairwise = 4096 } = options
   const n = input.length
   yield { label: 'whole', chunks: [input] }
   if (n > 1 && n <= maxPairwise) {
     for (let i = 1; i < n; i++) yield { label: `split at ${i}`, chunks: cut(input, [i]) }
   }
-  yield { label: 'one unit at a time', chunks: cut(input, splitPoints(n, Array.from({ length: n }, (_, i) => i))) }
-  yield { label: 'at every CR, LF and inside every multi-byte character', chunks: cut(input, splitPoints(n, interestingPoints(input))) }
+  yield {
+    label: 'one unit at a time',
+    chunks: cut(
+      input,
+      splitPoints(
+        n,
+        Array.from({ length: n }, (_, i) => i),
+      ),
+    ),
+  }
+  yield {
+    label: 'at every CR, LF and inside every multi-byte character',
+    chunks: cut(input, splitPoints(n, interestingPoints(input))),
+  }
   for (let run = 0; run < randomRuns; run++) {
     const random = prng(seed + run)
     yield { label: `random (seed ${seed + run})`, chunks: cut(input, splitPoints(n, randomPoints(n, random))) }

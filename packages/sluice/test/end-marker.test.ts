@@ -4,7 +4,7 @@
  */
 import { describe, expect, expectTypeOf, test } from 'vitest'
 import { z } from 'zod'
-import { decodeSse, endMarker, ParseError, sse, SseDecoderStream } from '../src/index.js'
+import { decodeSse, endMarker, ParseError, SseDecoderStream, sse } from '../src/index.js'
 import { openaiStyleServer, signal } from './support/llm-servers.js'
 
 const fast = { initialDelayMs: 1, maxDelayMs: 5, minDelayMs: 0 }
@@ -26,7 +26,8 @@ const body = 'data: {"n":1}\n\ndata: {"n":2}\n\ndata: [DONE]\n\n'
 describe('endMarker', () => {
   test('ends a json stream at the sentinel, which is never parsed or yielded', async () => {
     const got: unknown[] = []
-    for await (const e of decodeSse(new Response(body), { json: true, endMarker: endMarker({ data: '[DONE]' }) })) got.push(e.data)
+    for await (const e of decodeSse(new Response(body), { json: true, endMarker: endMarker({ data: '[DONE]' }) }))
+      got.push(e.data)
     expect(got).toEqual([{ n: 1 }, { n: 2 }])
   })
 
@@ -42,7 +43,9 @@ describe('endMarker', () => {
 
   test('stops reading at the sentinel: what follows it is never decoded', async () => {
     const got: unknown[] = []
-    const stream = new Response(`${body}data: not json\n\n`).body!.pipeThrough(new SseDecoderStream({ json: true, endMarker: endMarker({ data: '[DONE]' }) }))
+    const stream = new Response(`${body}data: not json\n\n`).body!.pipeThrough(
+      new SseDecoderStream({ json: true, endMarker: endMarker({ data: '[DONE]' }) }),
+    )
     const reader = stream.getReader()
     for (let r = await reader.read(); !r.done; r = await reader.read()) got.push(r.value.data)
     expect(got).toEqual([{ n: 1 }, { n: 2 }])
@@ -51,13 +54,19 @@ describe('endMarker', () => {
   test('with an event name, matches only that event', async () => {
     const text = 'event: note\ndata: [DONE]\n\ndata: [DONE]\n\nevent: done\ndata: [DONE]\n\ndata: after\n\n'
     const got: string[] = []
-    for await (const e of decodeSse(new Response(text), { endMarker: endMarker({ data: '[DONE]', event: 'done' }) })) got.push(`${e.event}:${e.data}`)
+    for await (const e of decodeSse(new Response(text), { endMarker: endMarker({ data: '[DONE]', event: 'done' }) }))
+      got.push(`${e.event}:${e.data}`)
     expect(got).toEqual(['note:[DONE]', 'message:[DONE]'])
   })
 
   test('under requireEnd, a stream cut before the sentinel is truncated', async () => {
     const error = await (async () => {
-      for await (const _ of decodeSse(new Response('data: {"n":1}\n\n'), { json: true, requireEnd: true, endMarker: endMarker({ data: '[DONE]' }) })) void _
+      for await (const _ of decodeSse(new Response('data: {"n":1}\n\n'), {
+        json: true,
+        requireEnd: true,
+        endMarker: endMarker({ data: '[DONE]' }),
+      }))
+        void _
     })().catch((e: unknown) => e)
     expect(error).toMatchObject({ code: 'TRUNCATED_STREAM', reason: 'missing-end' })
   })
@@ -94,7 +103,10 @@ describe('an OpenAI-style chat completion stream', () => {
     expect(text).toBe(server.text)
     expect(finish).toBe('stop')
     expect(ids).toEqual(Array.from({ length: 14 }, (_, i) => String(i)))
-    expect(server.requests.map((r) => [r.method, r.key])).toEqual([['POST', 'gen-1'], ['POST', 'gen-1']])
+    expect(server.requests.map((r) => [r.method, r.key])).toEqual([
+      ['POST', 'gen-1'],
+      ['POST', 'gen-1'],
+    ])
     expect(server.requests[1]!.lastEventId).toBe('5')
     expect(stream.state).toBe('closed')
   })

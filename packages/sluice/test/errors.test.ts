@@ -62,12 +62,19 @@ describe('ValidationError', () => {
     expect(items).toEqual([{ id: 1, user: { name: 'ann', tags: [] } }])
     expect(error).toBeInstanceOf(ValidationError)
     const e = error as ValidationError
-    expect(e).toMatchObject({ code: 'VALIDATION_ERROR', line: 3, offset: 42, snippet: '{"id":2,"user":{"name":42,"tags":["a",7]}}' })
+    expect(e).toMatchObject({
+      code: 'VALIDATION_ERROR',
+      line: 3,
+      offset: 42,
+      snippet: '{"id":2,"user":{"name":42,"tags":["a",7]}}',
+    })
     expect(e.issues.map((issue) => issue.path)).toEqual([
       ['user', 'name'],
       ['user', 'tags', 1],
     ])
-    expect(e.message).toBe('Cannot accept record on line 3: schema rejected it: ' + e.issues[0]!.message + ' at user.name')
+    expect(e.message).toBe(
+      'Cannot accept record on line 3: schema rejected it: ' + e.issues[0]!.message + ' at user.name',
+    )
   })
 
   test('sse reports the issues of a rejected event with its line and data snippet', async () => {
@@ -86,7 +93,8 @@ describe('ValidationError', () => {
 })
 
 describe('onInvalid', () => {
-  const input = '{"id":1,"user":{"name":"a","tags":[]}}\nnot json\n{"id":"bad"}\n{"id":4,"user":{"name":"d","tags":[]}}\n'
+  const input =
+    '{"id":1,"user":{"name":"a","tags":[]}}\nnot json\n{"id":"bad"}\n{"id":4,"user":{"name":"d","tags":[]}}\n'
 
   test('"skip" drops unparsable and invalid records and keeps going', async () => {
     const { items, error } = await collect(decodeNdjson([input], { schema: User, onInvalid: 'skip' }))
@@ -96,9 +104,7 @@ describe('onInvalid', () => {
 
   test('a callback sees each bad record as its error, in order, and decoding goes on', async () => {
     const seen: SluiceError[] = []
-    const { items, error } = await collect(
-      decodeNdjson([input], { schema: User, onInvalid: (e) => void seen.push(e) }),
-    )
+    const { items, error } = await collect(decodeNdjson([input], { schema: User, onInvalid: (e) => void seen.push(e) }))
     expect(error).toBeUndefined()
     expect(items.map((r) => r.id)).toEqual([1, 4])
     expect(seen.map((e) => [e.code, (e as ParseError).line])).toEqual([
@@ -144,14 +150,26 @@ describe('TruncatedStreamError', () => {
     const { items, error } = await collect(decodeNdjson(['{"a":1}\n\n{"a":2}\n{"a":3']))
     expect(items).toEqual([{ a: 1 }, { a: 2 }])
     expect(error).toBeInstanceOf(TruncatedStreamError)
-    expect(error).toMatchObject({ code: 'TRUNCATED_STREAM', reason: 'partial-record', line: 4, received: 2, snippet: '{"a":3' })
+    expect(error).toMatchObject({
+      code: 'TRUNCATED_STREAM',
+      reason: 'partial-record',
+      line: 4,
+      received: 2,
+      snippet: '{"a":3',
+    })
     expect((error as Error).message).toBe('Cannot complete stream: it ended inside a record on line 4')
   })
 
   test('partial-record: sse reports an event cut before its blank line, with its data as the snippet', async () => {
     const { items, error } = await collect(decodeSse(['data: a\n\nevent: x\ndata: ', 'partial']))
     expect(items).toEqual([{ event: 'message', data: 'a' }])
-    expect(error).toMatchObject({ code: 'TRUNCATED_STREAM', reason: 'partial-record', line: 4, received: 1, snippet: 'partial' })
+    expect(error).toMatchObject({
+      code: 'TRUNCATED_STREAM',
+      reason: 'partial-record',
+      line: 4,
+      received: 1,
+      snippet: 'partial',
+    })
   })
 
   test('partial-record: the snippet of a long cut record is at most 200 characters', async () => {
@@ -169,7 +187,13 @@ describe('TruncatedStreamError', () => {
 
   test('count-mismatch: the marker count and the records received are both reported', async () => {
     const { error } = await collect(decodeSse(['data: a\n\nevent: end\ndata: {"count":4}\n\n']))
-    expect(error).toMatchObject({ code: 'TRUNCATED_STREAM', reason: 'count-mismatch', expected: 4, received: 1, line: 3 })
+    expect(error).toMatchObject({
+      code: 'TRUNCATED_STREAM',
+      reason: 'count-mismatch',
+      expected: 4,
+      received: 1,
+      line: 3,
+    })
     expect((error as Error).message).toBe('Cannot complete stream: end marker on line 3 counts 4 records but 1 arrived')
   })
 })
@@ -214,7 +238,9 @@ describe('LineTooLongError', () => {
     ['sse', (s: ReadableStream<Uint8Array>) => decodeSse(s, { maxLineBytes: 4096 })],
   ] as const) {
     test(`${name} refuses an endless line in small chunks before pulling much more than maxLineBytes`, async () => {
-      const { stream, state } = endlessStream(utf8(name === 'sse' ? 'data: xxxxxxxxxxxxxxxxx' : '[1,2,3,4,5,6,7,8,9,0,1'))
+      const { stream, state } = endlessStream(
+        utf8(name === 'sse' ? 'data: xxxxxxxxxxxxxxxxx' : '[1,2,3,4,5,6,7,8,9,0,1'),
+      )
       const { error } = await collect(decode(stream))
       expect(error).toMatchObject({ code: 'LINE_TOO_LONG', limit: 4096, line: 1 })
       // One chunk past the limit, no more (the chunk is 23 bytes).
@@ -257,7 +283,9 @@ describe('EncodingError and replacement', () => {
   })
 
   test('fatal: true raises EncodingError for a character cut off at the end of the body', async () => {
-    const { error } = await collect(decodeSse([utf8('data: a\n\ndata: '), new Uint8Array([0xe6, 0x97])], { fatal: true }))
+    const { error } = await collect(
+      decodeSse([utf8('data: a\n\ndata: '), new Uint8Array([0xe6, 0x97])], { fatal: true }),
+    )
     expect(error).toMatchObject({ code: 'ENCODING_ERROR', offset: 15 })
   })
 

@@ -4,7 +4,7 @@
  */
 import { describe, expect, expectTypeOf, test } from 'vitest'
 import { z } from 'zod'
-import { decodeSse, sse, SseDecoderStream, ValidationError, type TypedSseEvent } from '../src/index.js'
+import { decodeSse, SseDecoderStream, sse, type TypedSseEvent, ValidationError } from '../src/index.js'
 import { anthropicStyleServer, signal } from './support/llm-servers.js'
 
 const fast = { initialDelayMs: 1, maxDelayMs: 5, minDelayMs: 0 }
@@ -23,7 +23,8 @@ const body = (text: string) => new Response(text)
 
 describe('decodeSse with events', () => {
   test('parses and validates each event by its own schema, and switch (e.event) narrows e.data', async () => {
-    const text = 'event: delta\nid: 1\ndata: {"text":"Hel"}\n\nevent: delta\ndata: {"text":"lo"}\n\nevent: done\ndata: {"reason":"stop"}\n\n'
+    const text =
+      'event: delta\nid: 1\ndata: {"text":"Hel"}\n\nevent: delta\ndata: {"text":"lo"}\n\nevent: done\ndata: {"reason":"stop"}\n\n'
     let out = ''
     const got = await all(decodeSse(body(text), { events }))
     for (const e of got) {
@@ -54,7 +55,8 @@ describe('decodeSse with events', () => {
   })
 
   test('an event whose data fails its schema follows onInvalid', async () => {
-    const text = 'event: delta\ndata: {"text":1}\n\nevent: delta\ndata: not json\n\nevent: delta\ndata: {"text":"ok"}\n\n'
+    const text =
+      'event: delta\ndata: {"text":1}\n\nevent: delta\ndata: not json\n\nevent: delta\ndata: {"text":"ok"}\n\n'
     const error = await all(decodeSse(body(text), { events })).catch((e: unknown) => e)
     expect(error).toMatchObject({ code: 'VALIDATION_ERROR', line: 1 })
     const skipped: string[] = []
@@ -65,13 +67,15 @@ describe('decodeSse with events', () => {
 
   test('async schemas validate in order', async () => {
     const Slow = z.object({ text: z.string() }).refine(async () => true)
-    const text = 'event: delta\ndata: {"text":"a"}\n\nevent: done\ndata: {"reason":"x"}\n\nevent: delta\ndata: {"text":"b"}\n\n'
+    const text =
+      'event: delta\ndata: {"text":"a"}\n\nevent: done\ndata: {"reason":"x"}\n\nevent: delta\ndata: {"text":"b"}\n\n'
     const got = await all(decodeSse(body(text), { events: { delta: Slow, done: Done } }))
     expect(got.map((e) => e.event)).toEqual(['delta', 'done', 'delta'])
   })
 
   test('the end event still ends the stream and is not an unknown event', async () => {
-    const text = 'event: delta\ndata: {"text":"a"}\n\nevent: end\ndata: {"count":1}\n\nevent: delta\ndata: {"text":"after"}\n\n'
+    const text =
+      'event: delta\ndata: {"text":"a"}\n\nevent: end\ndata: {"count":1}\n\nevent: delta\ndata: {"text":"after"}\n\n'
     expect(await all(decodeSse(body(text), { events, onUnknownEvent: 'throw' }))).toHaveLength(1)
   })
 
@@ -89,11 +93,26 @@ describe('decodeSse with events', () => {
   })
 })
 
-const MessageStart = z.object({ type: z.literal('message_start'), message: z.object({ id: z.string(), model: z.string() }) })
-const BlockDelta = z.object({ type: z.literal('content_block_delta'), index: z.number(), delta: z.object({ type: z.literal('text_delta'), text: z.string() }) })
-const MessageDelta = z.object({ type: z.literal('message_delta'), delta: z.object({ stop_reason: z.string().nullable() }) })
+const MessageStart = z.object({
+  type: z.literal('message_start'),
+  message: z.object({ id: z.string(), model: z.string() }),
+})
+const BlockDelta = z.object({
+  type: z.literal('content_block_delta'),
+  index: z.number(),
+  delta: z.object({ type: z.literal('text_delta'), text: z.string() }),
+})
+const MessageDelta = z.object({
+  type: z.literal('message_delta'),
+  delta: z.object({ stop_reason: z.string().nullable() }),
+})
 const ApiError = z.object({ type: z.literal('error'), error: z.object({ type: z.string(), message: z.string() }) })
-const anthropic = { message_start: MessageStart, content_block_delta: BlockDelta, message_delta: MessageDelta, error: ApiError }
+const anthropic = {
+  message_start: MessageStart,
+  content_block_delta: BlockDelta,
+  message_delta: MessageDelta,
+  error: ApiError,
+}
 
 describe('an Anthropic-style messages stream', () => {
   const request = (url: string) =>

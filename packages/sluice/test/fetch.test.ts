@@ -5,13 +5,13 @@
  */
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { afterEach, describe, expect, test } from 'vitest'
-import { z } from 'zod'
-import { ndjson, sse, type RecordStream, type SluiceError, type StreamState } from '../src/index.js'
-import { listen } from './support/loopback.js'
 import { ndjsonResponse, sseResponse } from 'sluice-server'
 import { serve } from 'sluice-server/node'
-import { recordStart, startChaosServer, type ChaosServer, type Fault, type Format } from './support/chaos-server.js'
+import { afterEach, describe, expect, test } from 'vitest'
+import { z } from 'zod'
+import { ndjson, type RecordStream, type SluiceError, type StreamState, sse } from '../src/index.js'
+import { type ChaosServer, type Fault, type Format, recordStart, startChaosServer } from './support/chaos-server.js'
+import { listen } from './support/loopback.js'
 
 const fast = { initialDelayMs: 1, maxDelayMs: 5, minDelayMs: 0 }
 const range = (n: number) => Array.from({ length: n }, (_, i) => i)
@@ -22,7 +22,13 @@ afterEach(async () => {
   delete (globalThis as { document?: unknown }).document
 })
 
-async function chaos(format: Format, total: number, faults: Fault[], inclusive = false, retryMs?: number): Promise<ChaosServer> {
+async function chaos(
+  format: Format,
+  total: number,
+  faults: Fault[],
+  inclusive = false,
+  retryMs?: number,
+): Promise<ChaosServer> {
   const server = await startChaosServer({
     format,
     total,
@@ -47,7 +53,9 @@ function open(format: Format, url: string, extra: Record<string, unknown> = {}):
 async function seqs(stream: AsyncIterable<unknown>, perRecord?: () => Promise<void>): Promise<number[]> {
   const out: number[] = []
   for await (const item of stream) {
-    const record = (typeof (item as { data?: unknown }).data === 'object' ? (item as { data: unknown }).data : item) as { seq: number }
+    const record = (
+      typeof (item as { data?: unknown }).data === 'object' ? (item as { data: unknown }).data : item
+    ) as { seq: number }
     out.push(record.seq)
     await perRecord?.()
   }
@@ -82,7 +90,11 @@ async function echoServer(plan: (n: number) => number | 'ok' | 'hang' | 'redirec
         response.writeHead(step, { 'content-type': 'text/plain' }).end(`status ${step}`)
       } else {
         response.writeHead(200, { 'content-type': 'application/x-ndjson' })
-        response.end(range(total).map((seq) => `{"seq":${seq}}\n`).join(''))
+        response.end(
+          range(total)
+            .map((seq) => `{"seq":${seq}}\n`)
+            .join(''),
+        )
       }
     })
   })
@@ -102,7 +114,7 @@ async function echoServer(plan: (n: number) => number | 'ok' | 'hang' | 'redirec
 describe.each(['ndjson', 'sse'] as const)('%s() over a chaos server', (format) => {
   test('sends Last-Event-ID with the last delivered id on reconnect', async () => {
     // Cut 5 bytes into record 3: records 0-2 are delivered.
-    const server = await chaos(format, 10, [{ kind: 'cut', atByte: await recordStart(format, 10, 3) + 5 }])
+    const server = await chaos(format, 10, [{ kind: 'cut', atByte: (await recordStart(format, 10, 3)) + 5 }])
     expect(await seqs(open(format, server.url))).toEqual(range(10))
     expect(server.requests.map((r) => r.lastEventId)).toEqual([undefined, '2'])
   })
@@ -150,7 +162,10 @@ describe.each(['ndjson', 'sse'] as const)('%s() over a chaos server', (format) =
     const retries: string[] = []
     // Generous timers: a loaded CI machine must not turn an ordinary gap into a timeout.
     const got = await seqs(
-      open(format, server.url, { idleTimeoutMs: 500, onRetry: ({ error }: { error: SluiceError }) => retries.push(error.code) }),
+      open(format, server.url, {
+        idleTimeoutMs: 500,
+        onRetry: ({ error }: { error: SluiceError }) => retries.push(error.code),
+      }),
     )
     expect(got).toEqual(range(6))
     expect(retries).toEqual(['IDLE_TIMEOUT'])
@@ -174,14 +189,20 @@ describe.each(['ndjson', 'sse'] as const)('%s() over a chaos server', (format) =
     const server = await chaos(format, 3, [{ kind: 'no-headers' }])
     const retries: string[] = []
     const got = await seqs(
-      open(format, server.url, { connectTimeoutMs: 500, onRetry: ({ error }: { error: SluiceError }) => retries.push(error.code) }),
+      open(format, server.url, {
+        connectTimeoutMs: 500,
+        onRetry: ({ error }: { error: SluiceError }) => retries.push(error.code),
+      }),
     )
     expect(got).toEqual(range(3))
     expect(retries).toEqual(['CONNECT_TIMEOUT'])
   })
 
   test('headers from a function are evaluated again on every attempt', async () => {
-    const server = await chaos(format, 4, [{ kind: 'status', status: 500 }, { kind: 'cut', atByte: 120 }])
+    const server = await chaos(format, 4, [
+      { kind: 'status', status: 500 },
+      { kind: 'cut', atByte: 120 },
+    ])
     let token = 0
     await seqs(open(format, server.url, { headers: () => ({ authorization: `Bearer ${++token}` }) }))
     expect(server.requests.map((r) => r.headers.authorization)).toEqual(['Bearer 1', 'Bearer 2', 'Bearer 3'])
@@ -227,7 +248,7 @@ describe('non-idempotent requests', () => {
 })
 
 describe('server hints', () => {
-  test("Retry-After sets the delay, capped by maxDelayMs", async () => {
+  test('Retry-After sets the delay, capped by maxDelayMs', async () => {
     const server = await chaos('ndjson', 3, [
       { kind: 'status', status: 503, retryAfter: '0' },
       { kind: 'status', status: 429, retryAfter: '3600' },
@@ -242,9 +263,13 @@ describe('server hints', () => {
   })
 
   test('the SSE retry: field sets the reconnection delay', async () => {
-    const server = await chaos('sse', 4, [{ kind: 'cut', atByte: await recordStart('sse', 4, 2) + 3 }], false, 37)
+    const server = await chaos('sse', 4, [{ kind: 'cut', atByte: (await recordStart('sse', 4, 2)) + 3 }], false, 37)
     const delays: number[] = []
-    const stream = sse(server.url, { json: true, retry: { minDelayMs: 0 }, onRetry: ({ delayMs }) => delays.push(delayMs) })
+    const stream = sse(server.url, {
+      json: true,
+      retry: { minDelayMs: 0 },
+      onRetry: ({ delayMs }) => delays.push(delayMs),
+    })
     const got: number[] = []
     for await (const event of stream) got.push((event.data as { seq: number }).seq)
     expect(got).toEqual([0, 1, 2, 3])
@@ -308,9 +333,12 @@ describe('stallTimeoutMs and idleTimeoutMs time the producer, not the consumer',
       const from = last === null ? 0 : Number(last) + 1
       return format === 'ndjson'
         ? ndjsonResponse(records(from), { heartbeatMs })
-        : sseResponse((async function* () {
-            for await (const r of records(from)) yield { id: r.seq, data: r }
-          })(), { heartbeatMs })
+        : sseResponse(
+            (async function* () {
+              for await (const r of records(from)) yield { id: r.seq, data: r }
+            })(),
+            { heartbeatMs },
+          )
     })
     closers.push(() => server.close())
     return { url: server.url, requests: () => requests }
@@ -325,17 +353,22 @@ describe('stallTimeoutMs and idleTimeoutMs time the producer, not the consumer',
     expect(server.requests()).toBe(1)
   })
 
-  test.each(['ndjson', 'sse'] as const)('%s() with a resume id: a slow consumer causes no reconnect', async (format) => {
-    const server = await paced(format, 3, 20)
-    const retries: string[] = []
-    const onRetry = ({ error }: { error: SluiceError }) => void retries.push(error.code)
-    const options = { stallTimeoutMs: 100, retry: fast, onRetry }
-    const stream: RecordStream<unknown> =
-      format === 'ndjson' ? ndjson<{ seq: number }>(server.url, { ...options, idOf: (r) => r.seq }) : sse(server.url, { ...options, json: true })
-    expect(await seqs(stream, slowly)).toEqual(range(3))
-    expect(retries).toEqual([])
-    expect(server.requests()).toBe(1)
-  })
+  test.each(['ndjson', 'sse'] as const)(
+    '%s() with a resume id: a slow consumer causes no reconnect',
+    async (format) => {
+      const server = await paced(format, 3, 20)
+      const retries: string[] = []
+      const onRetry = ({ error }: { error: SluiceError }) => void retries.push(error.code)
+      const options = { stallTimeoutMs: 100, retry: fast, onRetry }
+      const stream: RecordStream<unknown> =
+        format === 'ndjson'
+          ? ndjson<{ seq: number }>(server.url, { ...options, idOf: (r) => r.seq })
+          : sse(server.url, { ...options, json: true })
+      expect(await seqs(stream, slowly)).toEqual(range(3))
+      expect(retries).toEqual([])
+      expect(server.requests()).toBe(1)
+    },
+  )
 
   test('a consumer that does not read is not a dead connection (idle timer, no heartbeats)', async () => {
     const server = await paced('ndjson', 3)
@@ -393,7 +426,12 @@ describe('pauseWhenHidden follows the retry and resume rules', () => {
   test('a POST without explicit retry is not re-sent when the page is shown again', async () => {
     const setPage = page()
     const server = await chaos('ndjson', 10, [{ kind: 'stall', afterRecords: 3 }])
-    const stream = ndjson<{ seq: number }>(server.url, { method: 'POST', body: '{}', idOf: (r) => r.seq, pauseWhenHidden: true })
+    const stream = ndjson<{ seq: number }>(server.url, {
+      method: 'POST',
+      body: '{}',
+      idOf: (r) => r.seq,
+      pauseWhenHidden: true,
+    })
     const { outcome, stateWhileHidden } = await hideAndShow(stream, [], setPage)
     expect(stateWhileHidden).toBe('closed')
     expect('error' in outcome && outcome.error.code).toBe('NETWORK_ERROR')
@@ -447,10 +485,13 @@ describe('a Request input is sent as given', () => {
     expect(server.received.map((r) => r.body)).toEqual(['fresh', 'fresh'])
   })
 
-  test("its signal stops the stream", async () => {
+  test('its signal stops the stream', async () => {
     const server = await echoServer(() => 'hang')
     const controller = new AbortController()
-    const stream = ndjson(new Request(server.url, { signal: controller.signal }), { connectTimeoutMs: 2000, retry: false })
+    const stream = ndjson(new Request(server.url, { signal: controller.signal }), {
+      connectTimeoutMs: 2000,
+      retry: false,
+    })
     const pending = seqs(stream).catch((error: Error) => error)
     await server.requests(1)
     controller.abort(new Error('user left'))
@@ -500,7 +541,9 @@ describe('resume: reconnects through another request', () => {
       // The first response is cut mid-stream: it ends without the end marker.
       if (format === 'ndjson') {
         const end = to === total ? `{"$sluice":"end","count":${seqs.length}}\n` : ''
-        return new Response(seqs.map((seq) => `{"seq":${seq}}\n`).join('') + end, { headers: { 'content-type': 'application/x-ndjson' } })
+        return new Response(seqs.map((seq) => `{"seq":${seq}}\n`).join('') + end, {
+          headers: { 'content-type': 'application/x-ndjson' },
+        })
       }
       const end = to === total ? `event: end\ndata: {"count":${seqs.length}}\n\n` : ''
       return new Response(seqs.map((seq) => `id: ${seq}\ndata: {"seq":${seq}}\n\n`).join('') + end, {
@@ -556,7 +599,12 @@ describe('resume: reconnects through another request', () => {
 
   test('a POST without explicit retry that fails before any resume position is not re-sent, even with resume', async () => {
     const { url, log } = await generations('ndjson', 6, 0)
-    const stream = ndjson<{ seq: number }>(url, { method: 'POST', idOf: (r) => r.seq, requireEnd: true, resume: (id) => `${url}?after=${id}` })
+    const stream = ndjson<{ seq: number }>(url, {
+      method: 'POST',
+      idOf: (r) => r.seq,
+      requireEnd: true,
+      resume: (id) => `${url}?after=${id}`,
+    })
     await expect(seqs(stream)).rejects.toMatchObject({ code: 'TRUNCATED_STREAM' })
     expect(log).toEqual(['POST /generations'])
   })
@@ -636,7 +684,11 @@ describe('the server heartbeat announcement', () => {
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
     const errors: string[] = []
     const started = Date.now()
-    const stream = ndjson<{ seq: number }>(url, { idOf: (r) => r.seq, retry: fast, onRetry: ({ error }) => errors.push(error.code) })
+    const stream = ndjson<{ seq: number }>(url, {
+      idOf: (r) => r.seq,
+      retry: fast,
+      onRetry: ({ error }) => errors.push(error.code),
+    })
     expect(await seqs(stream)).toEqual([0, 1, 2])
     expect(errors).toEqual(['IDLE_TIMEOUT'])
     // The floor: 3 x 100 ms would be 300 ms; the idle timeout is at least a second.
@@ -655,11 +707,12 @@ describe('the server heartbeat announcement', () => {
 })
 
 describe('the fetch option', () => {
-  test('may return another implementation\'s Response: undici from npm, not the global class', async () => {
+  test("may return another implementation's Response: undici from npm, not the global class", async () => {
     const { fetch: undiciFetch } = await import('undici')
     const server = await serve(() => ndjsonResponse(range(3).map((seq) => ({ seq }))))
     closers.push(() => server.close())
-    const viaUndici = ((input: string, init?: RequestInit) => undiciFetch(input, init as object)) as unknown as typeof fetch
+    const viaUndici = ((input: string, init?: RequestInit) =>
+      undiciFetch(input, init as object)) as unknown as typeof fetch
     const response = await viaUndici(server.url)
     expect(response instanceof Response).toBe(false) // the case this test is for
     await response.body?.cancel()

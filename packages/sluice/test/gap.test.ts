@@ -5,9 +5,9 @@
  * feedResponse on a memoryFeed.
  */
 import { describe, expect, onTestFinished, test } from 'vitest'
-import { decodeNdjson, GapError, ndjson, type Gap } from '../src/index.js'
-import { feedResponse, memoryFeed, type Feed } from '../../sluice-server/src/index.js'
+import { type Feed, feedResponse, memoryFeed } from '../../sluice-server/src/index.js'
 import { serve } from '../../sluice-server/src/node.js'
+import { decodeNdjson, type Gap, GapError, ndjson } from '../src/index.js'
 import { chunkings } from './chunkings.js'
 import { collect } from './collect.js'
 
@@ -75,7 +75,13 @@ describe('decodeNdjson of feed lines', () => {
       const { items: records, error } = await collect(decodeNdjson(chunks))
       expect(records).toEqual([])
       expect(error).toBeInstanceOf(GapError)
-      expect(error).toMatchObject({ code: 'STREAM_GAP', reason: 'unknown', lastEventId: 'forged-id', resumeFrom: ids[0], line: 1 })
+      expect(error).toMatchObject({
+        code: 'STREAM_GAP',
+        reason: 'unknown',
+        lastEventId: 'forged-id',
+        resumeFrom: ids[0],
+        line: 1,
+      })
     }
   })
 
@@ -88,7 +94,13 @@ describe('decodeNdjson of feed lines', () => {
     expect(await collect(decodeNdjson([body], { onGap: (gap) => gaps.push(gap) }))).toEqual({ items: all })
     expect(gaps).toEqual([{ reason: 'unknown', lastEventId: 'forged-id', resumeFrom: ids[0] }])
     const thrown = new Error('reload')
-    const outcome = await collect(decodeNdjson([body], { onGap: () => { throw thrown } }))
+    const outcome = await collect(
+      decodeNdjson([body], {
+        onGap: () => {
+          throw thrown
+        },
+      }),
+    )
     expect(outcome).toEqual({ items: [], error: thrown })
     expect(() => decodeNdjson([body], { onGap: 'skip' as 'continue' })).toThrow(TypeError)
   })
@@ -112,7 +124,12 @@ describe('ndjson() on a feed', () => {
     const stream = ndjson(url, { retry: fast, lastEventId: 'gone' })
     const outcome = await collect(stream)
     expect(outcome.items).toEqual([])
-    expect(outcome.error).toMatchObject({ code: 'STREAM_GAP', reason: 'unknown', lastEventId: 'gone', resumeFrom: ids[0] })
+    expect(outcome.error).toMatchObject({
+      code: 'STREAM_GAP',
+      reason: 'unknown',
+      lastEventId: 'gone',
+      resumeFrom: ids[0],
+    })
   })
 
   test("with onGap 'continue' carries on from resumeFrom", async () => {

@@ -9,8 +9,8 @@ import {
   decodeSse,
   NdjsonDecoderStream,
   SseDecoderStream,
-  ValidationError,
   type StandardSchemaV1,
+  ValidationError,
 } from '../src/index.js'
 import { collect, collectStream, endlessStream, streamOf, utf8 } from './collect.js'
 
@@ -22,8 +22,18 @@ async function settle(turns = 20): Promise<void> {
 const ndjsonChunk = utf8('{"n":1}\n{"n":2}\n{"n":3}\n{"n":4}\n')
 const sseChunk = utf8('data: 1\n\ndata: 2\n\ndata: 3\n\ndata: 4\n\n')
 const decoders = [
-  ['ndjson', ndjsonChunk, (source: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>, signal?: AbortSignal) => decodeNdjson(source, { signal })],
-  ['sse', sseChunk, (source: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>, signal?: AbortSignal) => decodeSse(source, { signal })],
+  [
+    'ndjson',
+    ndjsonChunk,
+    (source: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>, signal?: AbortSignal) =>
+      decodeNdjson(source, { signal }),
+  ],
+  [
+    'sse',
+    sseChunk,
+    (source: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>, signal?: AbortSignal) =>
+      decodeSse(source, { signal }),
+  ],
 ] as const
 
 describe('cancellation', () => {
@@ -52,7 +62,10 @@ describe('cancellation', () => {
     test(`${name}: aborting the signal rejects the pending read with its reason and cancels the stream`, async () => {
       // A stream that never answers a read: the iterator waits on it when the abort comes.
       let cancelled: unknown = 'not cancelled'
-      const stream = new ReadableStream<Uint8Array>({ pull: () => new Promise(() => {}), cancel: (r) => void (cancelled = r) }, { highWaterMark: 0 })
+      const stream = new ReadableStream<Uint8Array>(
+        { pull: () => new Promise(() => {}), cancel: (r) => void (cancelled = r) },
+        { highWaterMark: 0 },
+      )
       const controller = new AbortController()
       const iterator = decode(stream, controller.signal)
       const pending = iterator.next()
@@ -200,7 +213,9 @@ const asyncPositive: StandardSchemaV1<unknown, { n: number }> = {
     validate: async (value) => {
       await new Promise((resolve) => setImmediate(resolve))
       const n = (value as { n?: unknown } | null)?.n
-      return typeof n === 'number' && n > 0 ? { value: { n } } : { issues: [{ message: 'n must be positive', path: ['n'] }] }
+      return typeof n === 'number' && n > 0
+        ? { value: { n } }
+        : { issues: [{ message: 'n must be positive', path: ['n'] }] }
     },
   },
 }
@@ -247,7 +262,9 @@ describe('TransformStreams and a signal', () => {
       const add = signal.addEventListener.bind(signal)
       const remove = signal.removeEventListener.bind(signal)
       signal.addEventListener = ((...args: Parameters<typeof add>) => (listeners++, add(...args))) as typeof add
-      signal.removeEventListener = ((...args: Parameters<typeof remove>) => (listeners--, remove(...args))) as typeof remove
+      signal.removeEventListener = ((...args: Parameters<typeof remove>) => (
+        listeners--, remove(...args)
+      )) as typeof remove
       const { items } = await collectStream(streamOf([chunk]).pipeThrough(create(signal)))
       expect(items).toHaveLength(4)
       expect(listeners).toBe(0)
@@ -262,7 +279,12 @@ describe('async Standard Schema', () => {
     const { items, error } = await collect(decodeNdjson([input], { schema: asyncPositive }))
     expect(items).toEqual([{ n: 1 }, { n: 2 }])
     expect(error).toBeInstanceOf(ValidationError)
-    expect(error).toMatchObject({ line: 3, offset: 16, snippet: '{"n":-3}', issues: [{ message: 'n must be positive', path: ['n'] }] })
+    expect(error).toMatchObject({
+      line: 3,
+      offset: 16,
+      snippet: '{"n":-3}',
+      issues: [{ message: 'n must be positive', path: ['n'] }],
+    })
   })
 
   test('an async validation failure is skipped with onInvalid skip', async () => {
@@ -283,7 +305,9 @@ describe('async Standard Schema', () => {
   })
 
   test('the TransformStreams await async validation too', async () => {
-    const stream = streamOf([utf8(input)]).pipeThrough(new NdjsonDecoderStream({ schema: asyncPositive, onInvalid: 'skip' }))
+    const stream = streamOf([utf8(input)]).pipeThrough(
+      new NdjsonDecoderStream({ schema: asyncPositive, onInvalid: 'skip' }),
+    )
     expect(await collectStream(stream)).toEqual({ items: [{ n: 1 }, { n: 2 }, { n: 4 }] })
   })
 })
@@ -295,7 +319,9 @@ describe('sources', () => {
   })
 
   test('a Readable with a string encoding (string chunks) is a source', async () => {
-    const readable = Readable.from([utf8('data: é'), utf8('\n\n')]).map((b: Uint8Array) => Buffer.from(b).toString('utf8'))
+    const readable = Readable.from([utf8('data: é'), utf8('\n\n')]).map((b: Uint8Array) =>
+      Buffer.from(b).toString('utf8'),
+    )
     expect(await collect(decodeSse(readable))).toEqual({ items: [{ event: 'message', data: 'é' }] })
   })
 
@@ -313,7 +339,9 @@ describe('sources', () => {
           yield shared.subarray(0, part.length)
         }
       }
-      expect(await collect(decodeNdjson(reused())), `${size} B`).toEqual({ items: [{ a: 'éé' }, { b: [1, 2, 3] }, { c: '日本' }] })
+      expect(await collect(decodeNdjson(reused())), `${size} B`).toEqual({
+        items: [{ a: 'éé' }, { b: [1, 2, 3] }, { c: '日本' }],
+      })
     }
   })
 

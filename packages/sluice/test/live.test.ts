@@ -2,13 +2,13 @@
  * The caught-up marker on the client: `stream.live` and `onLive` over a real loopback sluice-server
  * whose source yields `caughtUp` where its history ends, across a cut and a resume.
  */
-import { describe, expect, test } from 'vitest'
+
+import { caughtUp, lastEventId, ndjsonResponse } from 'sluice-server'
+import { serve } from 'sluice-server/node'
+import { describe, expect, onTestFinished, test } from 'vitest'
 import { decodeNdjson, ndjson } from '../src/index.js'
 import { LIVE } from '../src/live.js'
 import { NdjsonParser } from '../src/ndjson.js'
-import { caughtUp, lastEventId, ndjsonResponse } from 'sluice-server'
-import { serve } from 'sluice-server/node'
-import { onTestFinished } from 'vitest'
 
 const fast = { initialDelayMs: 1, maxDelayMs: 5, minDelayMs: 0 }
 
@@ -19,24 +19,27 @@ const fast = { initialDelayMs: 1, maxDelayMs: 5, minDelayMs: 0 }
 async function feedServer(history: number, total: number, cutAfter?: number) {
   const log = Array.from({ length: history }, (_, seq) => ({ seq }))
   let connections = 0
-  const server = await serve((request) => {
-    const first = connections++ === 0
-    const from = Number(lastEventId(request) ?? -1) + 1
-    async function* feed() {
-      for (let seq = from; seq < log.length; seq++) {
-        yield log[seq]!
-        if (first && seq === cutAfter) throw new Error('cut')
+  const server = await serve(
+    (request) => {
+      const first = connections++ === 0
+      const from = Number(lastEventId(request) ?? -1) + 1
+      async function* feed() {
+        for (let seq = from; seq < log.length; seq++) {
+          yield log[seq]!
+          if (first && seq === cutAfter) throw new Error('cut')
+        }
+        yield caughtUp
+        while (log.length < total) {
+          const record = { seq: log.length }
+          log.push(record)
+          yield record
+          if (first && record.seq === cutAfter) throw new Error('cut')
+        }
       }
-      yield caughtUp
-      while (log.length < total) {
-        const record = { seq: log.length }
-        log.push(record)
-        yield record
-        if (first && record.seq === cutAfter) throw new Error('cut')
-      }
-    }
-    return ndjsonResponse(feed(), { heartbeatMs: 0 })
-  }, { onError: () => {} })
+      return ndjsonResponse(feed(), { heartbeatMs: 0 })
+    },
+    { onError: () => {} },
+  )
   onTestFinished(() => server.close())
   return { url: server.url, connections: () => connections }
 }
@@ -50,8 +53,14 @@ describe('stream.live', () => {
     const seen: [number, boolean, number][] = []
     for await (const r of stream) seen.push([r.seq, stream.live, onLive])
     expect(seen).toEqual([
-      [0, false, 0], [1, false, 0], [2, false, 0], [3, false, 0], [4, false, 0],
-      [5, true, 1], [6, true, 1], [7, true, 1],
+      [0, false, 0],
+      [1, false, 0],
+      [2, false, 0],
+      [3, false, 0],
+      [4, false, 0],
+      [5, true, 1],
+      [6, true, 1],
+      [7, true, 1],
     ])
     expect(stream.counters.records).toBe(8)
   })
@@ -73,7 +82,10 @@ describe('stream.live', () => {
     expect(connections()).toBe(2)
     // Per connection: every record before its marker is history (live false), every one after it live.
     // The first attempt starts in 'connecting' (no change to report): only the reconnect is logged.
-    const segments = log.join('|').split('connect').map((segment) => segment.split('|').filter(Boolean))
+    const segments = log
+      .join('|')
+      .split('connect')
+      .map((segment) => segment.split('|').filter(Boolean))
     expect(segments).toHaveLength(2)
     for (const segment of segments) {
       const at = segment.indexOf('live')
@@ -96,8 +108,16 @@ describe('stream.live', () => {
   test('an onLive that throws ends the stream with that error, not a retry', async () => {
     const { url, connections } = await feedServer(2, 4)
     const bug = new Error('bug in onLive')
-    const stream = ndjson(url, { idOf: (r: { seq: number }) => r.seq, retry: fast, onLive: () => { throw bug } })
-    await expect(async () => { for await (const _ of stream) void _ }).rejects.toBe(bug)
+    const stream = ndjson(url, {
+      idOf: (r: { seq: number }) => r.seq,
+      retry: fast,
+      onLive: () => {
+        throw bug
+      },
+    })
+    await expect(async () => {
+      for await (const _ of stream) void _
+    }).rejects.toBe(bug)
     expect(connections()).toBe(1)
   })
 })

@@ -84,7 +84,9 @@ describe('ndjson properties', () => {
         const input = encode(s)
         const chunks: string[] = []
         let at = 0
-        for (const cut of [...new Set(cuts.map((c) => (input.length === 0 ? 0 : c % input.length)))].sort((a, b) => a - b)) {
+        for (const cut of [...new Set(cuts.map((c) => (input.length === 0 ? 0 : c % input.length)))].sort(
+          (a, b) => a - b,
+        )) {
           chunks.push(input.slice(at, cut))
           at = cut
         }
@@ -98,18 +100,31 @@ describe('ndjson properties', () => {
   test('byte and string chunks mixed decode like the whole body, a bad line reported at the same place', async () => {
     // Bytes wait for their line's end before decoding; a string chunk must first flush them, in order.
     await fc.assert(
-      fc.asyncProperty(stream, points, points, fc.array(fc.boolean(), { maxLength: 41 }), fc.boolean(), async (s, textCuts, byteCuts, asBytes, bad) => {
-        let input = encode(s)
-        if (bad) input = input.replace(/\n/, '\n{oops}\n')
-        const parts = cutText(input, textCuts)
-        const chunks: (string | Uint8Array)[] = []
-        parts.forEach((part, i) => {
-          if (asBytes[i] ?? true) chunks.push(...chunksAt(utf8(part), byteCuts.map((c) => c + i)))
-          else chunks.push(part)
-        })
-        const whole = await collect(decodeNdjson([utf8(input)], { requireEnd: s.end === 'trailer' }))
-        expect(await collect(decodeNdjson(chunks, { requireEnd: s.end === 'trailer' }))).toEqual(whole)
-      }),
+      fc.asyncProperty(
+        stream,
+        points,
+        points,
+        fc.array(fc.boolean(), { maxLength: 41 }),
+        fc.boolean(),
+        async (s, textCuts, byteCuts, asBytes, bad) => {
+          let input = encode(s)
+          if (bad) input = input.replace(/\n/, '\n{oops}\n')
+          const parts = cutText(input, textCuts)
+          const chunks: (string | Uint8Array)[] = []
+          parts.forEach((part, i) => {
+            if (asBytes[i] ?? true)
+              chunks.push(
+                ...chunksAt(
+                  utf8(part),
+                  byteCuts.map((c) => c + i),
+                ),
+              )
+            else chunks.push(part)
+          })
+          const whole = await collect(decodeNdjson([utf8(input)], { requireEnd: s.end === 'trailer' }))
+          expect(await collect(decodeNdjson(chunks, { requireEnd: s.end === 'trailer' }))).toEqual(whole)
+        },
+      ),
       { numRuns: RUNS },
     )
   })
@@ -117,20 +132,25 @@ describe('ndjson properties', () => {
   test('a line just under, at or over maxLineBytes is accepted or refused by its bytes under any chunking', async () => {
     const char = fc.constantFrom('a', 'é', '日', '😀')
     await fc.assert(
-      fc.asyncProperty(fc.array(char, { minLength: 1, maxLength: 40 }), fc.integer({ min: -4, max: 4 }), points, async (chars, delta, cuts) => {
-        const line = JSON.stringify(chars.join(''))
-        const size = utf8(line).length
-        const limit = Math.max(1, size + delta)
-        const bytes = utf8(`1\n${line}\n2\n`)
-        for (const chunks of [chunksAt(bytes, cuts), oneByteAtATime(bytes)]) {
-          const { items, error } = await collect(decodeNdjson(chunks, { maxLineBytes: limit }))
-          if (size <= limit) expect({ items, error }).toEqual({ items: [1, chars.join(''), 2] })
-          else {
-            expect(items).toEqual([1])
-            expect(error).toMatchObject({ code: 'LINE_TOO_LONG', limit, line: 2 })
+      fc.asyncProperty(
+        fc.array(char, { minLength: 1, maxLength: 40 }),
+        fc.integer({ min: -4, max: 4 }),
+        points,
+        async (chars, delta, cuts) => {
+          const line = JSON.stringify(chars.join(''))
+          const size = utf8(line).length
+          const limit = Math.max(1, size + delta)
+          const bytes = utf8(`1\n${line}\n2\n`)
+          for (const chunks of [chunksAt(bytes, cuts), oneByteAtATime(bytes)]) {
+            const { items, error } = await collect(decodeNdjson(chunks, { maxLineBytes: limit }))
+            if (size <= limit) expect({ items, error }).toEqual({ items: [1, chars.join(''), 2] })
+            else {
+              expect(items).toEqual([1])
+              expect(error).toMatchObject({ code: 'LINE_TOO_LONG', limit, line: 2 })
+            }
           }
-        }
-      }),
+        },
+      ),
       { numRuns: RUNS },
     )
   })

@@ -1,9 +1,9 @@
 /** The `persist` option: the resume position kept in a storage across streams (a page reload). */
 import { afterEach, expect, test, vi } from 'vitest'
+import { ndjsonResponse, sseResponse } from '../../sluice-server/src/index.js'
+import { serve } from '../../sluice-server/src/node.js'
 import { ndjson, sse } from '../src/index.js'
 import { cursorOf } from '../src/persist.js'
-import { serve } from '../../sluice-server/src/node.js'
-import { ndjsonResponse, sseResponse } from '../../sluice-server/src/index.js'
 
 const closers: (() => Promise<void>)[] = []
 afterEach(async () => {
@@ -31,8 +31,14 @@ async function counter(format: 'ndjson' | 'sse', total: number) {
     const from = last === null ? 0 : Number(last) + 1
     const seqs = Array.from({ length: total - from }, (_, i) => from + i)
     return format === 'ndjson'
-      ? ndjsonResponse(seqs.map((seq) => ({ seq })), { heartbeatMs: 0 })
-      : sseResponse(seqs.map((seq) => ({ id: seq, data: { seq } })), { heartbeatMs: 0 })
+      ? ndjsonResponse(
+          seqs.map((seq) => ({ seq })),
+          { heartbeatMs: 0 },
+        )
+      : sseResponse(
+          seqs.map((seq) => ({ id: seq, data: { seq } })),
+          { heartbeatMs: 0 },
+        )
   })
   closers.push(() => server.close())
   return { url: server.url, sent }
@@ -74,7 +80,10 @@ test('a storage that throws never breaks the stream: it goes on without persisti
     removeItem: () => {},
   }
   const got: number[] = []
-  for await (const r of ndjson<{ seq: number }>(url, { idOf: (r) => r.seq, persist: { key: 'k', storage, onError: (e) => errors.push(e) } })) {
+  for await (const r of ndjson<{ seq: number }>(url, {
+    idOf: (r) => r.seq,
+    persist: { key: 'k', storage, onError: (e) => errors.push(e) },
+  })) {
     got.push(r.seq)
   }
   expect(got).toEqual([0, 1, 2, 3, 4])
@@ -121,7 +130,12 @@ test('a stored id wins over lastEventId; a bad persist option is a TypeError at 
   const storage = memoryStorage()
   storage.setItem('k', '1')
   const got: number[] = []
-  for await (const r of ndjson<{ seq: number }>(url, { idOf: (r) => r.seq, lastEventId: '0', persist: { key: 'k', storage } })) got.push(r.seq)
+  for await (const r of ndjson<{ seq: number }>(url, {
+    idOf: (r) => r.seq,
+    lastEventId: '0',
+    persist: { key: 'k', storage },
+  }))
+    got.push(r.seq)
   expect(got).toEqual([2, 3])
   expect(sent).toEqual(['1'])
   expect(() => ndjson(url, { persist: {} as { key: string } })).toThrow(TypeError)

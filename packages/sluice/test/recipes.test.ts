@@ -7,10 +7,10 @@ import { QueryClient, experimental_streamedQuery as streamedQuery } from '@tanst
 import { from, lastValueFrom, take, toArray } from 'rxjs'
 import { describe, expect, expectTypeOf, onTestFinished, test } from 'vitest'
 import { z } from 'zod'
-import { ndjson, sse } from '../src/index.js'
-import { agentStyleServer, signal } from './support/llm-servers.js'
 import { lastEventId, ndjsonResponse } from '../../sluice-server/src/index.js'
 import { serve } from '../../sluice-server/src/node.js'
+import { ndjson, sse } from '../src/index.js'
+import { agentStyleServer, signal } from './support/llm-servers.js'
 
 const Metric = z.object({ seq: z.number(), rps: z.number() })
 type Metric = z.infer<typeof Metric>

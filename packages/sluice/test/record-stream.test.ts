@@ -6,7 +6,7 @@ import type { ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, test } from 'vitest'
 import { z } from 'zod'
-import { ndjson, sse, type RecordStream, type RetryInfo, type SluiceError, type StreamState } from '../src/index.js'
+import { ndjson, type RecordStream, type RetryInfo, type SluiceError, type StreamState, sse } from '../src/index.js'
 import { listen } from './support/loopback.js'
 
 const fast = { initialDelayMs: 1, maxDelayMs: 5, minDelayMs: 0, jitter: false }
@@ -25,7 +25,12 @@ type Step = { cut: number } | 'ok' | 'stall' | 'redirect' | number
  * `plan(n)`: `ok` (all, then the end), `{ cut: k }` (k items, then the socket is destroyed), `stall`
  * (all items, then the connection stays open), `redirect`, or a status.
  */
-async function script(format: 'ndjson' | 'sse', items: (number | 'bad')[], plan: (n: number) => Step, inclusive = false) {
+async function script(
+  format: 'ndjson' | 'sse',
+  items: (number | 'bad')[],
+  plan: (n: number) => Step,
+  inclusive = false,
+) {
   const lastEventIds: (string | undefined)[] = []
   const responses = new Set<ServerResponse>()
   const server = await listen((request, response: ServerResponse) => {
@@ -69,19 +74,25 @@ async function seqs(stream: AsyncIterable<unknown>): Promise<number[]> {
 }
 
 describe.each(['ndjson', 'sse'] as const)('%s(): invalid records (onInvalid: skip) across reconnects', (format) => {
-  test.each([false, true])('an invalid record, then a cut: every valid record once (inclusive replay: %s)', async (inclusive) => {
-    // sse() inclusive: the replay is the invalid event 1, skipped again; event 2 after it is no replay.
-    const server = await script(format, [0, 'bad', 2, 3], (n) => (n === 0 ? { cut: 2 } : 'ok'), inclusive)
-    const stream = open(format, server.url)
-    expect(await seqs(stream)).toEqual([0, 2, 3])
-    expect(stream.counters.reconnects).toBe(1)
-  })
+  test.each([false, true])(
+    'an invalid record, then a cut: every valid record once (inclusive replay: %s)',
+    async (inclusive) => {
+      // sse() inclusive: the replay is the invalid event 1, skipped again; event 2 after it is no replay.
+      const server = await script(format, [0, 'bad', 2, 3], (n) => (n === 0 ? { cut: 2 } : 'ok'), inclusive)
+      const stream = open(format, server.url)
+      expect(await seqs(stream)).toEqual([0, 2, 3])
+      expect(stream.counters.reconnects).toBe(1)
+    },
+  )
 
-  test.each([false, true])('a valid replay followed by an invalid record in the same chunk (inclusive replay: %s)', async (inclusive) => {
-    const server = await script(format, [0, 1, 'bad', 3], (n) => (n === 0 ? { cut: 2 } : 'ok'), inclusive)
-    const stream = open(format, server.url)
-    expect(await seqs(stream)).toEqual([0, 1, 3])
-  })
+  test.each([false, true])(
+    'a valid replay followed by an invalid record in the same chunk (inclusive replay: %s)',
+    async (inclusive) => {
+      const server = await script(format, [0, 1, 'bad', 3], (n) => (n === 0 ? { cut: 2 } : 'ok'), inclusive)
+      const stream = open(format, server.url)
+      expect(await seqs(stream)).toEqual([0, 1, 3])
+    },
+  )
 
   test('several cuts among invalid records: every valid record once, in order', async () => {
     const items: (number | 'bad')[] = [0, 'bad', 'bad', 3, 'bad', 5, 'bad', 'bad', 8]
@@ -97,7 +108,9 @@ describe('sse(): counters.skipped across reconnects (the last-event-id moves pas
     const plan: Step[] = [{ cut: 2 }, { cut: 1 }, { cut: 4 }, { cut: 0 }, { cut: 2 }]
     const server = await script('sse', items, (n) => plan[n] ?? 'ok')
     const atRetry: number[] = []
-    const stream: RecordStream<unknown> = open('sse', server.url, { onRetry: () => atRetry.push(stream.counters.skipped) })
+    const stream: RecordStream<unknown> = open('sse', server.url, {
+      onRetry: () => atRetry.push(stream.counters.skipped),
+    })
     expect(await seqs(stream)).toEqual([0, 3, 5, 8])
     expect(atRetry).toEqual([1, 2, 4, 4, 5])
     expect(stream.counters.skipped).toBe(5)
@@ -120,29 +133,36 @@ describe('ndjson(): an empty id from idOf is no resume position', () => {
 })
 
 describe('the stall clock', () => {
-  test.each(['ndjson', 'sse'] as const)('%s(): a producer sending only invalid records is not stuck (no STALL_TIMEOUT)', async (format) => {
-    let requests = 0
-    const server = await listen((_, response) => {
-      requests++
-      response.writeHead(200, { 'content-type': format === 'ndjson' ? 'application/x-ndjson' : 'text/event-stream' })
-      let sent = 0
-      const send = (json: string) => response.write(format === 'ndjson' ? `${json}\n` : `id: ${sent}\ndata: ${json}\n\n`)
-      const timer = setInterval(() => {
-        if (++sent <= 16) return void send(`{"seq":"${sent}"}`)
-        clearInterval(timer)
-        send('{"seq":17}')
-        response.end(format === 'sse' ? 'event: end\ndata:\n\n' : '')
-      }, 25)
-      response.on('close', () => clearInterval(timer))
-    })
-    const retries: string[] = []
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`
-    const stream = open(format, url, { stallTimeoutMs: 200, onRetry: ({ error }: RetryInfo) => retries.push(error.code) })
-    expect(await seqs(stream)).toEqual([17])
-    expect(retries).toEqual([])
-    expect(requests).toBe(1)
-    expect(stream.counters.skipped).toBe(16)
-  })
+  test.each(['ndjson', 'sse'] as const)(
+    '%s(): a producer sending only invalid records is not stuck (no STALL_TIMEOUT)',
+    async (format) => {
+      let requests = 0
+      const server = await listen((_, response) => {
+        requests++
+        response.writeHead(200, { 'content-type': format === 'ndjson' ? 'application/x-ndjson' : 'text/event-stream' })
+        let sent = 0
+        const send = (json: string) =>
+          response.write(format === 'ndjson' ? `${json}\n` : `id: ${sent}\ndata: ${json}\n\n`)
+        const timer = setInterval(() => {
+          if (++sent <= 16) return void send(`{"seq":"${sent}"}`)
+          clearInterval(timer)
+          send('{"seq":17}')
+          response.end(format === 'sse' ? 'event: end\ndata:\n\n' : '')
+        }, 25)
+        response.on('close', () => clearInterval(timer))
+      })
+      const retries: string[] = []
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`
+      const stream = open(format, url, {
+        stallTimeoutMs: 200,
+        onRetry: ({ error }: RetryInfo) => retries.push(error.code),
+      })
+      expect(await seqs(stream)).toEqual([17])
+      expect(retries).toEqual([])
+      expect(requests).toBe(1)
+      expect(stream.counters.skipped).toBe(16)
+    },
+  )
 })
 
 describe("a Request with redirect: 'error'", () => {
@@ -167,24 +187,27 @@ describe('states, hooks and leaving nothing behind', () => {
     return responses.size
   }
 
-  test.each(['ndjson', 'sse'] as const)('%s(): connect, open, cut, retry, reconnect, end: every state once, in order', async (format) => {
-    const server = await script(format, [0, 1, 2, 3], (n) => (n === 0 ? { cut: 2 } : 'ok'))
-    const states: StreamState[] = []
-    const retries: Omit<RetryInfo, 'error'>[] = []
-    const opened: number[] = []
-    const stream = open(format, server.url, {
-      onStateChange: (state: StreamState) => states.push(state),
-      onRetry: ({ attempt, delayMs }: RetryInfo) => retries.push({ attempt, delayMs }),
-      onOpen: (response: Response) => opened.push(response.status),
-    })
-    expect(stream.state).toBe('connecting')
-    expect(await seqs(stream)).toEqual([0, 1, 2, 3])
-    expect(states).toEqual(['open', 'retrying', 'connecting', 'open', 'closed'])
-    expect(retries).toEqual([{ attempt: 1, delayMs: 1 }])
-    expect(opened).toEqual([200, 200])
-    expect(stream.state).toBe('closed')
-    expect(await responsesLeft(server.responses)).toBe(0)
-  })
+  test.each(['ndjson', 'sse'] as const)(
+    '%s(): connect, open, cut, retry, reconnect, end: every state once, in order',
+    async (format) => {
+      const server = await script(format, [0, 1, 2, 3], (n) => (n === 0 ? { cut: 2 } : 'ok'))
+      const states: StreamState[] = []
+      const retries: Omit<RetryInfo, 'error'>[] = []
+      const opened: number[] = []
+      const stream = open(format, server.url, {
+        onStateChange: (state: StreamState) => states.push(state),
+        onRetry: ({ attempt, delayMs }: RetryInfo) => retries.push({ attempt, delayMs }),
+        onOpen: (response: Response) => opened.push(response.status),
+      })
+      expect(stream.state).toBe('connecting')
+      expect(await seqs(stream)).toEqual([0, 1, 2, 3])
+      expect(states).toEqual(['open', 'retrying', 'connecting', 'open', 'closed'])
+      expect(retries).toEqual([{ attempt: 1, delayMs: 1 }])
+      expect(opened).toEqual([200, 200])
+      expect(stream.state).toBe('closed')
+      expect(await responsesLeft(server.responses)).toBe(0)
+    },
+  )
 
   test('onRetry counts failed attempts in a row and the delays grow by the policy', async () => {
     const server = await script('ndjson', [0, 1], (n) => (n < 3 ? 503 : 'ok'))
@@ -205,7 +228,11 @@ describe('states, hooks and leaving nothing behind', () => {
     const server = await script('ndjson', [0, 1], () => 503)
     const states: StreamState[] = []
     let retried = 0
-    const stream = open('ndjson', server.url, { retry: false, onRetry: () => retried++, onStateChange: (s: StreamState) => states.push(s) })
+    const stream = open('ndjson', server.url, {
+      retry: false,
+      onRetry: () => retried++,
+      onStateChange: (s: StreamState) => states.push(s),
+    })
     const error = (await seqs(stream).catch((thrown: SluiceError) => thrown)) as SluiceError
     expect([error.code, error.attempts, retried]).toEqual(['HTTP_ERROR', 1, 0])
     expect(states).toEqual(['closed'])
@@ -234,38 +261,44 @@ describe('states, hooks and leaving nothing behind', () => {
     expect(await responsesLeft(server.responses)).toBe(0)
   })
 
-  test.each(['onRetry', 'onStateChange'] as const)('close() from %s before the wait: the wait does not run, no timer is left', async (hook) => {
-    const before = timers()
-    const server = await script('ndjson', [0, 1], (n) => (n === 0 ? 503 : 'ok'))
-    const stream: RecordStream<unknown> = open('ndjson', server.url, {
-      retry: { initialDelayMs: 60_000, maxDelayMs: 60_000, jitter: false },
-      [hook]: (state: unknown) => (hook === 'onRetry' || state === 'retrying') && stream.close(),
-    })
-    const iterator = stream[Symbol.asyncIterator]()
-    let bound: ReturnType<typeof setTimeout> | undefined
-    const outcome = await Promise.race([
-      iterator.next(),
-      new Promise((resolve) => (bound = setTimeout(resolve, 2000, 'still waiting'))),
-    ])
-    clearTimeout(bound)
-    expect(outcome).toEqual({ value: undefined, done: true })
-    expect(stream.state).toBe('closed')
-    expect(timers()).toBeLessThanOrEqual(before)
-    expect(server.lastEventIds).toHaveLength(1)
-  })
+  test.each(['onRetry', 'onStateChange'] as const)(
+    'close() from %s before the wait: the wait does not run, no timer is left',
+    async (hook) => {
+      const before = timers()
+      const server = await script('ndjson', [0, 1], (n) => (n === 0 ? 503 : 'ok'))
+      const stream: RecordStream<unknown> = open('ndjson', server.url, {
+        retry: { initialDelayMs: 60_000, maxDelayMs: 60_000, jitter: false },
+        [hook]: (state: unknown) => (hook === 'onRetry' || state === 'retrying') && stream.close(),
+      })
+      const iterator = stream[Symbol.asyncIterator]()
+      let bound: ReturnType<typeof setTimeout> | undefined
+      const outcome = await Promise.race([
+        iterator.next(),
+        new Promise((resolve) => (bound = setTimeout(resolve, 2000, 'still waiting'))),
+      ])
+      clearTimeout(bound)
+      expect(outcome).toEqual({ value: undefined, done: true })
+      expect(stream.state).toBe('closed')
+      expect(timers()).toBeLessThanOrEqual(before)
+      expect(server.lastEventIds).toHaveLength(1)
+    },
+  )
 
-  test.each(['connecting', 'open', 'retrying'] as const)('an onStateChange that throws on %s is final, thrown as it is, not retried', async (target) => {
-    const server = await script('ndjson', [0, 1], (n) => (n === 0 ? { cut: 1 } : 'ok'))
-    const bug = new Error('hook bug')
-    const stream = open('ndjson', server.url, {
-      onStateChange: (state: StreamState) => {
-        if (state === target) throw bug
-      },
-    })
-    await expect(seqs(stream)).rejects.toBe(bug)
-    expect(server.lastEventIds).toHaveLength(1) // the first 'connecting' is the initial state, not a change
-    expect(stream.state).toBe('closed')
-  })
+  test.each(['connecting', 'open', 'retrying'] as const)(
+    'an onStateChange that throws on %s is final, thrown as it is, not retried',
+    async (target) => {
+      const server = await script('ndjson', [0, 1], (n) => (n === 0 ? { cut: 1 } : 'ok'))
+      const bug = new Error('hook bug')
+      const stream = open('ndjson', server.url, {
+        onStateChange: (state: StreamState) => {
+          if (state === target) throw bug
+        },
+      })
+      await expect(seqs(stream)).rejects.toBe(bug)
+      expect(server.lastEventIds).toHaveLength(1) // the first 'connecting' is the initial state, not a change
+      expect(stream.state).toBe('closed')
+    },
+  )
 
   test('maxAttempts failed attempts in a row: onRetry between them, then the error with the attempt count', async () => {
     const server = await script('ndjson', [0], () => 503)
@@ -286,7 +319,7 @@ describe('states, hooks and leaving nothing behind', () => {
     const stream = open('sse', server.url, { retry: { ...fast, maxAttempts: 4 } })
     const got: number[] = []
     const error = await (async () => {
-      for await (const event of stream) got.push(((event as { data: { seq: number } }).data).seq)
+      for await (const event of stream) got.push((event as { data: { seq: number } }).data.seq)
     })().catch((thrown: SluiceError) => thrown)
     expect(got).toEqual([0])
     // The attempt that delivered 0 then failed is failure 1; three replays that deliver nothing make 4.
@@ -294,28 +327,33 @@ describe('states, hooks and leaving nothing behind', () => {
     expect(server.lastEventIds).toEqual([undefined, '0', '0', '0'])
   })
 
-  test.each(['close', 'abort'] as const)('%s while the response headers are awaited ends the stream at once', async (how) => {
-    const before = timers()
-    const controller = new AbortController()
-    const hang = await script('ndjson', [0], () => 'ok')
-    // A server that accepts and never answers.
-    const server = await listen(() => {})
-    let requested!: () => void
-    const arrived = new Promise<void>((resolve) => (requested = resolve))
-    server.on('request', () => requested())
-    const stream = open('ndjson', `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, { signal: controller.signal })
-    const pending = seqs(stream).then(
-      (value) => ({ value }),
-      (error: unknown) => ({ error }),
-    )
-    await arrived
-    if (how === 'close') stream.close()
-    else controller.abort(new Error('left'))
-    expect(await pending).toEqual(how === 'close' ? { value: [] } : { error: new Error('left') })
-    expect(stream.state).toBe('closed')
-    expect(timers()).toBeLessThanOrEqual(before)
-    expect(hang.lastEventIds).toHaveLength(0)
-  })
+  test.each(['close', 'abort'] as const)(
+    '%s while the response headers are awaited ends the stream at once',
+    async (how) => {
+      const before = timers()
+      const controller = new AbortController()
+      const hang = await script('ndjson', [0], () => 'ok')
+      // A server that accepts and never answers.
+      const server = await listen(() => {})
+      let requested!: () => void
+      const arrived = new Promise<void>((resolve) => (requested = resolve))
+      server.on('request', () => requested())
+      const stream = open('ndjson', `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, {
+        signal: controller.signal,
+      })
+      const pending = seqs(stream).then(
+        (value) => ({ value }),
+        (error: unknown) => ({ error }),
+      )
+      await arrived
+      if (how === 'close') stream.close()
+      else controller.abort(new Error('left'))
+      expect(await pending).toEqual(how === 'close' ? { value: [] } : { error: new Error('left') })
+      expect(stream.state).toBe('closed')
+      expect(timers()).toBeLessThanOrEqual(before)
+      expect(hang.lastEventIds).toHaveLength(0)
+    },
+  )
 
   test('abort mid-body, while a read waits: rejects with the reason, nothing left', async () => {
     const before = timers()
@@ -354,22 +392,25 @@ describe('states, hooks and leaving nothing behind', () => {
     expect(server.lastEventIds).toHaveLength(0)
   })
 
-  test.each(['ndjson', 'sse'] as const)('%s(): break mid-stream closes it, releases the connection and its timers', async (format) => {
-    const before = timers()
-    const server = await script(format, [0, 1, 2, 3, 4], () => 'stall')
-    const stream = open(format, server.url, { idleTimeoutMs: 10_000, stallTimeoutMs: 10_000 })
-    const got: number[] = []
-    for await (const item of stream) {
-      const record = ((item as { data?: unknown }).data ?? item) as { seq: number }
-      got.push(record.seq)
-      if (record.seq === 1) break
-    }
-    expect(got).toEqual([0, 1])
-    expect(stream.state).toBe('closed')
-    expect(timers()).toBeLessThanOrEqual(before)
-    expect(await responsesLeft(server.responses)).toBe(0)
-    expect(server.lastEventIds).toHaveLength(1)
-  })
+  test.each(['ndjson', 'sse'] as const)(
+    '%s(): break mid-stream closes it, releases the connection and its timers',
+    async (format) => {
+      const before = timers()
+      const server = await script(format, [0, 1, 2, 3, 4], () => 'stall')
+      const stream = open(format, server.url, { idleTimeoutMs: 10_000, stallTimeoutMs: 10_000 })
+      const got: number[] = []
+      for await (const item of stream) {
+        const record = ((item as { data?: unknown }).data ?? item) as { seq: number }
+        got.push(record.seq)
+        if (record.seq === 1) break
+      }
+      expect(got).toEqual([0, 1])
+      expect(stream.state).toBe('closed')
+      expect(timers()).toBeLessThanOrEqual(before)
+      expect(await responsesLeft(server.responses)).toBe(0)
+      expect(server.lastEventIds).toHaveLength(1)
+    },
+  )
 })
 
 describe('offline (browsers): no attempt until the online event', () => {
@@ -443,7 +484,8 @@ describe('sse(): an inclusive replay of an invalid event, then an event without 
       lastEventIds.push(request.headers['last-event-id'] as string | undefined)
       response.writeHead(200, { 'content-type': 'text/event-stream' })
       const bad = 'id: 1\ndata: {"seq":"1"}\n\n'
-      if (lastEventIds.length === 1) return void response.write(`id: 0\ndata: {"seq":0}\n\n${bad}`, () => response.socket?.destroy())
+      if (lastEventIds.length === 1)
+        return void response.write(`id: 0\ndata: {"seq":0}\n\n${bad}`, () => response.socket?.destroy())
       response.end(`${bad}data: {"seq":2}\n\nid: 3\ndata: {"seq":3}\n\nevent: end\ndata:\n\n`)
     })
     return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/s`, lastEventIds }
@@ -453,12 +495,15 @@ describe('sse(): an inclusive replay of an invalid event, then an event without 
   test.each([
     ['a sync schema', Seq],
     ['an async schema', Seq.refine(async () => true)],
-  ] as const)('with %s, the event that inherits the replayed id is delivered, not taken for the replay', async (_, schema) => {
-    const server = await replayServer()
-    const stream = sse(server.url, { schema, onInvalid: 'skip', retry: fast })
-    expect(await seqs(stream)).toEqual([0, 2, 3])
-    expect(server.lastEventIds).toEqual([undefined, '1'])
-  })
+  ] as const)(
+    'with %s, the event that inherits the replayed id is delivered, not taken for the replay',
+    async (_, schema) => {
+      const server = await replayServer()
+      const stream = sse(server.url, { schema, onInvalid: 'skip', retry: fast })
+      expect(await seqs(stream)).toEqual([0, 2, 3])
+      expect(server.lastEventIds).toEqual([undefined, '1'])
+    },
+  )
 })
 
 describe('map', () => {

@@ -1,14 +1,14 @@
 import { describe, expect, test } from 'vitest'
-import { HttpError, NetworkError, ParseError, TimeoutError, type SluiceError } from '../src/errors.js'
+import { HttpError, NetworkError, ParseError, type SluiceError, TimeoutError } from '../src/errors.js'
 import {
   DEFAULT_RETRY,
   delayFor,
   isIdempotent,
   isRetryableStatus,
   parseRetryAfter,
+  type RetryHistory,
   resolveRetry,
   retryDelay,
-  type RetryHistory,
 } from '../src/retry.js'
 
 describe('delayFor', () => {
@@ -74,31 +74,150 @@ test('POST and PATCH are not idempotent; GET, PUT and DELETE are', () => {
 })
 
 describe('retryDelay: the retry decision (failure, history, policy) -> delay or throw', () => {
-  const policy = resolveRetry({ initialDelayMs: 100, maxDelayMs: 1000, minDelayMs: 10, factor: 2, maxAttempts: 3, jitter: false })
+  const policy = resolveRetry({
+    initialDelayMs: 100,
+    maxDelayMs: 1000,
+    minDelayMs: 10,
+    factor: 2,
+    maxAttempts: 3,
+    jitter: false,
+  })
   const network = new NetworkError(new Error('reset'))
   const position = { line: 1, offset: 0, snippet: '{' }
-  const table: { name: string; failure: SluiceError; history: RetryHistory; policy?: typeof policy | undefined; expected: number | undefined }[] = [
-    { name: 'a network error is retried after the backoff', failure: network, history: { failures: 1, resumable: true }, expected: 100 },
-    { name: 'the backoff grows with failures in a row', failure: network, history: { failures: 2, resumable: true }, expected: 200 },
-    { name: 'maxAttempts failures in a row are final', failure: network, history: { failures: 3, resumable: true }, expected: undefined },
-    { name: 'no policy (retry: false, a POST): final', failure: network, history: { failures: 1, resumable: true }, policy: undefined, expected: undefined },
-    { name: 'a stream that cannot resume: final', failure: network, history: { failures: 1, resumable: false }, expected: undefined },
-    { name: 'timeouts are retried', failure: new TimeoutError('idle', 50), history: { failures: 1, resumable: true }, expected: 100 },
-    { name: 'a 503 is retried', failure: new HttpError(503, '', ''), history: { failures: 1, resumable: true }, expected: 100 },
-    { name: "a 503's Retry-After replaces the backoff", failure: new HttpError(503, '', '', 700), history: { failures: 2, resumable: true }, expected: 700 },
-    { name: 'Retry-After is capped at maxDelayMs', failure: new HttpError(429, '', '', 60_000), history: { failures: 1, resumable: true }, expected: 1000 },
-    { name: 'a 401 is final', failure: new HttpError(401, '', ''), history: { failures: 1, resumable: true }, expected: undefined },
-    { name: 'a data error is final', failure: new ParseError(position), history: { failures: 1, resumable: true }, expected: undefined },
-    { name: "SSE retry: sets the first attempt's delay", failure: network, history: { failures: 1, resumable: true, serverRetryMs: 300 }, expected: 300 },
-    { name: 'after repeated failures the backoff takes over from retry:', failure: network, history: { failures: 2, resumable: true, serverRetryMs: 300 }, expected: 200 },
-    { name: 'retry: 0 is floored at minDelayMs', failure: network, history: { failures: 1, resumable: true, serverRetryMs: 0 }, expected: 10 },
-    { name: 'Retry-After wins over retry:', failure: new HttpError(503, '', '', 50), history: { failures: 1, resumable: true, serverRetryMs: 300 }, expected: 50 },
-    { name: 'verdict true retries a 401', failure: new HttpError(401, '', ''), history: { failures: 1, resumable: true, verdict: true }, expected: 100 },
-    { name: 'verdict false stops a 503', failure: new HttpError(503, '', ''), history: { failures: 1, resumable: true, verdict: false }, expected: undefined },
-    { name: "verdict { delayMs } sets the delay", failure: new HttpError(401, '', ''), history: { failures: 1, resumable: true, verdict: { delayMs: 40 } }, expected: 40 },
-    { name: 'verdict { delayMs } stays within the bounds', failure: network, history: { failures: 1, resumable: true, verdict: { delayMs: 0 } }, expected: 10 },
-    { name: 'a verdict cannot lift maxAttempts', failure: network, history: { failures: 3, resumable: true, verdict: true }, expected: undefined },
-    { name: 'a verdict cannot resume what cannot resume', failure: network, history: { failures: 1, resumable: false, verdict: true }, expected: undefined },
+  const table: {
+    name: string
+    failure: SluiceError
+    history: RetryHistory
+    policy?: typeof policy | undefined
+    expected: number | undefined
+  }[] = [
+    {
+      name: 'a network error is retried after the backoff',
+      failure: network,
+      history: { failures: 1, resumable: true },
+      expected: 100,
+    },
+    {
+      name: 'the backoff grows with failures in a row',
+      failure: network,
+      history: { failures: 2, resumable: true },
+      expected: 200,
+    },
+    {
+      name: 'maxAttempts failures in a row are final',
+      failure: network,
+      history: { failures: 3, resumable: true },
+      expected: undefined,
+    },
+    {
+      name: 'no policy (retry: false, a POST): final',
+      failure: network,
+      history: { failures: 1, resumable: true },
+      policy: undefined,
+      expected: undefined,
+    },
+    {
+      name: 'a stream that cannot resume: final',
+      failure: network,
+      history: { failures: 1, resumable: false },
+      expected: undefined,
+    },
+    {
+      name: 'timeouts are retried',
+      failure: new TimeoutError('idle', 50),
+      history: { failures: 1, resumable: true },
+      expected: 100,
+    },
+    {
+      name: 'a 503 is retried',
+      failure: new HttpError(503, '', ''),
+      history: { failures: 1, resumable: true },
+      expected: 100,
+    },
+    {
+      name: "a 503's Retry-After replaces the backoff",
+      failure: new HttpError(503, '', '', 700),
+      history: { failures: 2, resumable: true },
+      expected: 700,
+    },
+    {
+      name: 'Retry-After is capped at maxDelayMs',
+      failure: new HttpError(429, '', '', 60_000),
+      history: { failures: 1, resumable: true },
+      expected: 1000,
+    },
+    {
+      name: 'a 401 is final',
+      failure: new HttpError(401, '', ''),
+      history: { failures: 1, resumable: true },
+      expected: undefined,
+    },
+    {
+      name: 'a data error is final',
+      failure: new ParseError(position),
+      history: { failures: 1, resumable: true },
+      expected: undefined,
+    },
+    {
+      name: "SSE retry: sets the first attempt's delay",
+      failure: network,
+      history: { failures: 1, resumable: true, serverRetryMs: 300 },
+      expected: 300,
+    },
+    {
+      name: 'after repeated failures the backoff takes over from retry:',
+      failure: network,
+      history: { failures: 2, resumable: true, serverRetryMs: 300 },
+      expected: 200,
+    },
+    {
+      name: 'retry: 0 is floored at minDelayMs',
+      failure: network,
+      history: { failures: 1, resumable: true, serverRetryMs: 0 },
+      expected: 10,
+    },
+    {
+      name: 'Retry-After wins over retry:',
+      failure: new HttpError(503, '', '', 50),
+      history: { failures: 1, resumable: true, serverRetryMs: 300 },
+      expected: 50,
+    },
+    {
+      name: 'verdict true retries a 401',
+      failure: new HttpError(401, '', ''),
+      history: { failures: 1, resumable: true, verdict: true },
+      expected: 100,
+    },
+    {
+      name: 'verdict false stops a 503',
+      failure: new HttpError(503, '', ''),
+      history: { failures: 1, resumable: true, verdict: false },
+      expected: undefined,
+    },
+    {
+      name: 'verdict { delayMs } sets the delay',
+      failure: new HttpError(401, '', ''),
+      history: { failures: 1, resumable: true, verdict: { delayMs: 40 } },
+      expected: 40,
+    },
+    {
+      name: 'verdict { delayMs } stays within the bounds',
+      failure: network,
+      history: { failures: 1, resumable: true, verdict: { delayMs: 0 } },
+      expected: 10,
+    },
+    {
+      name: 'a verdict cannot lift maxAttempts',
+      failure: network,
+      history: { failures: 3, resumable: true, verdict: true },
+      expected: undefined,
+    },
+    {
+      name: 'a verdict cannot resume what cannot resume',
+      failure: network,
+      history: { failures: 1, resumable: false, verdict: true },
+      expected: undefined,
+    },
   ]
   for (const row of table) {
     test(row.name, () => {

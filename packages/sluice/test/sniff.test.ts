@@ -5,7 +5,7 @@
 import type { ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { describe, expect, test } from 'vitest'
-import { ContentTypeError, ndjson, sse, type SluiceError } from '../src/index.js'
+import { ContentTypeError, ndjson, type SluiceError, sse } from '../src/index.js'
 import { BodySniffer } from '../src/sniff.js'
 import { listen } from './support/loopback.js'
 
@@ -32,7 +32,8 @@ async function failure(stream: AsyncIterable<unknown>): Promise<SluiceError> {
   throw new Error('expected the stream to fail')
 }
 
-const portal = '<!DOCTYPE html>\n<html><head><title>Sign in to CoffeeShop Wi-Fi</title></head><body>Accept the terms</body></html>\n'
+const portal =
+  '<!DOCTYPE html>\n<html><head><title>Sign in to CoffeeShop Wi-Fi</title></head><body>Accept the terms</body></html>\n'
 
 describe('a response of another type', () => {
   test('an NDJSON API labelled application/json names the contentTypes option that accepts it, which works', async () => {
@@ -52,7 +53,9 @@ describe('a response of another type', () => {
     const server = await answer('application/json', '{"error":"not found"}')
     const error = await failure(sse(server.url))
     expect(error.code).toBe('CONTENT_TYPE')
-    expect(error.message).toBe('Cannot stream: expected text/event-stream but the response is application/json; the server did not answer with an event stream: check the URL')
+    expect(error.message).toBe(
+      'Cannot stream: expected text/event-stream but the response is application/json; the server did not answer with an event stream: check the URL',
+    )
     expect(server.requests()).toBe(1)
   })
 })
@@ -62,8 +65,15 @@ describe('a page or a document under the stream type', () => {
     const server = await answer('text/event-stream', portal)
     const error = await failure(sse(server.url, { retry: fast }))
     expect(error).toBeInstanceOf(ContentTypeError)
-    expect(error).toMatchObject({ code: 'CONTENT_TYPE', contentType: 'text/event-stream', body: 'an HTML page', attempts: 1 })
-    expect(error.message).toMatch(/^Cannot stream: the response is labelled text\/event-stream but its body is an HTML page \(<!DOCTYPE html> <html><head><title>Sign in to CoffeeShop/)
+    expect(error).toMatchObject({
+      code: 'CONTENT_TYPE',
+      contentType: 'text/event-stream',
+      body: 'an HTML page',
+      attempts: 1,
+    })
+    expect(error.message).toMatch(
+      /^Cannot stream: the response is labelled text\/event-stream but its body is an HTML page \(<!DOCTYPE html> <html><head><title>Sign in to CoffeeShop/,
+    )
     expect(error.message).toContain('captive portal')
     expect(error.message).toContain('check the URL')
     expect(error.message).not.toContain('connection failed')
@@ -87,7 +97,12 @@ describe('a page or a document under the stream type', () => {
   })
 
   test('event streams and NDJSON that start with a BOM, blanks, comments or fields pass', async () => {
-    const events = await answer('text/event-stream', '\ufeff\n', ': hi\n', 'data: {"a":1}\n\nevent: end\ndata: {"count":1}\n\n')
+    const events = await answer(
+      'text/event-stream',
+      '\ufeff\n',
+      ': hi\n',
+      'data: {"a":1}\n\nevent: end\ndata: {"count":1}\n\n',
+    )
     const got: unknown[] = []
     for await (const e of sse(events.url, { json: true })) got.push(e.data)
     expect(got).toEqual([{ a: 1 }])
@@ -99,7 +114,8 @@ describe('a page or a document under the stream type', () => {
 })
 
 describe('BodySniffer', () => {
-  const sniffer = () => new BodySniffer('<{[', (kind, snippet) => new ContentTypeError('text/event-stream', [], '', { kind, snippet }))
+  const sniffer = () =>
+    new BodySniffer('<{[', (kind, snippet) => new ContentTypeError('text/event-stream', [], '', { kind, snippet }))
   const bytes = (text: string) => new TextEncoder().encode(text)
 
   test('decides on the first character that is not blank or a BOM, in whatever chunk it comes', () => {

@@ -7,7 +7,15 @@
  */
 import { runInNewContext } from 'node:vm'
 import { describe, expect, test } from 'vitest'
-import { NdjsonDecoderStream, SseDecoderStream, decodeNdjson, decodeSse, ndjson, sse, type FetchOptions } from '../src/index.js'
+import {
+  decodeNdjson,
+  decodeSse,
+  type FetchOptions,
+  NdjsonDecoderStream,
+  ndjson,
+  SseDecoderStream,
+  sse,
+} from '../src/index.js'
 import { collect, collectStream, streamOf, utf8 } from './collect.js'
 import { listen } from './support/loopback.js'
 
@@ -90,7 +98,7 @@ function bareBody(text: string): { body: { getReader(): { read(): Promise<{ done
 }
 
 describe('decoders take any Response and any stream by shape', () => {
-  test('a Response from a second realm (node:vm), its chunks that realm\'s Uint8Arrays', async () => {
+  test("a Response from a second realm (node:vm), its chunks that realm's Uint8Arrays", async () => {
     expect(vmResponse(NDJSON)).not.toBeInstanceOf(Response)
     expect(await collect(decodeNdjson(vmResponse(NDJSON)))).toEqual({ items: ndjsonItems })
     expect(await collect(decodeSse(vmResponse(SSE)))).toEqual({ items: sseItems })
@@ -99,7 +107,9 @@ describe('decoders take any Response and any stream by shape', () => {
   })
 
   test('a Response class that is not the global one', async () => {
-    expect(await collect(decodeNdjson(new OtherResponse(NDJSON, '') as unknown as Response))).toEqual({ items: ndjsonItems })
+    expect(await collect(decodeNdjson(new OtherResponse(NDJSON, '') as unknown as Response))).toEqual({
+      items: ndjsonItems,
+    })
     expect(await collect(decodeSse(new OtherResponse(SSE, '') as unknown as Response))).toEqual({ items: sseItems })
   })
 
@@ -118,24 +128,30 @@ describe('decoders take any Response and any stream by shape', () => {
     expect(() => decodeNdjson(used as unknown as Response)).toThrow(/body was already used/)
   })
 
-  test('the stream classes take another realm\'s chunks', async () => {
-    const chunks = (text: string): unknown[] => runInNewContext('bytes.map((b) => new Uint8Array([b]))', { bytes: Array.from(utf8(text)) })
+  test("the stream classes take another realm's chunks", async () => {
+    const chunks = (text: string): unknown[] =>
+      runInNewContext('bytes.map((b) => new Uint8Array([b]))', { bytes: Array.from(utf8(text)) })
     const ndjsonOut = streamOf(chunks(NDJSON) as Uint8Array[]).pipeThrough(new NdjsonDecoderStream())
     expect(await collectStream(ndjsonOut)).toEqual({ items: ndjsonItems })
     const sseOut = streamOf(chunks(SSE) as Uint8Array[]).pipeThrough(new SseDecoderStream())
     expect(await collectStream(sseOut)).toEqual({ items: sseItems })
     // An ArrayBuffer from another realm is bytes too.
-    const buffers = runInNewContext('[new Uint8Array(bytes).buffer]', { bytes: Array.from(utf8(NDJSON)) }) as ArrayBuffer[]
-    expect(await collectStream(streamOf(buffers as unknown as Uint8Array[]).pipeThrough(new NdjsonDecoderStream()))).toEqual({ items: ndjsonItems })
+    const buffers = runInNewContext('[new Uint8Array(bytes).buffer]', {
+      bytes: Array.from(utf8(NDJSON)),
+    }) as ArrayBuffer[]
+    expect(
+      await collectStream(streamOf(buffers as unknown as Uint8Array[]).pipeThrough(new NdjsonDecoderStream())),
+    ).toEqual({ items: ndjsonItems })
   })
 
   test('a value that is no source is a TypeError at the call', () => {
     for (const value of [{ body: 42 }, { getReader: 1 }, 'data: x\n\n', 42, null])
-      for (const decode of [(v: Response) => decodeNdjson(v), (v: Response) => decodeSse(v)]) expect(() => decode(value as unknown as Response)).toThrow(TypeError)
+      for (const decode of [(v: Response) => decodeNdjson(v), (v: Response) => decodeSse(v)])
+        expect(() => decode(value as unknown as Response)).toThrow(TypeError)
   })
 })
 
-describe('ndjson() and sse() take another implementation\'s Responses', () => {
+describe("ndjson() and sse() take another implementation's Responses", () => {
   async function server() {
     const http = await listen((req, res) => {
       const isSse = req.url === '/sse'
@@ -146,7 +162,7 @@ describe('ndjson() and sse() take another implementation\'s Responses', () => {
     return `http://127.0.0.1:${port}`
   }
 
-  test('with globalThis.Response replaced (as a framework\'s Node adapter does), the global fetch\'s responses still are', async () => {
+  test("with globalThis.Response replaced (as a framework's Node adapter does), the global fetch's responses still are", async () => {
     const url = await server()
     const original = globalThis.Response
     ;(globalThis as { Response: unknown }).Response = class Replaced {}
@@ -165,8 +181,13 @@ describe('ndjson() and sse() take another implementation\'s Responses', () => {
         const real = await fetch(input, init)
         return wrap(await real.text(), real.headers.get('content-type') ?? '') as Response
       }) as typeof fetch
-    for (const wrap of [(t: string, type: string) => vmResponse(t, 200, type), (t: string, type: string) => new OtherResponse(t, type)]) {
-      expect(await collect(ndjson(`${url}/ndjson`, { fetch: through(wrap), retry: false }))).toEqual({ items: ndjsonItems })
+    for (const wrap of [
+      (t: string, type: string) => vmResponse(t, 200, type),
+      (t: string, type: string) => new OtherResponse(t, type),
+    ]) {
+      expect(await collect(ndjson(`${url}/ndjson`, { fetch: through(wrap), retry: false }))).toEqual({
+        items: ndjsonItems,
+      })
       expect(await collect(sse(`${url}/sse`, { fetch: through(wrap), retry: false }))).toEqual({ items: sseItems })
     }
   })
@@ -178,9 +199,14 @@ describe('ndjson() and sse() take another implementation\'s Responses', () => {
         calls++
         return value
       }) as unknown as typeof fetch
-      for (const open of [(url: string, o: FetchOptions) => ndjson(url, o), (url: string, o: FetchOptions) => sse(url, o)]) {
+      for (const open of [
+        (url: string, o: FetchOptions) => ndjson(url, o),
+        (url: string, o: FetchOptions) => sse(url, o),
+      ]) {
         calls = 0
-        const { error } = await collect(open('http://127.0.0.1:9/', { fetch: fetchImpl, retry: { maxAttempts: 5, initialDelayMs: 1 } }))
+        const { error } = await collect(
+          open('http://127.0.0.1:9/', { fetch: fetchImpl, retry: { maxAttempts: 5, initialDelayMs: 1 } }),
+        )
         expect(error).toBeInstanceOf(TypeError)
         expect(String(error)).toMatch(/Cannot stream: fetch resolved to .*, not a Response/)
         expect(calls).toBe(1)

@@ -4,10 +4,11 @@
  * an app's own events named `gap` or `live` with other data stay ordinary events. Against a real
  * loopback sluice-server feedResponse on a memoryFeed, and under any chunking for the decoder.
  */
-import { describe, expect, onTestFinished, test } from 'vitest'
-import { decodeSse, GapError, sse, type Gap } from '../src/index.js'
+
 import { feedResponse, memoryFeed } from 'sluice-server'
 import { serve } from 'sluice-server/node'
+import { describe, expect, onTestFinished, test } from 'vitest'
+import { decodeSse, type Gap, GapError, sse } from '../src/index.js'
 import { chunkings } from './chunkings.js'
 import { collect } from './collect.js'
 
@@ -36,7 +37,10 @@ describe('SSE gap marker', () => {
   test("an app's own gap or live events with other data are ordinary events", async () => {
     const own = 'event: gap\ndata: hello\n\nevent: live\ndata: yes\n\n'
     const { items: events } = await collect(decodeSse([own], { endMarker: false }))
-    expect(events.map((e) => [e.event, e.data])).toEqual([['gap', 'hello'], ['live', 'yes']])
+    expect(events.map((e) => [e.event, e.data])).toEqual([
+      ['gap', 'hello'],
+      ['live', 'yes'],
+    ])
   })
 })
 
@@ -46,7 +50,9 @@ describe('sse() over a feed', () => {
     for (let seq = 0; seq < 5; seq++) await feed.publish('k', { seq })
     const server = await serve((request) => feedResponse(feed, 'k', request, { format: 'sse', heartbeatMs: 0 }))
     onTestFinished(() => server.close())
-    const stream = sse<{ seq: number }>(server.url, { json: true } as never) as AsyncIterable<{ data: { seq: number } }> & {
+    const stream = sse<{ seq: number }>(server.url, { json: true } as never) as AsyncIterable<{
+      data: { seq: number }
+    }> & {
       live: boolean
       close(): void
     }
@@ -56,6 +62,13 @@ describe('sse() over a feed', () => {
       if (event.data.seq === 4) await feed.publish('k', { seq: 5 })
       if (event.data.seq === 5) await feed.end('k')
     }
-    expect(seen).toEqual([[0, false], [1, false], [2, false], [3, false], [4, false], [5, true]])
+    expect(seen).toEqual([
+      [0, false],
+      [1, false],
+      [2, false],
+      [3, false],
+      [4, false],
+      [5, true],
+    ])
   })
 })

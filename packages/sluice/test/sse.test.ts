@@ -9,7 +9,7 @@ import { createParser } from 'eventsource-parser'
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
 import { decodeSse } from '../src/index.js'
-import { SseParser, type SseEvent } from '../src/sse.js'
+import { type SseEvent, SseParser } from '../src/sse.js'
 import { chunkings, chunksAt } from './chunkings.js'
 import { collect, utf8 } from './collect.js'
 import { oneByteAtATime, points, record, tricky } from './support/arbitraries.js'
@@ -28,7 +28,9 @@ test('sse onComment sees every complete comment line, without the colon and one 
 })
 
 test('sse retryMs (read by the resilient layer) is the last valid retry line, and not an unterminated one', () => {
-  for (const { label, chunks } of chunkings('retry: 10\n\nretry: x\nretry: 20\r\ndata: a\n\nretry: 30', { randomRuns: 2 })) {
+  for (const { label, chunks } of chunkings('retry: 10\n\nretry: x\nretry: 20\r\ndata: a\n\nretry: 30', {
+    randomRuns: 2,
+  })) {
     const parser = new SseParser({})
     const out: unknown[] = []
     for (const chunk of chunks) parser.push(chunk, out)
@@ -56,7 +58,10 @@ test('sse parser keeps the last-event-id for the resilient layer, seeded and acr
 describe('sse against eventsource-parser (differential oracle)', () => {
   // Lines from the whole field grammar: every field, no colon, an unknown field, a field name in
   // another case, comments, NUL in an id, digit and non-digit retry values, multi-byte text, blank lines.
-  const value = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 8 }), fc.constantFrom('😀', 'é', '', ' ', '  x', 'a\u0000b', ':', '\uFEFF'))
+  const value = fc.oneof(
+    fc.string({ unit: 'grapheme', maxLength: 8 }),
+    fc.constantFrom('😀', 'é', '', ' ', '  x', 'a\u0000b', ':', '\uFEFF'),
+  )
   const line = fc.oneof(
     value.map((v) => `data:${v}`),
     value.map((v) => `data: ${v}`),
@@ -73,7 +78,10 @@ describe('sse against eventsource-parser (differential oracle)', () => {
     fc.constant(''),
   )
   const input = fc.record({
-    lines: fc.array(line.map((l) => l.replace(/[\r\n]/g, '')), { maxLength: 40 }),
+    lines: fc.array(
+      line.map((l) => l.replace(/[\r\n]/g, '')),
+      { maxLength: 40 },
+    ),
     endings: fc.array(fc.constantFrom('\n', '\r', '\r\n'), { minLength: 1, maxLength: 10 }),
     bom: fc.boolean(),
   })
@@ -150,7 +158,11 @@ describe('sse properties', () => {
   type Stream = typeof stream extends fc.Arbitrary<infer T> ? T : never
 
   /** Encodes the events, and computes what the spec says they decode to (the model). */
-  function encode(s: Stream, dataOf: (data: string[]) => string[] = (d) => d, extra?: { before: number; line: string }) {
+  function encode(
+    s: Stream,
+    dataOf: (data: string[]) => string[] = (d) => d,
+    extra?: { before: number; line: string },
+  ) {
     const lines: string[] = []
     const expected: SseEvent<string>[] = []
     // The index in `lines` of each event's first line, where its block starts.
@@ -169,7 +181,8 @@ describe('sse properties', () => {
       if (e.id !== undefined) lines.push(e.id === '' && i % 2 ? 'id' : `id: ${e.id}`)
       if (e.retry !== undefined) lines.push(`retry: ${e.retry}`)
       const data = dataOf(e.data)
-      for (const d of data) lines.push(d === '' && i % 2 ? 'data' : d.startsWith(' ') || i % 3 ? `data: ${d}` : `data:${d}`)
+      for (const d of data)
+        lines.push(d === '' && i % 2 ? 'data' : d.startsWith(' ') || i % 3 ? `data: ${d}` : `data:${d}`)
       lines.push('')
       if (s.extraBlank[i % s.extraBlank.length]) lines.push('')
       if (e.id !== undefined && !e.id.includes('\0')) lastEventId = e.id
@@ -255,7 +268,9 @@ describe('sse properties', () => {
         const before = at % s.events.length
         const { body, expected, extraLine } = encode(s, undefined, { before, line: `: ${'é'.repeat(200)}` })
         const bytes = utf8(body)
-        const fixed = Array.from({ length: Math.ceil(bytes.length / size) }, (_, k) => bytes.subarray(k * size, (k + 1) * size))
+        const fixed = Array.from({ length: Math.ceil(bytes.length / size) }, (_, k) =>
+          bytes.subarray(k * size, (k + 1) * size),
+        )
         for (const chunks of [[bytes], fixed, chunksAt(bytes, cuts)]) {
           const { items, error } = await collect(decodeSse(chunks, { maxLineBytes: 300 }))
           expect(items).toEqual(expected.slice(0, before))

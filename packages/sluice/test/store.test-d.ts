@@ -3,11 +3,12 @@
  * the snapshot's fields, and the Vue and Svelte recipes of the README (same code) against each
  * framework's own types.
  */
-import { onScopeDispose, shallowRef, type ShallowRef } from 'vue'
-import { get, readable, type Readable } from 'svelte/store'
+
+import { get, type Readable, readable } from 'svelte/store'
 import { describe, expectTypeOf, test } from 'vitest'
+import { onScopeDispose, type ShallowRef, shallowRef } from 'vue'
 import { z } from 'zod'
-import { ndjson, sse, type StreamCounters, type StreamState } from '../src/index.js'
+import { ndjson, type StreamCounters, type StreamState, sse } from '../src/index.js'
 import { useStream } from '../src/react.js'
 import { createStore, keepLast, type Store, type StoreRole, type StoreSnapshot } from '../src/store.js'
 
@@ -30,13 +31,16 @@ function readableOf<S>(store: Store<S>): Readable<StoreSnapshot<S>> {
   })
 }
 
-const metrics = createStore(({ lastEventId }) => ndjson('/api/metrics', { schema: Metric, idOf: (m) => m.seq, lastEventId }), {
-  initial: [] as Metric[],
-  reduce: (state, record) => keepLast(state, record, 600),
-  key: 'metrics',
-  shareAcrossTabs: true,
-  lingerMs: 1_000,
-})
+const metrics = createStore(
+  ({ lastEventId }) => ndjson('/api/metrics', { schema: Metric, idOf: (m) => m.seq, lastEventId }),
+  {
+    initial: [] as Metric[],
+    reduce: (state, record) => keepLast(state, record, 600),
+    key: 'metrics',
+    shareAcrossTabs: true,
+    lingerMs: 1_000,
+  },
+)
 
 describe('createStore', () => {
   test('infers the state from initial and the record from the stream', () => {

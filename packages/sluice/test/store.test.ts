@@ -103,7 +103,10 @@ describe('createStore', () => {
 
   test('1,000 records in one chunk give one notification, with all 1,000 folded', async () => {
     const server = await recordServer({ count: 1000 })
-    const store = createStore(() => ndjson<Rec>(server.url), { initial: [] as number[], reduce: (s, r) => [...s, r.seq] })
+    const store = createStore(() => ndjson<Rec>(server.url), {
+      initial: [] as number[],
+      reduce: (s, r) => [...s, r.seq],
+    })
     const seen: number[] = []
     const unsubscribe = store.subscribe(() => seen.push(store.getSnapshot().value.length))
     await until(store, (s) => s.state === 'closed')
@@ -117,7 +120,11 @@ describe('createStore', () => {
 
   test('snapshots are frozen and the same object between notifications', async () => {
     const server = await recordServer({ count: 5, hold: true })
-    const store = createStore(() => ndjson<Rec>(server.url), { initial: [] as Rec[], reduce: (s, r) => [...s, r], schedule: 50 })
+    const store = createStore(() => ndjson<Rec>(server.url), {
+      initial: [] as Rec[],
+      reduce: (s, r) => [...s, r],
+      schedule: 50,
+    })
     const snaps: StoreSnapshot<Rec[]>[] = []
     const before = store.getSnapshot()
     expect(store.getSnapshot()).toBe(before)
@@ -158,7 +165,10 @@ describe('createStore', () => {
   test('a stream that fails sets error: an HTTP 404 with retry off', async () => {
     const server = await listen((_request, response) => response.writeHead(404).end('no'))
     const { port } = server.address() as { port: number }
-    const store = createStore(() => ndjson(`http://127.0.0.1:${port}/`, { retry: false }), { initial: 0, reduce: (n) => n + 1 })
+    const store = createStore(() => ndjson(`http://127.0.0.1:${port}/`, { retry: false }), {
+      initial: 0,
+      reduce: (n) => n + 1,
+    })
     const unsubscribe = store.subscribe(() => {})
     const snap = await until(store, (s) => s.error !== undefined)
     expect(snap).toMatchObject({ state: 'closed', value: 0, error: { code: 'HTTP_ERROR' } })
@@ -198,7 +208,11 @@ describe('createStore', () => {
         finished = true
       }
     }
-    const store = createStore(() => records(), { initial: 0, reduce: (sum, n: number) => sum + n, schedule: 'microtask' })
+    const store = createStore(() => records(), {
+      initial: 0,
+      reduce: (sum, n: number) => sum + n,
+      schedule: 'microtask',
+    })
     const unsubscribe = store.subscribe(() => {})
     expect((await until(store, (s) => s.value === 3)).state).toBe('open')
     unsubscribe()
@@ -210,7 +224,12 @@ describe('createStore', () => {
 
   test("shareAcrossTabs where Web Locks are missing (Node) is 'solo'", async () => {
     const server = await recordServer({ count: 1, hold: true })
-    const store = createStore(() => ndjson<Rec>(server.url), { initial: 0, reduce: (n) => n + 1, key: uniqueKey(), shareAcrossTabs: true })
+    const store = createStore(() => ndjson<Rec>(server.url), {
+      initial: 0,
+      reduce: (n) => n + 1,
+      key: uniqueKey(),
+      shareAcrossTabs: true,
+    })
     const unsubscribe = store.subscribe(() => {})
     expect((await until(store, (s) => s.value === 1)).role).toBe('solo')
     unsubscribe()

@@ -4,16 +4,16 @@
 import { describe, expectTypeOf, test } from 'vitest'
 import { z } from 'zod'
 import {
-  ndjson,
-  sse,
-  type RecordStream,
   decodeNdjson,
   decodeSse,
-  NdjsonDecoderStream,
-  SseDecoderStream,
   type Infer,
+  NdjsonDecoderStream,
+  ndjson,
+  type RecordStream,
+  SseDecoderStream,
   type SseEvent,
   type StandardSchemaV1,
+  sse,
 } from '../src/index.js'
 
 const Metric = z.object({ seq: z.number(), name: z.string(), tags: z.array(z.string()).optional() })
@@ -43,7 +43,11 @@ describe('decodeNdjson', () => {
 
   test('accepts a Response, an async iterable of strings or bytes, and refuses a number', () => {
     expectTypeOf(decodeNdjson).toBeCallableWith(new Response(''))
-    expectTypeOf(decodeNdjson).toBeCallableWith((async function* () { yield 'x' })())
+    expectTypeOf(decodeNdjson).toBeCallableWith(
+      (async function* () {
+        yield 'x'
+      })(),
+    )
     expectTypeOf(decodeNdjson).toBeCallableWith([new Uint8Array()])
     // @ts-expect-error a number is not a byte source
     decodeNdjson(42)
@@ -81,7 +85,9 @@ describe('decodeSse', () => {
 
 describe('TransformStreams', () => {
   test('NdjsonDecoderStream carries its record type to pipeThrough', () => {
-    expectTypeOf(body.pipeThrough(new NdjsonDecoderStream<Metric>({ schema: Metric }))).toEqualTypeOf<ReadableStream<Metric>>()
+    expectTypeOf(body.pipeThrough(new NdjsonDecoderStream<Metric>({ schema: Metric }))).toEqualTypeOf<
+      ReadableStream<Metric>
+    >()
     expectTypeOf(body.pipeThrough(new NdjsonDecoderStream())).toEqualTypeOf<ReadableStream<unknown>>()
   })
 
@@ -94,7 +100,9 @@ describe('TransformStreams', () => {
 
   test('infers the record type from the schema without a type argument', () => {
     expectTypeOf(body.pipeThrough(new NdjsonDecoderStream({ schema: Metric }))).toEqualTypeOf<ReadableStream<Metric>>()
-    expectTypeOf(body.pipeThrough(new SseDecoderStream({ schema: Metric }))).toEqualTypeOf<ReadableStream<SseEvent<Metric>>>()
+    expectTypeOf(body.pipeThrough(new SseDecoderStream({ schema: Metric }))).toEqualTypeOf<
+      ReadableStream<SseEvent<Metric>>
+    >()
   })
 })
 

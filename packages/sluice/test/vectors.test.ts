@@ -6,7 +6,7 @@
 import { describe, expect, test } from 'vitest'
 import { decodeNdjson, decodeSse, NdjsonDecoderStream, SseDecoderStream } from '../src/index.js'
 import { chunkings, chunkingsOf } from './chunkings.js'
-import { collect, collectStream, streamOf, utf8, type Outcome } from './collect.js'
+import { collect, collectStream, type Outcome, streamOf, utf8 } from './collect.js'
 import type { ExpectedError } from './vectors/expected.js'
 import { ndjsonVectors } from './vectors/ndjson.js'
 import { sseVectors } from './vectors/sse.js'

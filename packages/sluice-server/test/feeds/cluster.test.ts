@@ -5,15 +5,15 @@
  * sequence: across instances, across a `kill -9` of an instance, and across a `kill -9` of Redis.
  * Without persistence, a Redis restart must reach every client as a `reset` gap. Figures printed.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { ndjson, sse, type RecordStream } from 'sluice'
+import { ndjson, type RecordStream, sse } from 'sluice'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import type { Feed } from '../../src/index.js'
 import { redisFeed } from '../../src/redis.js'
 import { freshKey, redisClient } from '../helpers/feeds.js'
-import { freePort, startNginx, type Nginx } from '../helpers/nginx.js'
-import { startRedis, type RedisServer } from '../helpers/redis.js'
+import { freePort, type Nginx, startNginx } from '../helpers/nginx.js'
+import { type RedisServer, startRedis } from '../helpers/redis.js'
 
 const INSTANCE = fileURLToPath(new URL('../helpers/feed-instance.ts', import.meta.url))
 const RATE_PER_S = 200
@@ -55,7 +55,12 @@ async function kill9(instance: Instance): Promise<void> {
 }
 
 /** Publishes `count` records `{ seq }` at RATE_PER_S, retrying each (same msgId: idempotent) while Redis is away, then ends the feed. */
-async function publish(feed: Feed, key: string, count: number, onSeq?: (seq: number) => Promise<void>): Promise<{ retries: number }> {
+async function publish(
+  feed: Feed,
+  key: string,
+  count: number,
+  onSeq?: (seq: number) => Promise<void>,
+): Promise<{ retries: number }> {
   let retries = 0
   const started = performance.now()
   for (let seq = 0; seq < count; seq++) {
@@ -123,7 +128,12 @@ function client(url: string, format: 'ndjson' | 'sse', avoid = true): Client {
 
 const range = (count: number) => Array.from({ length: count }, (_, seq) => seq)
 const summary = (clients: Client[]) =>
-  clients.map((c) => `${c.format}: ${c.seqs.length} records, ${c.stream.counters.reconnects} reconnects, served by ${[...new Set(c.servedBy)].join('+')} (${c.servedBy.length} connections)`).join('\n  ')
+  clients
+    .map(
+      (c) =>
+        `${c.format}: ${c.seqs.length} records, ${c.stream.counters.reconnects} reconnects, served by ${[...new Set(c.servedBy)].join('+')} (${c.servedBy.length} connections)`,
+    )
+    .join('\n  ')
 
 describe('three instances on Redis (AOF always) behind nginx', () => {
   let redis: RedisServer
@@ -157,11 +167,19 @@ describe('three instances on Redis (AOF always) behind nginx', () => {
   test('every client receives exactly the published sequence, served by at least two instances', async () => {
     const key = freshKey()
     const count = 800 // 4 s at 200 records/s
-    const clients = [client(`${nginx.urls['feeds']}/feed?key=${key}`, 'ndjson'), client(`${nginx.urls['feeds']}/feed?key=${key}`, 'sse')]
-    clients.push(client(`${nginx.urls['feeds']}/feed?key=${key}`, 'ndjson'), client(`${nginx.urls['feeds']}/feed?key=${key}`, 'sse'))
+    const clients = [
+      client(`${nginx.urls['feeds']}/feed?key=${key}`, 'ndjson'),
+      client(`${nginx.urls['feeds']}/feed?key=${key}`, 'sse'),
+    ]
+    clients.push(
+      client(`${nginx.urls['feeds']}/feed?key=${key}`, 'ndjson'),
+      client(`${nginx.urls['feeds']}/feed?key=${key}`, 'sse'),
+    )
     await publish(feed, key, count)
     const errors = await Promise.all(clients.map((c) => c.done))
-    console.log(`cross-instance resume, ${count} records at ${RATE_PER_S}/s, streams cut every 1-3 s:\n  ${summary(clients)}`)
+    console.log(
+      `cross-instance resume, ${count} records at ${RATE_PER_S}/s, streams cut every 1-3 s:\n  ${summary(clients)}`,
+    )
     expect(errors).toEqual([undefined, undefined, undefined, undefined])
     for (const c of clients) {
       expect(c.seqs).toEqual(range(count))
@@ -172,18 +190,24 @@ describe('three instances on Redis (AOF always) behind nginx', () => {
   test('kill -9 of the busiest instance mid-stream, then a restart: no loss, no duplicate', async () => {
     const key = freshKey()
     const count = 800
-    const clients = ['ndjson', 'sse', 'ndjson', 'sse'].map((f) => client(`${nginx.urls['feeds']}/feed?key=${key}`, f as 'ndjson' | 'sse'))
+    const clients = ['ndjson', 'sse', 'ndjson', 'sse'].map((f) =>
+      client(`${nginx.urls['feeds']}/feed?key=${key}`, f as 'ndjson' | 'sse'),
+    )
     let killed = ''
     await publish(feed, key, count, async (seq) => {
       if (seq !== 300) return
       const serving = clients.map((c) => c.servedBy.at(-1))
-      const busiest = instances.reduce((a, b) => (serving.filter((s) => s === b.name).length > serving.filter((s) => s === a.name).length ? b : a))
+      const busiest = instances.reduce((a, b) =>
+        serving.filter((s) => s === b.name).length > serving.filter((s) => s === a.name).length ? b : a,
+      )
       killed = busiest.name
       await kill9(busiest)
       setTimeout(() => void startInstance(busiest, redis.url), 500)
     })
     const errors = await Promise.all(clients.map((c) => c.done))
-    console.log(`kill -9 of instance ${killed} at record 300 of ${count}, restarted 500 ms later:\n  ${summary(clients)}`)
+    console.log(
+      `kill -9 of instance ${killed} at record 300 of ${count}, restarted 500 ms later:\n  ${summary(clients)}`,
+    )
     expect(errors).toEqual([undefined, undefined, undefined, undefined])
     for (const c of clients) expect(c.seqs).toEqual(range(count))
   }, 30_000)
@@ -191,7 +215,9 @@ describe('three instances on Redis (AOF always) behind nginx', () => {
   test('kill -9 of Redis (AOF always), restarted on the same directory: 0 lost, 0 duplicated', async () => {
     const key = freshKey()
     const count = 800
-    const clients = ['ndjson', 'sse', 'ndjson', 'sse'].map((f) => client(`${nginx.urls['feeds']}/feed?key=${key}`, f as 'ndjson' | 'sse'))
+    const clients = ['ndjson', 'sse', 'ndjson', 'sse'].map((f) =>
+      client(`${nginx.urls['feeds']}/feed?key=${key}`, f as 'ndjson' | 'sse'),
+    )
     let downMs = 0
     const { retries } = await publish(feed, key, count, async (seq) => {
       if (seq !== 300) return
@@ -202,7 +228,9 @@ describe('three instances on Redis (AOF always) behind nginx', () => {
       downMs = performance.now() - started
     })
     const errors = await Promise.all(clients.map((c) => c.done))
-    console.log(`kill -9 of Redis (AOF always) at record 300 of ${count}, down ${Math.round(downMs)} ms, ${retries} publish retries:\n  ${summary(clients)}`)
+    console.log(
+      `kill -9 of Redis (AOF always) at record 300 of ${count}, down ${Math.round(downMs)} ms, ${retries} publish retries:\n  ${summary(clients)}`,
+    )
     expect(errors).toEqual([undefined, undefined, undefined, undefined])
     for (const c of clients) expect(c.seqs).toEqual(range(count))
   }, 40_000)
@@ -220,16 +248,23 @@ describe('Redis without persistence', () => {
       const clients = ['ndjson', 'ndjson', 'sse'].map((f) => client(url, f as 'ndjson' | 'sse', false))
       for (let seq = 0; seq < 100; seq++) await feed.publish('k', { seq })
       // Bounded wait until every client is at the tail.
-      for (let i = 0; i < 200 && clients.some((c) => c.seqs.length < 100); i++) await new Promise((r) => setTimeout(r, 20))
+      for (let i = 0; i < 200 && clients.some((c) => c.seqs.length < 100); i++)
+        await new Promise((r) => setTimeout(r, 20))
       await redis.kill9()
       await redis.restart()
       // The new history: its own epoch. Publish until every ndjson client has ended with its gap.
-      for (let seq = 100; seq < 400 && clients.some((c) => c.format === 'ndjson' && c.stream.state !== 'closed'); seq++) {
+      for (
+        let seq = 100;
+        seq < 400 && clients.some((c) => c.format === 'ndjson' && c.stream.state !== 'closed');
+        seq++
+      ) {
         await feed.publish('k', { seq }).catch(() => undefined)
         await new Promise((r) => setTimeout(r, 10))
       }
       const ndjsonErrors = await Promise.all(clients.filter((c) => c.format === 'ndjson').map((c) => c.done))
-      console.log(`Redis without persistence killed and restarted empty: ${ndjsonErrors.map((e) => String(e)).join('; ')}`)
+      console.log(
+        `Redis without persistence killed and restarted empty: ${ndjsonErrors.map((e) => String(e)).join('; ')}`,
+      )
       for (const error of ndjsonErrors) {
         expect(error).toMatchObject({ code: 'STREAM_GAP', reason: 'reset' })
         expect((error as { lastEventId: string }).lastEventId).toMatch(/:/)

@@ -4,10 +4,10 @@
  * Retry-After when the store cannot be reached, and a cut stream when it is lost mid-stream.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { feedResponse, memoryFeed, type Feed } from '../../src/index.js'
-import { serve, type NodeServer } from '../../src/node.js'
+import { type Feed, feedResponse, memoryFeed } from '../../src/index.js'
+import { type NodeServer, serve } from '../../src/node.js'
 import { redisFeed } from '../../src/redis.js'
-import { freshKey, memoryKind, redisClient, redisKind, type FeedKind } from '../helpers/feeds.js'
+import { type FeedKind, freshKey, memoryKind, redisClient, redisKind } from '../helpers/feeds.js'
 import { startRedis } from '../helpers/redis.js'
 
 /** The whole body as text, or what came before the body failed (and that it failed). */
@@ -26,7 +26,11 @@ async function bodyOf(response: Response): Promise<{ text: string; cut: boolean 
   }
 }
 
-async function withServer(feed: Feed, run: (url: string) => Promise<void>, options: { format?: 'ndjson' | 'sse' } = {}) {
+async function withServer(
+  feed: Feed,
+  run: (url: string) => Promise<void>,
+  options: { format?: 'ndjson' | 'sse' } = {},
+) {
   const server: NodeServer = await serve((request) => {
     const key = new URL(request.url).searchParams.get('key')!
     return feedResponse(feed, key, request, { ...options, heartbeatMs: 0 })
@@ -80,14 +84,25 @@ describe.each([memoryKind(), redisKind()] as FeedKind[])('feedResponse on $name'
 
   test('a request with Last-Event-ID resumes after it; an NDJSON gap is a reserved-key line not counted as a record', async () => {
     const key = freshKey()
-    const ids = [await feed.publish(key, { n: 0 }), await feed.publish(key, { n: 1 }), await feed.publish(key, { n: 2 })]
+    const ids = [
+      await feed.publish(key, { n: 0 }),
+      await feed.publish(key, { n: 1 }),
+      await feed.publish(key, { n: 2 }),
+    ]
     await feed.end(key)
     await withServer(feed, async (url) => {
       const resumed = await fetch(`${url}?key=${key}`, { headers: { 'Last-Event-ID': ids[1]! } })
-      expect((await bodyOf(resumed)).text).toBe(`{"$sluice":"entry","id":"${ids[2]}","data":{"n":2}}\n{"$sluice":"end","count":1}\n`)
+      expect((await bodyOf(resumed)).text).toBe(
+        `{"$sluice":"entry","id":"${ids[2]}","data":{"n":2}}\n{"$sluice":"end","count":1}\n`,
+      )
       const forged = await fetch(`${url}?key=${key}`, { headers: { 'Last-Event-ID': 'nope' } })
       const lines = (await bodyOf(forged)).text.trim().split('\n')
-      expect(JSON.parse(lines[0]!)).toEqual({ $sluice: 'gap', reason: 'unknown', lastEventId: 'nope', resumeFrom: ids[0] })
+      expect(JSON.parse(lines[0]!)).toEqual({
+        $sluice: 'gap',
+        reason: 'unknown',
+        lastEventId: 'nope',
+        resumeFrom: ids[0],
+      })
       expect(lines.at(-1)).toBe('{"$sluice":"end","count":3}')
     })
   })
@@ -125,33 +140,36 @@ describe('feedResponse when Redis goes away', () => {
     client.destroy()
   })
 
-  test.each(['ndjson', 'sse'] as const)('%s: Redis lost mid-stream ends the response without the end marker', async (format) => {
-    const redis = await startRedis()
-    const client = await redisClient(redis.url)
-    const feed = redisFeed(client, { blockMs: 1_000, timeoutMs: 1_000 })
-    const key = freshKey()
-    await feed.publish(key, { n: 0 })
-    try {
-      await withServer(
-        feed,
-        async (url) => {
-          const response = await fetch(`${url}?key=${key}`)
-          const reading = bodyOf(response)
-          await new Promise((r) => setTimeout(r, 100)) // the reader is at the tail now
-          await redis.kill9()
-          const { text, cut } = await reading
-          expect(cut).toBe(true)
-          expect(text).toContain('"n":0')
-          expect(text).not.toContain('end')
-        },
-        { format },
-      )
-    } finally {
-      await feed.close()
-      client.destroy()
-      await redis.stop()
-    }
-  })
+  test.each(['ndjson', 'sse'] as const)(
+    '%s: Redis lost mid-stream ends the response without the end marker',
+    async (format) => {
+      const redis = await startRedis()
+      const client = await redisClient(redis.url)
+      const feed = redisFeed(client, { blockMs: 1_000, timeoutMs: 1_000 })
+      const key = freshKey()
+      await feed.publish(key, { n: 0 })
+      try {
+        await withServer(
+          feed,
+          async (url) => {
+            const response = await fetch(`${url}?key=${key}`)
+            const reading = bodyOf(response)
+            await new Promise((r) => setTimeout(r, 100)) // the reader is at the tail now
+            await redis.kill9()
+            const { text, cut } = await reading
+            expect(cut).toBe(true)
+            expect(text).toContain('"n":0')
+            expect(text).not.toContain('end')
+          },
+          { format },
+        )
+      } finally {
+        await feed.close()
+        client.destroy()
+        await redis.stop()
+      }
+    },
+  )
 })
 
 test('feedResponse refuses a bad format or retryAfterS with a TypeError or RangeError', async () => {

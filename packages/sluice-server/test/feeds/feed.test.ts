@@ -5,7 +5,7 @@
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import type { Feed, FeedEntry, FeedRecord } from '../../src/index.js'
-import { endsWithin, freshKey, memoryKind, redisKind, take, type FeedKind } from '../helpers/feeds.js'
+import { endsWithin, type FeedKind, freshKey, memoryKind, redisKind, take } from '../helpers/feeds.js'
 
 const kinds: FeedKind[] = [memoryKind(), redisKind()]
 
@@ -115,7 +115,8 @@ describe.each(kinds)('$name feed', (kind) => {
     await feed.end(key)
     const [epoch, position] = ids[2]!.split(':') as [string, string]
     const otherEpoch = `zz${epoch.slice(2)}:${position}`
-    const forgedFuture = kind.name === 'memory' ? `${epoch}:999` : `${epoch}:${Number(position.split('-')[0]) + 10_000}-0`
+    const forgedFuture =
+      kind.name === 'memory' ? `${epoch}:999` : `${epoch}:${Number(position.split('-')[0]) + 10_000}-0`
     for (const [after, reason] of [
       [otherEpoch, 'reset'],
       [forgedFuture, 'unknown'],
@@ -215,19 +216,23 @@ describe.each(kinds)('$name feed', (kind) => {
   test('any resume position yields the published suffix, or one gap and the held suffix (property)', async () => {
     const trimmed = await kind.create({ maxLen: 10 })
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: kind.name === 'memory' ? 40 : 250 }), fc.nat(), async (total, pick) => {
-        const key = freshKey()
-        const ids = await publishAll(trimmed, key, total)
-        await trimmed.end(key)
-        const after = ids[pick % total]!
-        const entries = await take(trimmed.read(key, { after }), total + 2)
-        const gaps = entries.filter((e) => 'gap' in e)
-        const delivered = records(entries).map((e) => e.id)
-        expect(gaps.length).toBeLessThanOrEqual(1)
-        const start = gaps.length === 0 ? ids.indexOf(after) + 1 : ids.indexOf(delivered[0]!)
-        expect(delivered).toEqual(ids.slice(start))
-        if (gaps.length === 1) expect(start).toBeGreaterThan(ids.indexOf(after) + 1)
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: kind.name === 'memory' ? 40 : 250 }),
+        fc.nat(),
+        async (total, pick) => {
+          const key = freshKey()
+          const ids = await publishAll(trimmed, key, total)
+          await trimmed.end(key)
+          const after = ids[pick % total]!
+          const entries = await take(trimmed.read(key, { after }), total + 2)
+          const gaps = entries.filter((e) => 'gap' in e)
+          const delivered = records(entries).map((e) => e.id)
+          expect(gaps.length).toBeLessThanOrEqual(1)
+          const start = gaps.length === 0 ? ids.indexOf(after) + 1 : ids.indexOf(delivered[0]!)
+          expect(delivered).toEqual(ids.slice(start))
+          if (gaps.length === 1) expect(start).toBeGreaterThan(ids.indexOf(after) + 1)
+        },
+      ),
       { numRuns: kind.name === 'memory' ? 60 : 15 },
     )
   })

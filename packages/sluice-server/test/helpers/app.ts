@@ -30,7 +30,12 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /** Readings `from` .. `count - 1`, the first at once and then one every `intervalMs`. */
-async function* readings(from: number, count: number, intervalMs: number, signal: AbortSignal): AsyncGenerator<Reading> {
+async function* readings(
+  from: number,
+  count: number,
+  intervalMs: number,
+  signal: AbortSignal,
+): AsyncGenerator<Reading> {
   for (let seq = from; seq < count && !signal.aborted; seq++) {
     if (seq > from) await pause(intervalMs, signal)
     if (signal.aborted) return

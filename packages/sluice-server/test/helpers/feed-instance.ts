@@ -17,7 +17,10 @@ const name = process.env['NAME'] ?? 'instance'
 const cutMin = Number(process.env['CUT_MIN_MS'] ?? 1_000)
 const cutMax = Number(process.env['CUT_MAX_MS'] ?? 3_000)
 
-const client = createClient({ url: process.env['REDIS_URL'], socket: { reconnectStrategy: () => 100, connectTimeout: 1_000 } })
+const client = createClient({
+  url: process.env['REDIS_URL'],
+  socket: { reconnectStrategy: () => 100, connectTimeout: 1_000 },
+})
 client.on('error', () => {}) // a lost Redis is reported per request (503, cut stream), never a crash
 await client.connect()
 const feed = redisFeed(client, { blockMs: 1_000, timeoutMs: 1_000 })
@@ -28,7 +31,8 @@ await serve(
     if (url.pathname !== '/feed') return new Response('not found', { status: 404 })
     // A test's way to make a resume land on another instance, as a balancer draining this one
     // would: nginx passes a 503 on to the next upstream (proxy_next_upstream http_503).
-    if (url.searchParams.get('avoid') === name) return new Response('draining', { status: 503, headers: { 'Retry-After': '0' } })
+    if (url.searchParams.get('avoid') === name)
+      return new Response('draining', { status: 503, headers: { 'Retry-After': '0' } })
     const format = url.searchParams.get('format') === 'sse' ? 'sse' : 'ndjson'
     const cutAfterMs = Math.round(cutMin + Math.random() * (cutMax - cutMin))
     return feedResponse(feed, url.searchParams.get('key') ?? 'k', request, {

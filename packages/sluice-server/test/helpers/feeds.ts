@@ -3,9 +3,9 @@
  * in process, redisFeed on a redis-server this helper starts.
  */
 import { createClient } from 'redis'
-import { memoryFeed, type Feed, type FeedEntry } from '../../src/index.js'
-import { redisFeed, type RedisClientLike, type RedisFeedOptions } from '../../src/redis.js'
-import { startRedis, type RedisServer, type RedisServerOptions } from './redis.js'
+import { type Feed, type FeedEntry, memoryFeed } from '../../src/index.js'
+import { type RedisClientLike, type RedisFeedOptions, redisFeed } from '../../src/redis.js'
+import { type RedisServer, type RedisServerOptions, startRedis } from './redis.js'
 
 export interface FeedKind {
   name: 'memory' | 'redis'
@@ -40,7 +40,10 @@ export function memoryKind(): FeedKind {
   }
 }
 
-export function redisKind(serverOptions: RedisServerOptions = {}, feedOptions: RedisFeedOptions = {}): FeedKind & { server(): RedisServer } {
+export function redisKind(
+  serverOptions: RedisServerOptions = {},
+  feedOptions: RedisFeedOptions = {},
+): FeedKind & { server(): RedisServer } {
   let server: RedisServer | undefined
   const opened: Array<{ feed: Feed; client: RedisClientLike }> = []
   return {
@@ -72,7 +75,11 @@ export function freshKey(): string {
 }
 
 /** The next `count` entries of `entries`, failing after `timeoutMs` instead of hanging. */
-export async function take<T>(entries: AsyncIterator<FeedEntry<T>>, count: number, timeoutMs = 5_000): Promise<Array<FeedEntry<T>>> {
+export async function take<T>(
+  entries: AsyncIterator<FeedEntry<T>>,
+  count: number,
+  timeoutMs = 5_000,
+): Promise<Array<FeedEntry<T>>> {
   const out: Array<FeedEntry<T>> = []
   const deadline = Date.now() + timeoutMs
   while (out.length < count) {

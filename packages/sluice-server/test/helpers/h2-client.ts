@@ -1,5 +1,5 @@
 /** A node:http2 client for tests: one session per origin, streams as web ReadableStreams for sluice's decoders. */
-import { connect, type ClientHttp2Session, type ClientHttp2Stream } from 'node:http2'
+import { type ClientHttp2Session, type ClientHttp2Stream, connect } from 'node:http2'
 import { Readable } from 'node:stream'
 
 /** An HTTP/2 session to `url` trusting `ca` (PEM), connected. */
@@ -24,7 +24,9 @@ export function h2Get(
   return new Promise((resolve, reject) => {
     const stream = client.request({ ':path': path, ...headers })
     stream.on('error', () => undefined) // resets are what some tests do
-    stream.once('response', (h) => resolve({ stream, status: Number(h[':status']), headers: h as Record<string, unknown> }))
+    stream.once('response', (h) =>
+      resolve({ stream, status: Number(h[':status']), headers: h as Record<string, unknown> }),
+    )
     stream.once('error', reject)
   })
 }

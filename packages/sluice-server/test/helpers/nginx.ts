@@ -3,7 +3,7 @@
  * process with a generated config, pid file, logs and temp paths all inside a temp dir, listening
  * on loopback ports picked by binding them first.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { accessSync, constants } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createConnection, createServer } from 'node:net'

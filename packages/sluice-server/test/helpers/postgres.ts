@@ -4,7 +4,7 @@
  * dir, stopped by pid (fast shutdown) and removed after. initdb and postgres refuse to run as root:
  * as root they run as the `postgres` system user (`runuser`), which owns the temp dir.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { chmodSync, chownSync, existsSync, readdirSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir, userInfo } from 'node:os'
@@ -28,7 +28,9 @@ export function findPostgresBin(): string {
   const versions = existsSync(root) ? readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'initdb'))) : []
   versions.sort((a, b) => Number(b) - Number(a))
   if (versions[0] === undefined) {
-    throw new Error('Cannot find initdb: install postgresql (scripts/bootstrap.sh does: apt-get install postgresql) or set PG_BIN')
+    throw new Error(
+      'Cannot find initdb: install postgresql (scripts/bootstrap.sh does: apt-get install postgresql) or set PG_BIN',
+    )
   }
   return join(root, versions[0], 'bin')
 }
@@ -48,13 +50,35 @@ export async function startPostgres(): Promise<Postgres> {
     chownSync(dir, uid, gid)
   }
   chmodSync(dir, 0o700)
-  const [initdb, initArgs] = asDbUser(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C'])
+  const [initdb, initArgs] = asDbUser(join(bin, 'initdb'), [
+    '-D',
+    data,
+    '-U',
+    'postgres',
+    '--auth=trust',
+    '--no-sync',
+    '-E',
+    'UTF8',
+    '--locale=C',
+  ])
   await promisify(execFile)(initdb, initArgs, { timeout: 60_000 })
   const port = await freePort()
   const [postgres, args] = asDbUser(join(bin, 'postgres'), [
-    '-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1',
+    '-D',
+    data,
+    '-p',
+    String(port),
+    '-k',
+    dir,
+    '-c',
+    'listen_addresses=127.0.0.1',
     // A throwaway cluster: durability off makes the 1M-row load seconds, not minutes.
-    '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off',
+    '-c',
+    'fsync=off',
+    '-c',
+    'synchronous_commit=off',
+    '-c',
+    'full_page_writes=off',
   ])
   const child: ChildProcess = spawn(postgres, args, { stdio: ['ignore', 'ignore', 'pipe'] })
   let log = ''
@@ -97,7 +121,8 @@ function postgresUser(): { uid: number; gid: number } {
   const line = readFileSync('/etc/passwd', 'utf8')
     .split('\n')
     .find((l) => l.startsWith('postgres:'))
-  if (line === undefined) throw new Error('Cannot run postgres as root: no postgres user (the postgresql package creates it)')
+  if (line === undefined)
+    throw new Error('Cannot run postgres as root: no postgres user (the postgresql package creates it)')
   const [, , uid, gid] = line.split(':')
   return { uid: Number(uid), gid: Number(gid) }
 }

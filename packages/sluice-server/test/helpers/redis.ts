@@ -3,7 +3,7 @@
  * temp dir on a free loopback port, stopped by pid. `kill9()` and `restart()` (same port, same
  * dir: with AOF it reloads what it had) drive the crash tests.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { accessSync, constants } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { createConnection } from 'node:net'
@@ -43,7 +43,9 @@ export function findRedisServer(): string {
       // not here
     }
   }
-  throw new Error('Cannot find redis-server: install it (scripts/bootstrap.sh does: apt-get install redis-server) or set REDIS_SERVER')
+  throw new Error(
+    'Cannot find redis-server: install it (scripts/bootstrap.sh does: apt-get install redis-server) or set REDIS_SERVER',
+  )
 }
 
 function ping(port: number): Promise<boolean> {
@@ -76,7 +78,19 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
   let running = false
 
   const launch = async (): Promise<void> => {
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, ...persistence, '--protected-mode', 'no', '--daemonize', 'no']
+    const args = [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      ...persistence,
+      '--protected-mode',
+      'no',
+      '--daemonize',
+      'no',
+    ]
     const spawned = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] })
     child = spawned
     running = true

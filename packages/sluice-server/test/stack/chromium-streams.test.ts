@@ -6,11 +6,11 @@
  * deliver from the start on one connection. Measured: time to first record per stream in the page,
  * the protocol the page saw, and the connections the server accepted.
  */
-import { chromium, type Browser } from 'playwright'
+import { type Browser, chromium } from 'playwright'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { ndjsonResponse } from '../../src/index.js'
-import { serve, type FetchHandler, type NodeServer } from '../../src/node.js'
-import { makeCertificate, type Certificate } from '../helpers/certificate.js'
+import { type FetchHandler, type NodeServer, serve } from '../../src/node.js'
+import { type Certificate, makeCertificate } from '../helpers/certificate.js'
 import { recordFigure } from '../helpers/figures.js'
 
 const STREAMS = 12
@@ -51,7 +51,13 @@ beforeAll(async () => {
   http2.server.on('secureConnection', () => connections.http2++)
   browser = await chromium.launch({
     executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--ignore-certificate-errors'],
+    args: [
+      '--no-sandbox',
+      '--headless',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--ignore-certificate-errors',
+    ],
   })
 })
 

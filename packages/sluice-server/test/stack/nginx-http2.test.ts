@@ -5,16 +5,16 @@
  * many streams share one client connection, and a stream the client resets (RST_STREAM) releases
  * the source upstream.
  */
-import { constants, type ClientHttp2Session } from 'node:http2'
+import { type ClientHttp2Session, constants } from 'node:http2'
 import { decodeNdjson, decodeSse } from 'sluice'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { ndjsonResponse } from '../../src/index.js'
-import { serve, type NodeServer } from '../../src/node.js'
+import { type NodeServer, serve } from '../../src/node.js'
 import { app, type Reading } from '../helpers/app.js'
-import { makeCertificate, type Certificate } from '../helpers/certificate.js'
+import { type Certificate, makeCertificate } from '../helpers/certificate.js'
 import { recordFigure } from '../helpers/figures.js'
 import { bodyOf, h2Get, h2Session } from '../helpers/h2-client.js'
-import { startNginx, type Nginx } from '../helpers/nginx.js'
+import { type Nginx, startNginx } from '../helpers/nginx.js'
 import { deferred, idleSource } from '../helpers/sources.js'
 
 let certificate: Certificate
@@ -37,7 +37,11 @@ beforeAll(async () => {
   upstream.server.on('connection', () => upstreamConnections++)
   nginx = await startNginx([
     // No proxy_buffering directive: nginx's default, on. sluice-server's X-Accel-Buffering: no turns it off per response.
-    { name: 'h2', upstreams: [`127.0.0.1:${upstream.port}`], tls: { certFile: certificate.certFile, keyFile: certificate.keyFile } },
+    {
+      name: 'h2',
+      upstreams: [`127.0.0.1:${upstream.port}`],
+      tls: { certFile: certificate.certFile, keyFile: certificate.keyFile },
+    },
   ])
   client = await h2Session(nginx.urls['h2']!, certificate.cert)
 })
@@ -75,7 +79,9 @@ test('records arrive one by one through nginx terminating TLS with http2, ndjson
   expect(client.alpnProtocol).toBe('h2')
   for (const format of ['ndjson', 'sse'] as const) {
     const at = await timeRecords(`/${format}?n=5&intervalMs=250`, format)
-    console.log(`nginx ssl http2, ${format}: first record after ${at[0]!.toFixed(0)} ms, records at ${at.map((t) => t.toFixed(0)).join(', ')} ms`)
+    console.log(
+      `nginx ssl http2, ${format}: first record after ${at[0]!.toFixed(0)} ms, records at ${at.map((t) => t.toFixed(0)).join(', ')} ms`,
+    )
     // Streamed, not one late burst: the first record arrives before the source has made the last
     // (four intervals of 250 ms later); a buffered response would deliver all five together.
     expect(at[4]! - at[0]!).toBeGreaterThan(3 * 250)
@@ -115,6 +121,10 @@ test('a stream the client resets (RST_STREAM) releases the source behind nginx',
   await gone.promise
   const releasedMs = performance.now() - cut
   console.log(`nginx ssl http2: source released ${releasedMs.toFixed(0)} ms after the client's RST_STREAM`)
-  recordFigure({ scenario: 'stack: nginx ssl http2, client resets a stream (RST_STREAM)', cases: 1, detail: `upstream source released ${releasedMs.toFixed(0)} ms after the reset; the connection stayed open` })
+  recordFigure({
+    scenario: 'stack: nginx ssl http2, client resets a stream (RST_STREAM)',
+    cases: 1,
+    detail: `upstream source released ${releasedMs.toFixed(0)} ms after the reset; the connection stayed open`,
+  })
   expect(client.destroyed).toBe(false)
 })

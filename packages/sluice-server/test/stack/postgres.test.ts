@@ -5,14 +5,14 @@
  * a client that stops reading pauses the cursor; a client that disconnects ends the query within a
  * second; the first row leaves before the table is read (index scan, no sort), 1 k rows or 1 M.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { get, type IncomingMessage } from 'node:http'
 import { fileURLToPath } from 'node:url'
 import postgres from 'postgres'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { recordFigure } from '../helpers/figures.js'
-import { startPostgres, type Postgres } from '../helpers/postgres.js'
+import { type Postgres, startPostgres } from '../helpers/postgres.js'
 
 const BIG = 1_000_000
 const SMALL = 1_000
@@ -25,7 +25,10 @@ let appUrl: string
 beforeAll(async () => {
   pg = await startPostgres()
   sql = postgres(pg.url, { max: 2, onnotice: () => undefined })
-  for (const [table, rows] of [['readings_1k', SMALL], ['readings_1m', BIG]] as const) {
+  for (const [table, rows] of [
+    ['readings_1k', SMALL],
+    ['readings_1m', BIG],
+  ] as const) {
     await sql`create table ${sql(table)} (id int primary key, name text not null, value float8 not null)`
     await sql`insert into ${sql(table)} select g, 'sensor-' || (g % 100), (g::bigint * 7919 % 1000) / 10.0 from generate_series(1, ${rows}) g`
     await sql`vacuum analyze ${sql(table)}`
@@ -151,7 +154,8 @@ test('1,000,000 rows stream in id order as NDJSON while the server RSS stays fla
   expect(rows).toBe(BIG)
   expect(JSON.parse(tail)).toEqual({ $sluice: 'end', count: BIG })
   const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0)
-  const peak = (from: number, to: number) => Math.max(...rss.filter((s) => s.rows >= from && s.rows <= to).map((s) => s.bytes))
+  const peak = (from: number, to: number) =>
+    Math.max(...rss.filter((s) => s.rows >= from && s.rows <= to).map((s) => s.bytes))
   const firstHalf = peak(0, BIG / 2)
   const secondHalf = peak(BIG / 2 + 1, BIG)
   const curve = rss.filter((_, i) => i === 0 || i % 4 === 0 || i === rss.length - 1)
@@ -189,7 +193,9 @@ test('a client that stops reading pauses the cursor: rows fetched stop growing, 
   while ((await fetched()) <= paused + 10_000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
   const resumed = await fetched()
   expect(resumed).toBeGreaterThan(paused + 10_000)
-  console.log(`postgres cursor, paused client: ${paused} rows fetched, then flat for 500 ms; ${resumed} once it read again`)
+  console.log(
+    `postgres cursor, paused client: ${paused} rows fetched, then flat for 500 ms; ${resumed} once it read again`,
+  )
   recordFigure({
     scenario: 'stack: postgres cursor, client stops reading',
     cases: 1,
@@ -214,8 +220,10 @@ test('a client that disconnects ends the query: its backend leaves the active on
   }
   const releasedMs = performance.now() - cut
   expect(busy).toBe(0)
-  expect((await plateau(async () => (await stats()).streamsOpen, 100, 2_000))).toBe(0)
-  console.log(`postgres cursor, disconnected client: the query left pg_stat_activity's active backends ${releasedMs.toFixed(0)} ms after the cut`)
+  expect(await plateau(async () => (await stats()).streamsOpen, 100, 2_000)).toBe(0)
+  console.log(
+    `postgres cursor, disconnected client: the query left pg_stat_activity's active backends ${releasedMs.toFixed(0)} ms after the cut`,
+  )
   recordFigure({
     scenario: 'stack: postgres cursor, client disconnects',
     cases: 1,
@@ -253,7 +261,9 @@ test('the first row leaves before the table is read: an index scan with no sort,
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
   const small = median(firstRow['readings_1k']!)
   const big = median(firstRow['readings_1m']!)
-  console.log(`postgres cursor, time to first row (median of 5): 1 k rows ${small.toFixed(1)} ms, 1 M rows ${big.toFixed(1)} ms`)
+  console.log(
+    `postgres cursor, time to first row (median of 5): 1 k rows ${small.toFixed(1)} ms, 1 M rows ${big.toFixed(1)} ms`,
+  )
   recordFigure({
     scenario: 'stack: postgres cursor, time to first row',
     cases: 10,

@@ -5,10 +5,10 @@
  */
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
-import { chromium, type Browser } from 'playwright'
+import { type Browser, chromium } from 'playwright'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { CHROMIUM_ARGS, systemChromium } from './chromium.js'
-import { startLiveServer, type LiveServer } from './live-server.js'
+import { type LiveServer, startLiveServer } from './live-server.js'
 
 let server: LiveServer
 let browser: Browser
@@ -36,13 +36,16 @@ afterAll(async () => {
 test('persist: reloaded mid-stream, the page continues from the stored id: every id once, in order', async () => {
   const page = await browser.newPage()
   await page.goto(server.url)
-  const stored = () => page.evaluate(() => ({ id: sessionStorage.getItem('ticks'), log: sessionStorage.getItem('log') ?? '' }))
+  const stored = () =>
+    page.evaluate(() => ({ id: sessionStorage.getItem('ticks'), log: sessionStorage.getItem('log') ?? '' }))
   const delivered = async () => (await stored()).log.split(',').filter(Boolean).map(Number)
   await expect.poll(async () => (await delivered()).length, { timeout: 10_000 }).toBeGreaterThanOrEqual(10)
   await page.reload()
   const beforeReload = (await delivered()).length
   // The reloaded page resumes from the last id delivered before the reload.
-  await expect.poll(async () => (await delivered()).length, { timeout: 10_000 }).toBeGreaterThanOrEqual(beforeReload + 10)
+  await expect
+    .poll(async () => (await delivered()).length, { timeout: 10_000 })
+    .toBeGreaterThanOrEqual(beforeReload + 10)
   await page.evaluate(() => window.stop())
   const { id, log } = await stored()
   const got = log.split(',').filter(Boolean).map(Number)

@@ -16,7 +16,11 @@ test('several useStream consumers render once per frame at 1,000 records/s, with
   const url = `${inject('liveServerUrl')}/stream?rate=1000&count=${COUNT}`
   const store = createStore(() => ndjson<{ seq: number }>(url, { idOf: (r) => r.seq }), {
     initial: { count: 0, last: -1, ordered: true },
-    reduce: (state, record) => ({ count: state.count + 1, last: record.seq, ordered: state.ordered && record.seq === state.last + 1 }),
+    reduce: (state, record) => ({
+      count: state.count + 1,
+      last: record.seq,
+      ordered: state.ordered && record.seq === state.last + 1,
+    }),
   })
   const renders = { total: 0, byConsumer: [0, 0, 0] }
   const errors: string[] = []
@@ -26,7 +30,13 @@ test('several useStream consumers render once per frame at 1,000 records/s, with
     originalError(...args)
   }
 
-  function Consumer({ index, store }: { index: number; store: Store<{ count: number; last: number; ordered: boolean }> }) {
+  function Consumer({
+    index,
+    store,
+  }: {
+    index: number
+    store: Store<{ count: number; last: number; ordered: boolean }>
+  }) {
     const snap = useStream(store)
     renders.total++
     renders.byConsumer[index]!++
@@ -46,10 +56,22 @@ test('several useStream consumers render once per frame at 1,000 records/s, with
   requestAnimationFrame(tick)
 
   try {
-    root.render(h(StrictMode, null, h('main', null, [0, 1, 2].map((index) => h(Consumer, { key: index, index, store })))))
+    root.render(
+      h(
+        StrictMode,
+        null,
+        h(
+          'main',
+          null,
+          [0, 1, 2].map((index) => h(Consumer, { key: index, index, store })),
+        ),
+      ),
+    )
     await expect.poll(() => store.getSnapshot().state, { timeout: 20_000 }).toBe('closed')
     // The last notification carried the end: wait for React to have rendered it.
-    await expect.poll(() => container.querySelector('[data-consumer="2"]')?.textContent, { timeout: 5_000 }).toBe(`closed ${COUNT}`)
+    await expect
+      .poll(() => container.querySelector('[data-consumer="2"]')?.textContent, { timeout: 5_000 })
+      .toBe(`closed ${COUNT}`)
     counting = false
     const snap = store.getSnapshot()
     expect(snap.value).toEqual({ count: COUNT, last: COUNT - 1, ordered: true })

@@ -10,7 +10,12 @@ interface Rec {
 }
 
 const store = createStore(
-  ({ lastEventId }) => ndjson<Rec>('/stream?rate=100', { idOf: (r) => r.seq, lastEventId, retry: { initialDelayMs: 50, maxDelayMs: 200 } }),
+  ({ lastEventId }) =>
+    ndjson<Rec>('/stream?rate=100', {
+      idOf: (r) => r.seq,
+      lastEventId,
+      retry: { initialDelayMs: 50, maxDelayMs: 200 },
+    }),
   { initial: [] as number[], reduce: (ids, record) => [...ids, record.seq], key: 'tabs-suite', shareAcrossTabs: true },
 )
 const tabs = { store, notifications: 0 }

@@ -7,10 +7,10 @@
  */
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright'
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { CHROMIUM_ARGS, systemChromium } from './chromium.js'
-import { startLiveServer, type LiveServer } from './live-server.js'
+import { type LiveServer, startLiveServer } from './live-server.js'
 
 interface TabView {
   role: string
@@ -52,7 +52,9 @@ async function openTab(): Promise<Page> {
 
 const view = (page: Page): Promise<TabView> =>
   page.evaluate(() => {
-    const snap = (window as unknown as { __tabs: { store: { getSnapshot(): { role: string; state: string; value: number[] } } } }).__tabs.store.getSnapshot()
+    const snap = (
+      window as unknown as { __tabs: { store: { getSnapshot(): { role: string; state: string; value: number[] } } } }
+    ).__tabs.store.getSnapshot()
     return { role: snap.role, state: snap.state, ids: snap.value }
   })
 
@@ -85,7 +87,16 @@ test('8 tabs hold 1 connection; three leader kills hand over within a second eac
   // Every tab follows, and the server only ever saw one streaming connection.
   expect(server.stats()).toMatchObject({ open: 1, total: 1 })
   const roles = await Promise.all(pages.map(async (page) => (await view(page)).role))
-  expect(roles.sort()).toEqual(['follower', 'follower', 'follower', 'follower', 'follower', 'follower', 'follower', 'leader'])
+  expect(roles.sort()).toEqual([
+    'follower',
+    'follower',
+    'follower',
+    'follower',
+    'follower',
+    'follower',
+    'follower',
+    'leader',
+  ])
 
   const handovers: number[] = []
   for (let kill = 1; kill <= 3; kill++) {

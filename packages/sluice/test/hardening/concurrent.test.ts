@@ -6,7 +6,7 @@
 import fc from 'fast-check'
 import { expect, test } from 'vitest'
 import { ndjson, sse } from '../../src/index.js'
-import { bodyFor, startChaosServer, type Fault, type Format } from '../support/chaos-server.js'
+import { bodyFor, type Fault, type Format, startChaosServer } from '../support/chaos-server.js'
 import { recordFigure, rssMiB } from '../support/figures.js'
 
 const streams = Number(process.env.SLUICE_CONCURRENT_STREAMS ?? 200)
@@ -16,23 +16,31 @@ const retry = { initialDelayMs: 1, maxDelayMs: 20, minDelayMs: 0, maxAttempts: 5
 function resources() {
   const counts = new Map<string, number>()
   for (const kind of process.getActiveResourcesInfo()) counts.set(kind, (counts.get(kind) ?? 0) + 1)
-  return { timers: counts.get('Timeout') ?? 0, sockets: (counts.get('TCPSocketWrap') ?? 0) + (counts.get('TCPWrap') ?? 0) }
+  return {
+    timers: counts.get('Timeout') ?? 0,
+    sockets: (counts.get('TCPSocketWrap') ?? 0) + (counts.get('TCPWrap') ?? 0),
+  }
 }
 
 test(`${streams} concurrent streams under random faults: each exactly once and in order, nothing left`, async () => {
   const baseline = resources()
-  const sizes = { ndjson: Buffer.byteLength(await bodyFor('ndjson', 0, total)), sse: Buffer.byteLength(await bodyFor('sse', 0, total)) }
+  const sizes = {
+    ndjson: Buffer.byteLength(await bodyFor('ndjson', 0, total)),
+    sse: Buffer.byteLength(await bodyFor('sse', 0, total)),
+  }
   // A fault per request, drawn from a seeded sequence: a cut or an early end at a random byte, or a 503.
   const random = fc.sample(fc.integer({ min: 0, max: 1_000_000 }), { numRuns: 10_000, seed: 8 })
   let r = 0
   const next = (max: number) => random[r++ % random.length]! % max
-  const plan = (format: Format) => (request: number): Fault => {
-    // Four requests in five fail (requests of all streams interleave), so most streams meet several faults.
-    if (request % 5 === 4) return { kind: 'ok' }
-    const roll = next(5)
-    if (roll === 0) return { kind: 'status', status: 503, retryAfter: '0' }
-    return { kind: roll % 2 ? 'cut' : 'end-early', atByte: next(sizes[format]) }
-  }
+  const plan =
+    (format: Format) =>
+    (request: number): Fault => {
+      // Four requests in five fail (requests of all streams interleave), so most streams meet several faults.
+      if (request % 5 === 4) return { kind: 'ok' }
+      const roll = next(5)
+      if (roll === 0) return { kind: 'status', status: 503, retryAfter: '0' }
+      return { kind: roll % 2 ? 'cut' : 'end-early', atByte: next(sizes[format]) }
+    }
   const servers = {
     ndjson: await startChaosServer({ format: 'ndjson', total, plan: plan('ndjson'), keepLog: false }),
     sse: await startChaosServer({ format: 'sse', total, plan: plan('sse'), keepLog: false }),
@@ -47,7 +55,12 @@ test(`${streams} concurrent streams under random faults: each exactly once and i
         const format: Format = i % 2 === 0 ? 'ndjson' : 'sse'
         const got: number[] = []
         if (format === 'ndjson') {
-          for await (const r of ndjson<{ seq: number }>(servers.ndjson.url, { idOf: (m) => m.seq, requireEnd: true, retry })) got.push(r.seq)
+          for await (const r of ndjson<{ seq: number }>(servers.ndjson.url, {
+            idOf: (m) => m.seq,
+            requireEnd: true,
+            retry,
+          }))
+            got.push(r.seq)
         } else {
           for await (const e of sse<{ seq: number }>(servers.sse.url, { json: true, retry })) got.push(e.data.seq)
         }
@@ -71,7 +84,8 @@ test(`${streams} concurrent streams under random faults: each exactly once and i
     expect(faults).toBeGreaterThanOrEqual(streams)
     await servers.ndjson.close()
     await servers.sse.close()
-    for (let i = 0; i < 100 && resources().sockets > baseline.sockets; i++) await new Promise((resolve) => setTimeout(resolve, 10))
+    for (let i = 0; i < 100 && resources().sockets > baseline.sockets; i++)
+      await new Promise((resolve) => setTimeout(resolve, 10))
     const after = resources()
     expect(after.timers).toBeLessThanOrEqual(baseline.timers)
     expect(after.sockets).toBeLessThanOrEqual(baseline.sockets)

@@ -10,13 +10,13 @@ import { z } from 'zod'
 import {
   decodeNdjson,
   decodeSse,
-  ndjson,
   NdjsonDecoderStream,
-  sse,
+  type NdjsonOptions,
+  ndjson,
   SluiceError,
   SseDecoderStream,
-  type NdjsonOptions,
   type SseOptions,
+  sse,
 } from '../../src/index.js'
 import { recordFigure, recordFuzz } from '../support/figures.js'
 
@@ -48,10 +48,18 @@ const sseLine = fc.oneof(
 const nearMiss = fc
   .tuple(
     fc.oneof(
-      fc.array(fc.jsonValue({ maxDepth: 2 }), { maxLength: 20 }).map((values) => values.map((v) => `${JSON.stringify(v)}\n`).join('')),
-      fc.array(fc.jsonValue({ maxDepth: 2 }), { maxLength: 20 }).map((values) => values.map((v) => `data: ${JSON.stringify(v)}\n\n`).join('')),
-      fc.array(fc.tuple(sseLine, fc.constantFrom('\n', '\r', '\r\n')), { maxLength: 40 }).map((lines) => lines.map(([l, eol]) => l + eol).join('')),
-      fc.array(fc.record({ seq: fc.nat(50) }), { maxLength: 20 }).map((rs) => rs.map((r) => `${JSON.stringify(r)}\n`).join('') + `{"$sluice":"end","count":${rs.length}}\n`),
+      fc
+        .array(fc.jsonValue({ maxDepth: 2 }), { maxLength: 20 })
+        .map((values) => values.map((v) => `${JSON.stringify(v)}\n`).join('')),
+      fc
+        .array(fc.jsonValue({ maxDepth: 2 }), { maxLength: 20 })
+        .map((values) => values.map((v) => `data: ${JSON.stringify(v)}\n\n`).join('')),
+      fc
+        .array(fc.tuple(sseLine, fc.constantFrom('\n', '\r', '\r\n')), { maxLength: 40 })
+        .map((lines) => lines.map(([l, eol]) => l + eol).join('')),
+      fc
+        .array(fc.record({ seq: fc.nat(50) }), { maxLength: 20 })
+        .map((rs) => rs.map((r) => `${JSON.stringify(r)}\n`).join('') + `{"$sluice":"end","count":${rs.length}}\n`),
     ),
     fc.array(fc.tuple(fc.nat(), byte), { maxLength: 3 }),
   )
@@ -65,7 +73,10 @@ const input = fc.oneof(noise, nearMiss)
  * Chunk sizes, cycled: one byte at a time, splits inside multi-byte characters, whole bodies. A
  * negative size gives that chunk as a string (decoded on its own, as a caller's text would be).
  */
-const cuts = fc.array(fc.oneof(fc.integer({ min: 1, max: 97 }), fc.integer({ min: -40, max: -1 })), { minLength: 1, maxLength: 40 })
+const cuts = fc.array(fc.oneof(fc.integer({ min: 1, max: 97 }), fc.integer({ min: -40, max: -1 })), {
+  minLength: 1,
+  maxLength: 40,
+})
 const bytesOnly = fc.array(fc.integer({ min: 1, max: 97 }), { minLength: 1, maxLength: 40 })
 
 /** The options a consumer might pass: JSON or raw SSE data, a schema, skipping invalid records, requiring the end marker. */
@@ -135,15 +146,20 @@ function fetchOf(bytes: Uint8Array, sizes: number[], contentType: string): typeo
   return async () =>
     ++requests > 2
       ? new Response(null, { status: 204 })
-      : new Response(streamOf(chunked(bytes, sizes.map(Math.abs)) as Iterable<Uint8Array>), { status: 200, headers: { 'content-type': contentType } })
+      : new Response(streamOf(chunked(bytes, sizes.map(Math.abs)) as Iterable<Uint8Array>), {
+          status: 200,
+          headers: { 'content-type': contentType },
+        })
 }
 const noWait = { initialDelayMs: 0, minDelayMs: 0, maxDelayMs: 0, maxAttempts: 3 }
-const idOf = (r: unknown) => (typeof r === 'object' && r !== null && 'seq' in r ? String((r as { seq: unknown }).seq) : '')
+const idOf = (r: unknown) =>
+  typeof r === 'object' && r !== null && 'seq' in r ? String((r as { seq: unknown }).seq) : ''
 
 type Decoder = (bytes: Uint8Array, sizes: number[], picked: Picked, fatal: boolean) => Promise<number>
 
 const decoders: Record<string, Decoder> = {
-  decodeNdjson: (bytes, sizes, picked, fatal) => count(decodeNdjson(chunked(bytes, sizes), decodeOptions(picked, fatal))),
+  decodeNdjson: (bytes, sizes, picked, fatal) =>
+    count(decodeNdjson(chunked(bytes, sizes), decodeOptions(picked, fatal))),
   decodeSse: (bytes, sizes, picked, fatal) => count(decodeSse(chunked(bytes, sizes), decodeOptions(picked, fatal))),
   NdjsonDecoderStream: (bytes, sizes, picked, fatal) =>
     drain(streamOf(chunked(bytes, sizes)).pipeThrough(new NdjsonDecoderStream(decodeOptions(picked, fatal)))),
@@ -151,9 +167,22 @@ const decoders: Record<string, Decoder> = {
     drain(streamOf(chunked(bytes, sizes)).pipeThrough(new SseDecoderStream(decodeOptions(picked, fatal)))),
   // The resilient layer on top: reconnects (up to 3 attempts, no waits) replay the same bytes.
   'ndjson()': (bytes, sizes, picked, fatal) =>
-    count(ndjson('http://fuzz.invalid/', { ...decodeOptions(picked, fatal), fetch: fetchOf(bytes, sizes, 'application/x-ndjson'), retry: noWait, idOf })),
+    count(
+      ndjson('http://fuzz.invalid/', {
+        ...decodeOptions(picked, fatal),
+        fetch: fetchOf(bytes, sizes, 'application/x-ndjson'),
+        retry: noWait,
+        idOf,
+      }),
+    ),
   'sse()': (bytes, sizes, picked, fatal) =>
-    count(sse('http://fuzz.invalid/', { ...decodeOptions(picked, fatal), fetch: fetchOf(bytes, sizes, 'text/event-stream'), retry: noWait })),
+    count(
+      sse('http://fuzz.invalid/', {
+        ...decodeOptions(picked, fatal),
+        fetch: fetchOf(bytes, sizes, 'text/event-stream'),
+        retry: noWait,
+      }),
+    ),
 }
 
 /** Fails a case that neither finishes nor throws within `ms`: a hang. */
@@ -168,32 +197,36 @@ function within<T>(promise: Promise<T>, ms: number): Promise<T> {
 describe.each(Object.keys(decoders))('%s on arbitrary bytes', (name) => {
   const decode = decoders[name]!
 
-  test.each([false, true])('throws only SluiceErrors with a code and never hangs (fatal: %s)', async (fatal) => {
-    const codes = new Map<string, number>()
-    let slowest = 0
-    await fc.assert(
-      fc.asyncProperty(input, cuts, options, async (bytes, sizes, picked) => {
-        const started = performance.now()
-        try {
-          await within(decode(bytes, sizes, picked, fatal), CASE_TIMEOUT_MS)
-          codes.set('ok', (codes.get('ok') ?? 0) + 1)
-        } catch (error) {
-          expect(error, String(error)).toBeInstanceOf(SluiceError)
-          const code = (error as SluiceError).code
-          expect(code).toMatch(/^[A-Z_]+$/)
-          // The injected fetch never fails: a NETWORK_ERROR there would be an internal error in disguise.
-          if (name.endsWith('()')) expect(code, String((error as Error).cause)).not.toBe('NETWORK_ERROR')
-          codes.set(code, (codes.get(code) ?? 0) + 1)
-        }
-        slowest = Math.max(slowest, performance.now() - started)
-      }),
-      { numRuns: runs },
-    )
-    recordFuzz(`${name} (fatal: ${fatal})`, runs, codes, slowest)
-    // The generator must reach the interesting cases, or the property proves little.
-    expect(codes.get('ok') ?? 0).toBeGreaterThan(0)
-    if (fatal) expect(codes.get('ENCODING_ERROR') ?? 0).toBeGreaterThan(0)
-  }, 120_000)
+  test.each([false, true])(
+    'throws only SluiceErrors with a code and never hangs (fatal: %s)',
+    async (fatal) => {
+      const codes = new Map<string, number>()
+      let slowest = 0
+      await fc.assert(
+        fc.asyncProperty(input, cuts, options, async (bytes, sizes, picked) => {
+          const started = performance.now()
+          try {
+            await within(decode(bytes, sizes, picked, fatal), CASE_TIMEOUT_MS)
+            codes.set('ok', (codes.get('ok') ?? 0) + 1)
+          } catch (error) {
+            expect(error, String(error)).toBeInstanceOf(SluiceError)
+            const code = (error as SluiceError).code
+            expect(code).toMatch(/^[A-Z_]+$/)
+            // The injected fetch never fails: a NETWORK_ERROR there would be an internal error in disguise.
+            if (name.endsWith('()')) expect(code, String((error as Error).cause)).not.toBe('NETWORK_ERROR')
+            codes.set(code, (codes.get(code) ?? 0) + 1)
+          }
+          slowest = Math.max(slowest, performance.now() - started)
+        }),
+        { numRuns: runs },
+      )
+      recordFuzz(`${name} (fatal: ${fatal})`, runs, codes, slowest)
+      // The generator must reach the interesting cases, or the property proves little.
+      expect(codes.get('ok') ?? 0).toBeGreaterThan(0)
+      if (fatal) expect(codes.get('ENCODING_ERROR') ?? 0).toBeGreaterThan(0)
+    },
+    120_000,
+  )
 })
 
 /** Records (or SSE data) and the error code a decoder ends with. */
@@ -207,19 +240,22 @@ async function outcome(records: AsyncIterable<unknown>, isSse: boolean): Promise
   }
 }
 
-test.each(['decodeNdjson', 'decodeSse'])('%s gives the same records and the same error for any chunking of the same arbitrary bytes', async (name) => {
-  const isSse = name === 'decodeSse'
-  await fc.assert(
-    fc.asyncProperty(input, bytesOnly, options, async (bytes, sizes, picked) => {
-      const decode = (chunks: Iterable<Uint8Array | string>) =>
-        isSse ? decodeSse(chunks, decodeOptions(picked, false)) : decodeNdjson(chunks, decodeOptions(picked, false))
-      const whole = await within(outcome(decode([bytes]), isSse), CASE_TIMEOUT_MS)
-      const split = await within(outcome(decode(chunked(bytes, sizes)), isSse), CASE_TIMEOUT_MS)
-      expect(split).toEqual(whole)
-    }),
-    { numRuns: runs },
-  )
-})
+test.each(['decodeNdjson', 'decodeSse'])(
+  '%s gives the same records and the same error for any chunking of the same arbitrary bytes',
+  async (name) => {
+    const isSse = name === 'decodeSse'
+    await fc.assert(
+      fc.asyncProperty(input, bytesOnly, options, async (bytes, sizes, picked) => {
+        const decode = (chunks: Iterable<Uint8Array | string>) =>
+          isSse ? decodeSse(chunks, decodeOptions(picked, false)) : decodeNdjson(chunks, decodeOptions(picked, false))
+        const whole = await within(outcome(decode([bytes]), isSse), CASE_TIMEOUT_MS)
+        const split = await within(outcome(decode(chunked(bytes, sizes)), isSse), CASE_TIMEOUT_MS)
+        expect(split).toEqual(whole)
+      }),
+      { numRuns: runs },
+    )
+  },
+)
 
 /** A line with no end, `chunkSize` bytes at a time, counting what the decoder pulled. */
 function endless(chunkSize: number, sse: boolean) {
@@ -241,7 +277,9 @@ test('a line with no end is refused with LINE_TOO_LONG after at most maxLineByte
   await fc.assert(
     fc.asyncProperty(fc.integer({ min: 1, max: 4096 }), fc.boolean(), async (chunkSize, isSse) => {
       const { state, chunks } = endless(chunkSize, isSse)
-      const decode = isSse ? decodeSse(chunks, { maxLineBytes: MAX_LINE }) : decodeNdjson(chunks, { maxLineBytes: MAX_LINE })
+      const decode = isSse
+        ? decodeSse(chunks, { maxLineBytes: MAX_LINE })
+        : decodeNdjson(chunks, { maxLineBytes: MAX_LINE })
       const error = await within(count(decode), CASE_TIMEOUT_MS).catch((e: unknown) => e)
       expect((error as SluiceError).code).toBe('LINE_TOO_LONG')
       expect(state.pulled).toBeLessThanOrEqual(MAX_LINE + chunkSize)
@@ -249,15 +287,21 @@ test('a line with no end is refused with LINE_TOO_LONG after at most maxLineByte
     }),
     { numRuns: Math.min(runs, 200) },
   )
-  recordFigure({ scenario: 'fuzz: endless line, decodeNdjson/decodeSse (maxLineBytes 1 KiB, chunks of 1 B to 4 KiB)', cases: Math.min(runs, 200), detail: `LINE_TOO_LONG every time; at most ${worst} B pulled past the limit (bound: one chunk)` })
+  recordFigure({
+    scenario: 'fuzz: endless line, decodeNdjson/decodeSse (maxLineBytes 1 KiB, chunks of 1 B to 4 KiB)',
+    cases: Math.min(runs, 200),
+    detail: `LINE_TOO_LONG every time; at most ${worst} B pulled past the limit (bound: one chunk)`,
+  })
 })
 
-test('through the TransformStreams, an endless line is refused after maxLineBytes plus the streams\' queues (a few chunks)', async () => {
+test("through the TransformStreams, an endless line is refused after maxLineBytes plus the streams' queues (a few chunks)", async () => {
   let worstChunks = 0
   await fc.assert(
     fc.asyncProperty(fc.integer({ min: 1, max: 4096 }), fc.boolean(), async (chunkSize, isSse) => {
       const { state, chunks } = endless(chunkSize, isSse)
-      const decoder = isSse ? new SseDecoderStream({ maxLineBytes: MAX_LINE }) : new NdjsonDecoderStream({ maxLineBytes: MAX_LINE })
+      const decoder = isSse
+        ? new SseDecoderStream({ maxLineBytes: MAX_LINE })
+        : new NdjsonDecoderStream({ maxLineBytes: MAX_LINE })
       const error = await within(drain(streamOf(chunks).pipeThrough(decoder)), CASE_TIMEOUT_MS).catch((e: unknown) => e)
       expect((error as SluiceError).code).toBe('LINE_TOO_LONG')
       // One chunk in the decoder, one queued in the source stream, one in the pipe's read-ahead.
@@ -266,7 +310,11 @@ test('through the TransformStreams, an endless line is refused after maxLineByte
     }),
     { numRuns: Math.min(runs, 200) },
   )
-  recordFigure({ scenario: 'fuzz: endless line, NdjsonDecoderStream/SseDecoderStream (maxLineBytes 1 KiB)', cases: Math.min(runs, 200), detail: `LINE_TOO_LONG every time; at most ${worstChunks} chunk(s) pulled past the limit (bound: 3)` })
+  recordFigure({
+    scenario: 'fuzz: endless line, NdjsonDecoderStream/SseDecoderStream (maxLineBytes 1 KiB)',
+    cases: Math.min(runs, 200),
+    detail: `LINE_TOO_LONG every time; at most ${worstChunks} chunk(s) pulled past the limit (bound: 3)`,
+  })
 })
 
 test('an over-long line among good records: every record before it is delivered, then LINE_TOO_LONG', async () => {
@@ -300,7 +348,12 @@ test('an over-long line among good records: every record before it is delivered,
 })
 
 test('invalid UTF-8 becomes U+FFFD by default and an EncodingError with fatal: true', async () => {
-  const bad = Uint8Array.from([...new TextEncoder().encode('{"name":"'), 0xff, 0xfe, ...new TextEncoder().encode('"}\n')])
+  const bad = Uint8Array.from([
+    ...new TextEncoder().encode('{"name":"'),
+    0xff,
+    0xfe,
+    ...new TextEncoder().encode('"}\n'),
+  ])
   const records: { name: string }[] = []
   for await (const r of decodeNdjson<{ name: string }>([bad])) records.push(r)
   expect(records).toEqual([{ name: '\uFFFD\uFFFD' }])
@@ -310,6 +363,8 @@ test('invalid UTF-8 becomes U+FFFD by default and an EncodingError with fatal: t
   const events: string[] = []
   for await (const e of decodeSse(['data: a', Uint8Array.of(0xc3), '\n\n'])) events.push(e.data)
   expect(events).toEqual(['a\uFFFD'])
-  const sseError = await count(decodeSse(['data: a', Uint8Array.of(0xc3), '\n\n'], { fatal: true })).catch((e: unknown) => e)
+  const sseError = await count(decodeSse(['data: a', Uint8Array.of(0xc3), '\n\n'], { fatal: true })).catch(
+    (e: unknown) => e,
+  )
   expect((sseError as SluiceError).code).toBe('ENCODING_ERROR')
 })

@@ -3,10 +3,10 @@
  * compression bombs, error bodies that never end or never come, and headers past the runtime's limit.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { createServer as createTcpServer, type AddressInfo } from 'node:net'
+import { type AddressInfo, createServer as createTcpServer } from 'node:net'
 import { createGzip } from 'node:zlib'
 import { afterAll, expect, onTestFinished, test } from 'vitest'
-import { ndjson, sse, type SluiceError } from '../../src/index.js'
+import { ndjson, type SluiceError, sse } from '../../src/index.js'
 import { recordFigure, rssMiB } from '../support/figures.js'
 import { listen, urlOf } from '../support/loopback.js'
 
@@ -23,7 +23,11 @@ const MiB = 2 ** 20
  * Feeds `make(i)` into gzip with backpressure until `limit` uncompressed bytes or the client leaves;
  * resolves with the uncompressed and compressed bytes that went out.
  */
-function gzipBomb(response: ServerResponse, make: (i: number) => Buffer | null, limit: number): Promise<{ fed: number; sent: number }> {
+function gzipBomb(
+  response: ServerResponse,
+  make: (i: number) => Buffer | null,
+  limit: number,
+): Promise<{ fed: number; sent: number }> {
   const gzip = createGzip({ level: 9 })
   let fed = 0
   let sent = 0
@@ -136,14 +140,22 @@ test('a 503 whose body never ends is read for a snippet only, then retried', asy
   })
   const errors: SluiceError[] = []
   const got: unknown[] = []
-  for await (const r of ndjson(url, { retry: { initialDelayMs: 1, minDelayMs: 0 }, onRetry: ({ error }) => errors.push(error) })) got.push(r)
+  for await (const r of ndjson(url, {
+    retry: { initialDelayMs: 1, minDelayMs: 0 },
+    onRetry: ({ error }) => errors.push(error),
+  }))
+    got.push(r)
   expect(got).toEqual([{ seq: 1 }])
   expect(requests()).toBe(2)
   expect(errors.map((e) => e.code)).toEqual(['HTTP_ERROR'])
   expect((errors[0] as SluiceError & { snippet: string }).snippet.length).toBeLessThanOrEqual(200)
   // The client cancelled the body after its snippet: the server could not push its 512 MiB.
   expect(written).toBeLessThan(64 * MiB)
-  recordFigure({ scenario: 'hostile: a 503 whose body never ends (512 MiB offered)', cases: 1, detail: `HTTP_ERROR with a ${(errors[0] as SluiceError & { snippet: string }).snippet.length}-character snippet, retried; the server got ${(written / MiB).toFixed(1)} MiB out before the client cancelled` })
+  recordFigure({
+    scenario: 'hostile: a 503 whose body never ends (512 MiB offered)',
+    cases: 1,
+    detail: `HTTP_ERROR with a ${(errors[0] as SluiceError & { snippet: string }).snippet.length}-character snippet, retried; the server got ${(written / MiB).toFixed(1)} MiB out before the client cancelled`,
+  })
 })
 
 test('a 503 whose body never comes costs one connect timeout, not a hang', async () => {
@@ -159,14 +171,23 @@ test('a 503 whose body never comes costs one connect timeout, not a hang', async
   const codes: string[] = []
   const started = Date.now()
   const got: unknown[] = []
-  for await (const r of ndjson(url, { connectTimeoutMs: 300, retry: { initialDelayMs: 1, minDelayMs: 0 }, onRetry: ({ error }) => codes.push(error.code) })) got.push(r)
+  for await (const r of ndjson(url, {
+    connectTimeoutMs: 300,
+    retry: { initialDelayMs: 1, minDelayMs: 0 },
+    onRetry: ({ error }) => codes.push(error.code),
+  }))
+    got.push(r)
   const elapsed = Date.now() - started
   expect(got).toEqual([{ seq: 1 }])
   expect(requests()).toBe(2)
   expect(codes).toEqual(['CONNECT_TIMEOUT'])
   expect(elapsed).toBeGreaterThanOrEqual(290)
   expect(elapsed).toBeLessThan(5000)
-  recordFigure({ scenario: 'hostile: a 503 whose body never comes (connectTimeoutMs 300)', cases: 1, detail: `one CONNECT_TIMEOUT, then delivered on the retry, ${elapsed} ms in all` })
+  recordFigure({
+    scenario: 'hostile: a 503 whose body never comes (connectTimeoutMs 300)',
+    cases: 1,
+    detail: `one CONNECT_TIMEOUT, then delivered on the retry, ${elapsed} ms in all`,
+  })
 })
 
 test('response headers past the runtime limit are a retried NETWORK_ERROR, final after maxAttempts', async () => {
@@ -183,7 +204,11 @@ test('response headers past the runtime limit are a retried NETWORK_ERROR, final
   expect((error as SluiceError).code).toBe('NETWORK_ERROR')
   expect((error as SluiceError).attempts).toBe(3)
   expect(requests()).toBe(3)
-  recordFigure({ scenario: 'hostile: 256 KiB of response headers', cases: 1, detail: `NETWORK_ERROR each attempt, final after ${requests()} (maxAttempts 3)` })
+  recordFigure({
+    scenario: 'hostile: 256 KiB of response headers',
+    cases: 1,
+    detail: `NETWORK_ERROR each attempt, final after ${requests()} (maxAttempts 3)`,
+  })
 })
 
 /**
@@ -202,28 +227,49 @@ async function rawServer(replies: string[]) {
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, connections: () => connections }
 }
 
-const good = 'HTTP/1.1 200 OK\r\ncontent-type: application/x-ndjson\r\nconnection: close\r\ncontent-length: 20\r\n\r\n{"seq":1}\n{"seq":2}\n'
+const good =
+  'HTTP/1.1 200 OK\r\ncontent-type: application/x-ndjson\r\nconnection: close\r\ncontent-length: 20\r\n\r\n{"seq":1}\n{"seq":2}\n'
 const malformed: [string, string][] = [
   ['a status line that is not HTTP', 'SSH-2.0-OpenSSH_9.6\r\n\r\n'],
-  ['a chunk size that is not hex', 'HTTP/1.1 200 OK\r\ncontent-type: application/x-ndjson\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n{"seq":1}\n\r\n'],
-  ['a body shorter than its content-length', 'HTTP/1.1 200 OK\r\ncontent-type: application/x-ndjson\r\ncontent-length: 1000\r\n\r\n{"seq":1}\n{"se'],
-  ['both content-length and chunked (request smuggling shape)', 'HTTP/1.1 200 OK\r\ncontent-type: application/x-ndjson\r\ncontent-length: 5\r\ntransfer-encoding: chunked\r\n\r\na\r\n{"seq":1}\n\r\n0\r\n\r\n'],
-  ['a header line with no colon', 'HTTP/1.1 200 OK\r\ncontent-type: application/x-ndjson\r\nthis is not a header\r\n\r\n{"seq":1}\n'],
+  [
+    'a chunk size that is not hex',
+    'HTTP/1.1 200 OK\r\ncontent-type: application/x-ndjson\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n{"seq":1}\n\r\n',
+  ],
+  [
+    'a body shorter than its content-length',
+    'HTTP/1.1 200 OK\r\ncontent-type: application/x-ndjson\r\ncontent-length: 1000\r\n\r\n{"seq":1}\n{"se',
+  ],
+  [
+    'both content-length and chunked (request smuggling shape)',
+    'HTTP/1.1 200 OK\r\ncontent-type: application/x-ndjson\r\ncontent-length: 5\r\ntransfer-encoding: chunked\r\n\r\na\r\n{"seq":1}\n\r\n0\r\n\r\n',
+  ],
+  [
+    'a header line with no colon',
+    'HTTP/1.1 200 OK\r\ncontent-type: application/x-ndjson\r\nthis is not a header\r\n\r\n{"seq":1}\n',
+  ],
 ]
 
-test.each(malformed)('malformed HTTP (%s) is a NETWORK_ERROR that is retried, and the stream recovers', async (name, reply) => {
-  const { url, connections } = await rawServer([reply, good])
-  const codes: string[] = []
-  const got: number[] = []
-  for await (const r of ndjson<{ seq: number }>(url, { idOf: (r) => r.seq, retry: { initialDelayMs: 1, minDelayMs: 0 }, onRetry: ({ error }) => codes.push(error.code) })) got.push(r.seq)
-  // A record that arrived before the framing broke is kept, and the resumed stream does not repeat it
-  // (this server ignores Last-Event-ID, so an inclusive replay of seq 1 is what it sends).
-  expect(got).toEqual([1, 2])
-  expect(codes).toEqual(['NETWORK_ERROR'])
-  expect(connections()).toBe(2)
-  recovered.push(name)
-  delivered += got.length
-})
+test.each(malformed)(
+  'malformed HTTP (%s) is a NETWORK_ERROR that is retried, and the stream recovers',
+  async (name, reply) => {
+    const { url, connections } = await rawServer([reply, good])
+    const codes: string[] = []
+    const got: number[] = []
+    for await (const r of ndjson<{ seq: number }>(url, {
+      idOf: (r) => r.seq,
+      retry: { initialDelayMs: 1, minDelayMs: 0 },
+      onRetry: ({ error }) => codes.push(error.code),
+    }))
+      got.push(r.seq)
+    // A record that arrived before the framing broke is kept, and the resumed stream does not repeat it
+    // (this server ignores Last-Event-ID, so an inclusive replay of seq 1 is what it sends).
+    expect(got).toEqual([1, 2])
+    expect(codes).toEqual(['NETWORK_ERROR'])
+    expect(connections()).toBe(2)
+    recovered.push(name)
+    delivered += got.length
+  },
+)
 
 const recovered: string[] = []
 let delivered = 0

@@ -5,9 +5,9 @@
 import type { RequestListener } from 'node:http'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { z } from 'zod'
-import { ndjson, sse, type SluiceError } from '../../src/index.js'
+import { ndjson, type SluiceError, sse } from '../../src/index.js'
 import { recordFigure } from '../support/figures.js'
-import { startLoopback, type Loopback } from '../support/loopback.js'
+import { type Loopback, startLoopback } from '../support/loopback.js'
 
 /** 5,000 levels of arrays: a 10 KB line, far inside maxLineBytes, deep enough to overflow zod's recursion. */
 const DEPTH = 5000
@@ -46,9 +46,20 @@ test.each(['ndjson', 'sse'] as const)(
     const got: number[] = []
     const error: SluiceError = await (async () => {
       if (format === 'ndjson') {
-        for await (const r of ndjson(`${url}/ndjson`, { schema: Record, idOf: (r) => r.seq, retry, onRetry: ({ error }) => retried.push(error.code) })) got.push(r.seq)
+        for await (const r of ndjson(`${url}/ndjson`, {
+          schema: Record,
+          idOf: (r) => r.seq,
+          retry,
+          onRetry: ({ error }) => retried.push(error.code),
+        }))
+          got.push(r.seq)
       } else {
-        for await (const e of sse(`${url}/sse`, { schema: Record, retry, onRetry: ({ error }) => retried.push(error.code) })) got.push(e.data.seq)
+        for await (const e of sse(`${url}/sse`, {
+          schema: Record,
+          retry,
+          onRetry: ({ error }) => retried.push(error.code),
+        }))
+          got.push(e.data.seq)
       }
     })().then(
       () => new Error('no error') as SluiceError,

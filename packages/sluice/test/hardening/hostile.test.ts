@@ -4,7 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { expect, test } from 'vitest'
 import { z } from 'zod'
-import { decodeNdjson, decodeSse, ndjson, sse, type SluiceError } from '../../src/index.js'
+import { decodeNdjson, decodeSse, ndjson, type SluiceError, sse } from '../../src/index.js'
 import { recordFigure, retainedHeapMiB, rssMiB } from '../support/figures.js'
 import { listen, urlOf } from '../support/loopback.js'
 
@@ -67,40 +67,48 @@ async function peakRssGrowth<T>(run: () => Promise<T>): Promise<{ result: T; gro
   }
 }
 
-test.each(['ndjson', 'sse'] as const)('%s(): an endless line (200 MB offered) is a final LINE_TOO_LONG and memory stays bounded', async (format) => {
-  const limit = 1024 * 1024
-  let written: Promise<number> | undefined
-  const { url, requests } = await serve((_, response) => {
-    response.writeHead(200, { 'content-type': format === 'ndjson' ? 'application/x-ndjson' : 'text/event-stream' })
-    written = flood(response, Buffer.alloc(64 * 1024, format === 'ndjson' ? 0x7b : 0x61), 200 * 1024 * 1024)
-  })
-  const stream = format === 'ndjson' ? ndjson(url, { maxLineBytes: limit }) : sse(url, { maxLineBytes: limit })
-  const { result: error, growth } = await peakRssGrowth(async () => {
-    try {
-      for await (const _ of stream);
-    } catch (e) {
-      return e as SluiceError
-    }
-  })
-  expect(error?.code).toBe('LINE_TOO_LONG')
-  expect(error?.attempts).toBe(1) // a data error: not retried
-  expect(requests).toHaveLength(1)
-  const received = stream.counters.bytes
-  // The client stopped reading after maxLineBytes plus a chunk, and cancelled: the server could not push 200 MB.
-  expect(received).toBeLessThanOrEqual(limit + 256 * 1024)
-  const sent = await written!
-  expect(sent).toBeLessThan(32 * 1024 * 1024)
-  expect(growth).toBeLessThan(64)
-  recordFigure({
-    scenario: `hostile: endless line through ${format}() (200 MB offered, maxLineBytes 1 MiB)`,
-    cases: 1,
-    peakMiB: +growth.toFixed(1),
-    detail: `final LINE_TOO_LONG after 1 request; client read ${(received / 1048576).toFixed(2)} MiB, server got ${(sent / 1048576).toFixed(1)} MiB out before the cancel; peak is RSS growth`,
-  })
-})
+test.each(['ndjson', 'sse'] as const)(
+  '%s(): an endless line (200 MB offered) is a final LINE_TOO_LONG and memory stays bounded',
+  async (format) => {
+    const limit = 1024 * 1024
+    let written: Promise<number> | undefined
+    const { url, requests } = await serve((_, response) => {
+      response.writeHead(200, { 'content-type': format === 'ndjson' ? 'application/x-ndjson' : 'text/event-stream' })
+      written = flood(response, Buffer.alloc(64 * 1024, format === 'ndjson' ? 0x7b : 0x61), 200 * 1024 * 1024)
+    })
+    const stream = format === 'ndjson' ? ndjson(url, { maxLineBytes: limit }) : sse(url, { maxLineBytes: limit })
+    const { result: error, growth } = await peakRssGrowth(async () => {
+      try {
+        for await (const _ of stream);
+      } catch (e) {
+        return e as SluiceError
+      }
+    })
+    expect(error?.code).toBe('LINE_TOO_LONG')
+    expect(error?.attempts).toBe(1) // a data error: not retried
+    expect(requests).toHaveLength(1)
+    const received = stream.counters.bytes
+    // The client stopped reading after maxLineBytes plus a chunk, and cancelled: the server could not push 200 MB.
+    expect(received).toBeLessThanOrEqual(limit + 256 * 1024)
+    const sent = await written!
+    expect(sent).toBeLessThan(32 * 1024 * 1024)
+    expect(growth).toBeLessThan(64)
+    recordFigure({
+      scenario: `hostile: endless line through ${format}() (200 MB offered, maxLineBytes 1 MiB)`,
+      cases: 1,
+      peakMiB: +growth.toFixed(1),
+      detail: `final LINE_TOO_LONG after 1 request; client read ${(received / 1048576).toFixed(2)} MiB, server got ${(sent / 1048576).toFixed(1)} MiB out before the cancel; peak is RSS growth`,
+    })
+  },
+)
 
 /** Writes `count` tiny items, made `batch` at a time by `make(first, n)`, with backpressure; then `tail`. */
-function trickle(response: ServerResponse, count: number, make: (first: number, n: number) => string, tail: string): void {
+function trickle(
+  response: ServerResponse,
+  count: number,
+  make: (first: number, n: number) => string,
+  tail: string,
+): void {
   const batch = 2000
   let next = 0
   const pump = () => {
@@ -158,11 +166,16 @@ function inOrder() {
 test('a million tiny NDJSON records through ndjson() arrive in order in flat memory', async () => {
   const { url } = await serve((_, response) => {
     response.writeHead(200, { 'content-type': 'application/x-ndjson' })
-    trickle(response, MILLION, (first, n) => {
-      let text = ''
-      for (let i = first; i < first + n; i++) text += `{"i":${i}}\n`
-      return text
-    }, `{"$sluice":"end","count":${MILLION}}\n`)
+    trickle(
+      response,
+      MILLION,
+      (first, n) => {
+        let text = ''
+        for (let i = first; i < first + n; i++) text += `{"i":${i}}\n`
+        return text
+      },
+      `{"$sluice":"end","count":${MILLION}}\n`,
+    )
   })
   const heap = heapSampler(100_000)
   const started = performance.now()
@@ -189,11 +202,16 @@ test('a million tiny NDJSON records through ndjson() arrive in order in flat mem
 test('a million tiny SSE events, each after a heartbeat comment, through sse() arrive in order in flat memory', async () => {
   const { url } = await serve((_, response) => {
     response.writeHead(200, { 'content-type': 'text/event-stream' })
-    trickle(response, MILLION, (first, n) => {
-      let text = ''
-      for (let i = first; i < first + n; i++) text += `:\nid:${i}\ndata:x\n\n`
-      return text
-    }, `event: end\ndata: {"count":${MILLION}}\n\n`)
+    trickle(
+      response,
+      MILLION,
+      (first, n) => {
+        let text = ''
+        for (let i = first; i < first + n; i++) text += `:\nid:${i}\ndata:x\n\n`
+        return text
+      },
+      `event: end\ndata: {"count":${MILLION}}\n\n`,
+    )
   })
   const heap = heapSampler(100_000)
   const started = performance.now()
@@ -239,7 +257,11 @@ test('a retry: 0 storm never reconnects faster than the default minDelayMs floor
   expect(Math.min(...delays)).toBeGreaterThanOrEqual(100)
   // Measured at the server: no two requests closer than the floor (less a timer's slack).
   expect(Math.min(...gaps)).toBeGreaterThanOrEqual(95)
-  recordFigure({ scenario: 'hostile: retry: 0 storm (default policy)', cases: delays.length, detail: `shortest delay chosen ${Math.min(...delays)} ms, shortest gap between requests at the server ${Math.min(...gaps).toFixed(0)} ms (floor 100 ms)` })
+  recordFigure({
+    scenario: 'hostile: retry: 0 storm (default policy)',
+    cases: delays.length,
+    detail: `shortest delay chosen ${Math.min(...delays)} ms, shortest gap between requests at the server ${Math.min(...gaps).toFixed(0)} ms (floor 100 ms)`,
+  })
 })
 
 test('an endless redirect chain is a final REDIRECT_LOOP error, not retried', async () => {
@@ -254,7 +276,11 @@ test('an endless redirect chain is a final REDIRECT_LOOP error, not retried', as
   expect((error as SluiceError).code).toBe('REDIRECT_LOOP')
   expect((error as SluiceError).attempts).toBe(1)
   expect(requests.length).toBeLessThanOrEqual(21) // fetch's own limit: 20 redirects
-  recordFigure({ scenario: 'hostile: endless redirect chain', cases: 1, detail: `final REDIRECT_LOOP after ${requests.length} requests in ${Date.now() - started} ms` })
+  recordFigure({
+    scenario: 'hostile: endless redirect chain',
+    cases: 1,
+    detail: `final REDIRECT_LOOP after ${requests.length} requests in ${Date.now() - started} ms`,
+  })
 })
 
 test('Retry-After of a year, in seconds or as an HTTP-date, is capped by maxDelayMs', async () => {
@@ -272,10 +298,15 @@ test('Retry-After of a year, in seconds or as an HTTP-date, is capped by maxDela
   const delays: number[] = []
   const started = Date.now()
   const got: unknown[] = []
-  for await (const r of ndjson(url, { retry: { maxDelayMs: 30 }, onRetry: ({ delayMs }) => delays.push(delayMs) })) got.push(r)
+  for await (const r of ndjson(url, { retry: { maxDelayMs: 30 }, onRetry: ({ delayMs }) => delays.push(delayMs) }))
+    got.push(r)
   expect(got).toEqual([{ seq: 1 }])
   expect(delays).toEqual([30, 30])
-  recordFigure({ scenario: 'hostile: Retry-After of a year (seconds, then HTTP-date), maxDelayMs 30', cases: 2, detail: `waited ${delays.join(' + ')} ms, delivered after ${Date.now() - started} ms` })
+  recordFigure({
+    scenario: 'hostile: Retry-After of a year (seconds, then HTTP-date), maxDelayMs 30',
+    cases: 2,
+    detail: `waited ${delays.join(' + ')} ms, delivered after ${Date.now() - started} ms`,
+  })
 })
 
 test('a server that never sends headers is a CONNECT_TIMEOUT per attempt, then a final error with the attempt count', async () => {
@@ -283,7 +314,11 @@ test('a server that never sends headers is a CONNECT_TIMEOUT per attempt, then a
   const codes: string[] = []
   const started = Date.now()
   const error = await (async () => {
-    for await (const _ of sse(url, { connectTimeoutMs: 200, retry: { initialDelayMs: 1, minDelayMs: 0, maxAttempts: 3 }, onRetry: ({ error }) => codes.push(error.code) }));
+    for await (const _ of sse(url, {
+      connectTimeoutMs: 200,
+      retry: { initialDelayMs: 1, minDelayMs: 0, maxAttempts: 3 },
+      onRetry: ({ error }) => codes.push(error.code),
+    }));
   })().catch((e: SluiceError) => e)
   const elapsed = Date.now() - started
   expect((error as SluiceError).code).toBe('CONNECT_TIMEOUT')
@@ -294,7 +329,11 @@ test('a server that never sends headers is a CONNECT_TIMEOUT per attempt, then a
   // Each abandoned attempt closed its connection: none is left hanging on the server.
   for (let i = 0; i < 100 && sockets.open > 0; i++) await new Promise((resolve) => setTimeout(resolve, 10))
   expect(sockets.open).toBe(0)
-  recordFigure({ scenario: 'hostile: a server that never sends headers (connectTimeoutMs 200, maxAttempts 3)', cases: 1, detail: `final CONNECT_TIMEOUT after ${sockets.used} requests in ${elapsed} ms; ${sockets.open} of their connections left open` })
+  recordFigure({
+    scenario: 'hostile: a server that never sends headers (connectTimeoutMs 200, maxAttempts 3)',
+    cases: 1,
+    detail: `final CONNECT_TIMEOUT after ${sockets.used} requests in ${elapsed} ms; ${sockets.open} of their connections left open`,
+  })
 })
 
 test('an id with CR, LF or NUL never reaches a header: the stream goes on, and resumes only from a sendable id', async () => {
@@ -307,11 +346,17 @@ test('an id with CR, LF or NUL never reaches a header: the stream goes on, and r
   })
   const got: string[] = []
   const error = await (async () => {
-    for await (const r of ndjson<{ id: string }>(url, { idOf: (r) => r.id, retry: { initialDelayMs: 1, minDelayMs: 0 } })) got.push(r.id)
+    for await (const r of ndjson<{ id: string }>(url, {
+      idOf: (r) => r.id,
+      retry: { initialDelayMs: 1, minDelayMs: 0 },
+    }))
+      got.push(r.id)
   })().catch((e: SluiceError) => e)
   expect(got).toEqual(['a\r\nX-Injected: 1', 'b\0'])
   expect((error as SluiceError).code).toBe('NETWORK_ERROR')
-  expect(requests.every((r) => r.headers['last-event-id'] === undefined && r.headers['x-injected'] === undefined)).toBe(true)
+  expect(requests.every((r) => r.headers['last-event-id'] === undefined && r.headers['x-injected'] === undefined)).toBe(
+    true,
+  )
   expect(requests).toHaveLength(1)
 
   // The stream goes on past such ids: once a later record has a sendable id, that id resumes.
@@ -322,15 +367,31 @@ test('an id with CR, LF or NUL never reaches a header: the stream goes on, and r
       setImmediate(() => response.socket?.destroy())
     } else {
       const after = Number(request.headers['last-event-id'])
-      response.end([5, 6].filter((n) => n > after).map((n) => `{"id":"${n}"}\n`).join(''))
+      response.end(
+        [5, 6]
+          .filter((n) => n > after)
+          .map((n) => `{"id":"${n}"}\n`)
+          .join(''),
+      )
     }
   })
   const ids: string[] = []
-  for await (const r of ndjson<{ id: string }>(later.url, { idOf: (r) => r.id, retry: { initialDelayMs: 1, minDelayMs: 0 } })) ids.push(r.id)
+  for await (const r of ndjson<{ id: string }>(later.url, {
+    idOf: (r) => r.id,
+    retry: { initialDelayMs: 1, minDelayMs: 0 },
+  }))
+    ids.push(r.id)
   expect(ids).toEqual(['1', '2\r\nX-Injected: 1', '3\0', '4', '5', '6'])
   expect(later.requests.map((r) => r.headers['last-event-id'])).toEqual([undefined, '4'])
   expect(later.requests.every((r) => r.headers['x-injected'] === undefined)).toBe(true)
-  recordFigure({ scenario: 'hostile: ids with CR, LF or NUL', cases: 3, records: ids.length, lost: 0, duplicated: 0, detail: `never in a header (${requests.length + later.requests.length} requests checked); resumed from the last sendable id` })
+  recordFigure({
+    scenario: 'hostile: ids with CR, LF or NUL',
+    cases: 3,
+    records: ids.length,
+    lost: 0,
+    duplicated: 0,
+    detail: `never in a header (${requests.length + later.requests.length} requests checked); resumed from the last sendable id`,
+  })
 
   // SSE: an id with NUL is ignored (HTML §9.2.6), so the last good id is what resumes.
   const events = await serve((request, response, index) => {
@@ -355,11 +416,15 @@ test('ids beyond Latin-1 (CJK, emoji) resume: Last-Event-ID carries their UTF-8 
     response.writeHead(200, { 'content-type': 'text/event-stream' })
     const from = after(request)
     // Two events per connection, then a cut without the end event: three reconnects in all.
-    const body = ids.slice(from, from + 2).map((id) => `id: ${id}\ndata: ${id}\n\n`).join('')
+    const body = ids
+      .slice(from, from + 2)
+      .map((id) => `id: ${id}\ndata: ${id}\n\n`)
+      .join('')
     response.end(from + 2 >= ids.length ? `${body}event: end\ndata: {}\n\n` : body)
   })
   const got: string[] = []
-  for await (const e of sse(events.url, { retry: { initialDelayMs: 1, minDelayMs: 0, maxAttempts: 2 } })) got.push(e.data)
+  for await (const e of sse(events.url, { retry: { initialDelayMs: 1, minDelayMs: 0, maxAttempts: 2 } }))
+    got.push(e.data)
   expect(got).toEqual(ids)
   expect(events.requests.map(sent)).toEqual([undefined, '日本-2'])
 
@@ -367,15 +432,37 @@ test('ids beyond Latin-1 (CJK, emoji) resume: Last-Event-ID carries their UTF-8 
     response.writeHead(200, { 'content-type': 'application/x-ndjson' })
     const from = after(request)
     if (index === 0) {
-      response.write(ids.slice(0, 3).map((id) => `${JSON.stringify({ id })}\n`).join(''))
+      response.write(
+        ids
+          .slice(0, 3)
+          .map((id) => `${JSON.stringify({ id })}\n`)
+          .join(''),
+      )
       setImmediate(() => response.socket?.destroy())
-    } else response.end(ids.slice(from).map((id) => `${JSON.stringify({ id })}\n`).join(''))
+    } else
+      response.end(
+        ids
+          .slice(from)
+          .map((id) => `${JSON.stringify({ id })}\n`)
+          .join(''),
+      )
   })
   const got2: string[] = []
-  for await (const r of ndjson<{ id: string }>(records.url, { idOf: (r) => r.id, retry: { initialDelayMs: 1, minDelayMs: 0, maxAttempts: 2 } })) got2.push(r.id)
+  for await (const r of ndjson<{ id: string }>(records.url, {
+    idOf: (r) => r.id,
+    retry: { initialDelayMs: 1, minDelayMs: 0, maxAttempts: 2 },
+  }))
+    got2.push(r.id)
   expect(got2).toEqual(ids)
   expect(records.requests.map(sent)).toEqual([undefined, '🚀-3'])
-  recordFigure({ scenario: 'hostile: ids beyond Latin-1 (é, CJK, emoji) as resume positions', cases: 2, records: got.length + got2.length, lost: 2 * ids.length - new Set(got).size - new Set(got2).size, duplicated: got.length - new Set(got).size + got2.length - new Set(got2).size, detail: `resumed from the UTF-8 id each time (${events.requests.length + records.requests.length} requests)` })
+  recordFigure({
+    scenario: 'hostile: ids beyond Latin-1 (é, CJK, emoji) as resume positions',
+    cases: 2,
+    records: got.length + got2.length,
+    lost: 2 * ids.length - new Set(got).size - new Set(got2).size,
+    duplicated: got.length - new Set(got).size + got2.length - new Set(got2).size,
+    detail: `resumed from the UTF-8 id each time (${events.requests.length + records.requests.length} requests)`,
+  })
 })
 
 test('__proto__, constructor and prototype keys pollute nothing', async () => {
@@ -398,5 +485,10 @@ test('__proto__, constructor and prototype keys pollute nothing', async () => {
   // JSON.parse keeps "__proto__" as an own data key, which is what the producer sent.
   expect(Object.hasOwn(raw[0]!, '__proto__')).toBe(true)
   expect(Object.hasOwn(raw[1]!.nested as object, '__proto__')).toBe(true)
-  recordFigure({ scenario: 'hostile: __proto__ / constructor / prototype keys, top level and nested', cases: 3, records: raw.length + validated.length + events.length, detail: 'no prototype polluted (raw, zod-validated, SSE json); __proto__ kept as an own key, as JSON.parse does' })
+  recordFigure({
+    scenario: 'hostile: __proto__ / constructor / prototype keys, top level and nested',
+    cases: 3,
+    records: raw.length + validated.length + events.length,
+    detail: 'no prototype polluted (raw, zod-validated, SSE json); __proto__ kept as an own key, as JSON.parse does',
+  })
 })

@@ -35,19 +35,26 @@ const hint = fc.oneof(
 test('every delay lies within [floor, ceiling] and is a finite number, whatever the hint and the attempt', () => {
   let shortest = Infinity
   fc.assert(
-    fc.property(policy, hint, fc.integer({ min: 1, max: 10_000 }), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), (p, h, attempt, random) => {
-      const resolved = resolveRetry(p)
-      const delay = delayFor(attempt, resolved, h, () => random)
-      const floor = Math.min(resolved.minDelayMs, resolved.maxDelayMs)
-      expect(Number.isFinite(delay)).toBe(true)
-      expect(delay).toBeGreaterThanOrEqual(floor)
-      expect(delay).toBeLessThanOrEqual(resolved.maxDelayMs)
-      if (resolved.minDelayMs === 100 && resolved.maxDelayMs >= 100) shortest = Math.min(shortest, delay)
-    }),
+    fc.property(
+      policy,
+      hint,
+      fc.integer({ min: 1, max: 10_000 }),
+      fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+      (p, h, attempt, random) => {
+        const resolved = resolveRetry(p)
+        const delay = delayFor(attempt, resolved, h, () => random)
+        const floor = Math.min(resolved.minDelayMs, resolved.maxDelayMs)
+        expect(Number.isFinite(delay)).toBe(true)
+        expect(delay).toBeGreaterThanOrEqual(floor)
+        expect(delay).toBeLessThanOrEqual(resolved.maxDelayMs)
+        if (resolved.minDelayMs === 100 && resolved.maxDelayMs >= 100) shortest = Math.min(shortest, delay)
+      },
+    ),
     { numRuns: runs * 3 },
   )
   recordFigure({
-    scenario: 'policy: reconnection delay for any policy, server hint (0, NaN, Infinity, a year) and attempt (1 to 10,000)',
+    scenario:
+      'policy: reconnection delay for any policy, server hint (0, NaN, Infinity, a year) and attempt (1 to 10,000)',
     cases: runs * 3,
     detail: `every delay finite and within [minDelayMs, maxDelayMs]; shortest under the default 100 ms floor: ${shortest} ms`,
   })
@@ -84,7 +91,18 @@ test('Retry-After of any size, in seconds or as an HTTP-date, is capped by maxDe
 })
 
 test('a Retry-After that is no delay (negative, fractional, text, a past or malformed date) is ignored, not a zero wait', () => {
-  for (const header of ['-5', '1.5', 'soon', '', '  ', '1e3', '0x10', 'Wed, 99 Foo 2026 00:00:00 GMT', 'NaN', 'Infinity']) {
+  for (const header of [
+    '-5',
+    '1.5',
+    'soon',
+    '',
+    '  ',
+    '1e3',
+    '0x10',
+    'Wed, 99 Foo 2026 00:00:00 GMT',
+    'NaN',
+    'Infinity',
+  ]) {
     expect(parseRetryAfter(header), header).toBeUndefined()
   }
   expect(parseRetryAfter('Thu, 01 Jan 1970 00:00:00 GMT')).toBe(0) // a past date: retry now (then the floor applies)
@@ -92,10 +110,18 @@ test('a Retry-After that is no delay (negative, fractional, text, a past or malf
 
 test('parseRetryAfter on arbitrary text never throws and gives nothing or a delay of at least 0', () => {
   fc.assert(
-    fc.property(fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.nat().map(String), fc.date({ noInvalidDate: true }).map((d) => d.toUTCString())), (header) => {
-      const ms = parseRetryAfter(header)
-      if (ms !== undefined) expect(ms).toBeGreaterThanOrEqual(0)
-    }),
+    fc.property(
+      fc.oneof(
+        fc.string(),
+        fc.string({ unit: 'binary' }),
+        fc.nat().map(String),
+        fc.date({ noInvalidDate: true }).map((d) => d.toUTCString()),
+      ),
+      (header) => {
+        const ms = parseRetryAfter(header)
+        if (ms !== undefined) expect(ms).toBeGreaterThanOrEqual(0)
+      },
+    ),
     { numRuns: runs * 3 },
   )
 })

@@ -8,7 +8,7 @@ import fc from 'fast-check'
 import { expect, test } from 'vitest'
 import { z } from 'zod'
 import { ndjson, sse } from '../../src/index.js'
-import { bodyFor, startChaosServer, type ChaosServer, type Fault, type Format } from '../support/chaos-server.js'
+import { bodyFor, type ChaosServer, type Fault, type Format, startChaosServer } from '../support/chaos-server.js'
 import { recordFigure, retainedHeapMiB } from '../support/figures.js'
 
 const targetFaults = Number(process.env.SLUICE_SOAK_FAULTS ?? 2000)
@@ -19,7 +19,10 @@ const Record = z.object({ seq: z.number(), name: z.string(), text: z.string(), t
 function resources() {
   const counts = new Map<string, number>()
   for (const kind of process.getActiveResourcesInfo()) counts.set(kind, (counts.get(kind) ?? 0) + 1)
-  return { timers: counts.get('Timeout') ?? 0, sockets: (counts.get('TCPSocketWrap') ?? 0) + (counts.get('TCPWrap') ?? 0) }
+  return {
+    timers: counts.get('Timeout') ?? 0,
+    sockets: (counts.get('TCPSocketWrap') ?? 0) + (counts.get('TCPWrap') ?? 0),
+  }
 }
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 10))
@@ -51,7 +54,10 @@ function open(format: Format, server: ChaosServer, validated: boolean): AsyncIte
 test(`${targetFaults} random disconnects: exactly once, in order, flat heap, nothing leaked`, async () => {
   const startedAt = performance.now()
   const baseline = resources()
-  const sizes = { ndjson: Buffer.byteLength(await bodyFor('ndjson', 0, total)), sse: Buffer.byteLength(await bodyFor('sse', 0, total)) }
+  const sizes = {
+    ndjson: Buffer.byteLength(await bodyFor('ndjson', 0, total)),
+    sse: Buffer.byteLength(await bodyFor('sse', 0, total)),
+  }
   const random = fc.sample(fc.integer({ min: 0, max: 1_000_000 }), { numRuns: 20_000, seed: 42 })
   let r = 0
   const next = (max: number) => random[r++ % random.length]! % max
@@ -62,7 +68,15 @@ test(`${targetFaults} random disconnects: exactly once, in order, flat heap, not
   const servers: ChaosServer[] = []
   for (const format of ['ndjson', 'sse'] as const) {
     for (const inclusive of [false, true]) {
-      servers.push(await startChaosServer({ format, total, inclusive, keepLog: false, plan: (n) => plan[n - base] ?? { kind: 'ok' } }))
+      servers.push(
+        await startChaosServer({
+          format,
+          total,
+          inclusive,
+          keepLog: false,
+          plan: (n) => plan[n - base] ?? { kind: 'ok' },
+        }),
+      )
     }
   }
   const formatOf = (i: number): Format => (i < 2 ? 'ndjson' : 'sse')
@@ -126,7 +140,8 @@ test(`${targetFaults} random disconnects: exactly once, in order, flat heap, not
   expect(socketsLeft).toBeLessThanOrEqual(baseline.sockets)
   const seconds = (performance.now() - startedAt) / 1000
   recordFigure({
-    scenario: 'soak: random disconnects (cut, early end, 503, 429) over NDJSON and SSE, exclusive and inclusive replay, zod on half, slow consumer on 1 stream in 10',
+    scenario:
+      'soak: random disconnects (cut, early end, 503, 429) over NDJSON and SSE, exclusive and inclusive replay, zod on half, slow consumer on 1 stream in 10',
     cases: streams,
     faults,
     records,

@@ -10,11 +10,10 @@ import { runnable, runtime } from './harness.js'
 /** The part of the Bun global this entry uses, typed locally so `tsc` needs no Bun types. */
 interface BunApi {
   env: Record<string, string | undefined>
-  serve(options: {
-    hostname: string
+  serve(options: { hostname: string; port: number; fetch: (request: Request) => Response | Promise<Response> }): {
     port: number
-    fetch: (request: Request) => Response | Promise<Response>
-  }): { port: number; stop(closeActiveConnections?: boolean): Promise<void> }
+    stop(closeActiveConnections?: boolean): Promise<void>
+  }
 }
 const Bun = (globalThis as unknown as { Bun: BunApi }).Bun
 

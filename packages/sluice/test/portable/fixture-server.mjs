@@ -13,7 +13,13 @@
 // Vite (which resolves `sluice/protocol` to sluice's src through the portable config's alias);
 // scripts/run-portable.mjs loads it through tsx's `tsImport` (`sluice/protocol` then resolves to
 // sluice's dist/, which that script builds before loading it).
-import { encodeNdjson, encodeSseEvent, lastEventId, ndjsonResponse, sseResponse } from '../../../sluice-server/src/index.ts'
+import {
+  encodeNdjson,
+  encodeSseEvent,
+  lastEventId,
+  ndjsonResponse,
+  sseResponse,
+} from '../../../sluice-server/src/index.ts'
 import { serve } from '../../../sluice-server/src/node.ts'
 
 /** Records any route streams at most, and how long an endless stream may live: every loop is bounded. */
@@ -155,7 +161,12 @@ function handle(request, closed, attempts, versions) {
         }
         return stream(format, records(), { end: false, signal: giveUp.signal, onClose: () => clearTimeout(timer) })
       }
-      return cutShort(format, stream(format, range(from, last), { end: false }), last + 1, kind === 'destroy' ? 'destroy' : 'end')
+      return cutShort(
+        format,
+        stream(format, range(from, last), { end: false }),
+        last + 1,
+        kind === 'destroy' ? 'destroy' : 'end',
+      )
     }
     // What each attempt of the resumable stream with this id sent and got.
     case '/log':

@@ -83,13 +83,16 @@ export function expect<T>(actual: T, label = 'value') {
       }
     },
     toBeLessThanOrEqual(limit: number): void {
-      if (!(typeof actual === 'number' && actual <= limit)) fail(`${label}: expected at most ${limit}, got ${show(actual)}`)
+      if (!(typeof actual === 'number' && actual <= limit))
+        fail(`${label}: expected at most ${limit}, got ${show(actual)}`)
     },
     toBeGreaterThanOrEqual(limit: number): void {
-      if (!(typeof actual === 'number' && actual >= limit)) fail(`${label}: expected at least ${limit}, got ${show(actual)}`)
+      if (!(typeof actual === 'number' && actual >= limit))
+        fail(`${label}: expected at least ${limit}, got ${show(actual)}`)
     },
     toContain(part: string): void {
-      if (typeof actual !== 'string' || !actual.includes(part)) fail(`${label}: expected ${show(actual)} to contain ${show(part)}`)
+      if (typeof actual !== 'string' || !actual.includes(part))
+        fail(`${label}: expected ${show(actual)} to contain ${show(part)}`)
     },
   }
 }
@@ -137,7 +140,11 @@ export async function collect<T>(source: AsyncIterable<T> | ReadableStream<T>): 
 }
 
 /** Waits for `condition` to hold, polling every 10 ms for at most `timeoutMs`; fails with `what` when it does not. */
-export async function eventually(condition: () => Promise<boolean> | boolean, what: string, timeoutMs = 3000): Promise<void> {
+export async function eventually(
+  condition: () => Promise<boolean> | boolean,
+  what: string,
+  timeoutMs = 3000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!(await condition())) {
     if (Date.now() > deadline) fail(`timed out after ${timeoutMs} ms waiting for ${what}`)

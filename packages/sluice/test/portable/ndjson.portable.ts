@@ -13,11 +13,19 @@ interface Vector {
 }
 
 const vectors: Vector[] = [
-  { name: 'LF-separated records', input: '{"a":1}\n{"b":[1,2]}\n"s"\n3\n', expected: [{ a: 1 }, { b: [1, 2] }, 's', 3] },
+  {
+    name: 'LF-separated records',
+    input: '{"a":1}\n{"b":[1,2]}\n"s"\n3\n',
+    expected: [{ a: 1 }, { b: [1, 2] }, 's', 3],
+  },
   { name: 'CRLF-separated records', input: '{"a":1}\r\n{"a":2}\r\n', expected: [{ a: 1 }, { a: 2 }] },
   { name: 'a leading BOM', input: '\uFEFF{"a":1}\n', expected: [{ a: 1 }] },
   { name: 'multi-byte characters', input: '{"t":"é€😀"}\n{"t":"ß"}\n', expected: [{ t: 'é€😀' }, { t: 'ß' }] },
-  { name: 'blank and whitespace-only heartbeat lines', input: '\n{"a":1}\n \t\n\r\n{"a":2}\n\n', expected: [{ a: 1 }, { a: 2 }] },
+  {
+    name: 'blank and whitespace-only heartbeat lines',
+    input: '\n{"a":1}\n \t\n\r\n{"a":2}\n\n',
+    expected: [{ a: 1 }, { a: 2 }],
+  },
   { name: 'a complete last line without a newline', input: '{"a":1}\n{"a":2}', expected: [{ a: 1 }, { a: 2 }] },
   {
     name: 'the end trailer, which ends the stream and is not yielded',
@@ -98,7 +106,10 @@ const Tick: StandardSchemaV1<unknown, { seq: number }> = {
 }
 
 test('ndjson validates records with a Standard Schema and raises VALIDATION_ERROR with the issue path', async () => {
-  expect(await collect(decodeNdjson(['{"seq":1,"x":0}\n{"seq":2}\n'], { schema: Tick }))).toEqual([{ seq: 1 }, { seq: 2 }])
+  expect(await collect(decodeNdjson(['{"seq":1,"x":0}\n{"seq":2}\n'], { schema: Tick }))).toEqual([
+    { seq: 1 },
+    { seq: 2 },
+  ])
   const error = await expectError(() => collect(decodeNdjson(['{"seq":1}\n{"seq":"2"}\n'], { schema: Tick })), {
     code: 'VALIDATION_ERROR',
     line: 2,

@@ -19,7 +19,11 @@ interface Vector {
 const message = (data: string, extra: Partial<SseEvent> = {}): SseEvent => ({ event: 'message', data, ...extra })
 
 const vectors: Vector[] = [
-  { name: 'the spec example of one event over three data lines', input: 'data: YHOO\ndata: +2\ndata: 10\n\n', expected: [message('YHOO\n+2\n10')] },
+  {
+    name: 'the spec example of one event over three data lines',
+    input: 'data: YHOO\ndata: +2\ndata: 10\n\n',
+    expected: [message('YHOO\n+2\n10')],
+  },
   {
     name: 'the spec example with a comment, an id, an id reset and a final event cut off',
     input: ': test stream\n\ndata: first event\nid: 1\n\ndata:second event\nid\n\ndata:  third event\n',
@@ -32,9 +36,21 @@ const vectors: Vector[] = [
     expected: [message(''), message('\n')],
     truncated: true,
   },
-  { name: 'the spec example of one optional space after the colon', input: 'data:test\n\ndata: test\n\n', expected: [message('test'), message('test')] },
-  { name: 'CRLF line endings', input: 'event: tick\r\ndata: 1\r\n\r\ndata: 2\r\n\r\n', expected: [message('1', { event: 'tick' }), message('2')] },
-  { name: 'lone CR line endings', input: 'event: tick\rdata: 1\r\rdata: 2\r\r', expected: [message('1', { event: 'tick' }), message('2')] },
+  {
+    name: 'the spec example of one optional space after the colon',
+    input: 'data:test\n\ndata: test\n\n',
+    expected: [message('test'), message('test')],
+  },
+  {
+    name: 'CRLF line endings',
+    input: 'event: tick\r\ndata: 1\r\n\r\ndata: 2\r\n\r\n',
+    expected: [message('1', { event: 'tick' }), message('2')],
+  },
+  {
+    name: 'lone CR line endings',
+    input: 'event: tick\rdata: 1\r\rdata: 2\r\r',
+    expected: [message('1', { event: 'tick' }), message('2')],
+  },
   { name: 'a leading BOM', input: '\uFEFFdata: a\n\n', expected: [message('a')] },
   { name: 'multi-byte characters', input: 'data: é€😀\n\n', expected: [message('é€😀')] },
   {
@@ -52,7 +68,11 @@ const vectors: Vector[] = [
     input: 'retry: 1500\ndata: x\n\nretry: 1.5s\ndata: y\n\n',
     expected: [message('x', { retry: 1500 }), message('y')],
   },
-  { name: 'unknown fields and an event with no data, which are ignored', input: 'foo: bar\n\nevent: x\n\ndata: a\n\n', expected: [message('a')] },
+  {
+    name: 'unknown fields and an event with no data, which are ignored',
+    input: 'foo: bar\n\nevent: x\n\ndata: a\n\n',
+    expected: [message('a')],
+  },
   {
     name: 'the end event, which ends the stream and is not yielded',
     input: 'data: a\n\nevent: end\ndata: {"count":1}\n\ndata: after\n\n',
@@ -121,7 +141,9 @@ test('sse with requireEnd raises TRUNCATED_STREAM (missing-end) for a clean end 
 })
 
 test('sse with a custom endMarker name ends on that event', async () => {
-  const events = await collect(decodeSse(['data: a\n\nevent: done\ndata:\n\nevent: end\ndata: x\n\n'], { endMarker: 'done' }))
+  const events = await collect(
+    decodeSse(['data: a\n\nevent: done\ndata:\n\nevent: end\ndata: x\n\n'], { endMarker: 'done' }),
+  )
   expect(events).toEqual([message('a')])
 })
 

@@ -2,20 +2,21 @@
  * Type tests (vitest typecheck, run by the `node: sluice` suite): record types inferred from a
  * zod schema flow through the decoders and the resilient streams, and wrong use does not compile.
  */
-import { describe, expectTypeOf, test } from 'vitest'
-import { z } from 'zod'
+
 import {
   decodeNdjson,
   decodeSse,
-  ndjson,
-  NdjsonDecoderStream,
-  sse,
   type Infer,
+  NdjsonDecoderStream,
+  ndjson,
   type ParseError,
   type RecordStream,
   type SluiceError,
   type SseEvent,
+  sse,
 } from 'sluice'
+import { describe, expectTypeOf, test } from 'vitest'
+import { z } from 'zod'
 
 const Metric = z.object({ seq: z.number(), rps: z.number(), host: z.string().optional() })
 type Metric = z.infer<typeof Metric>

@@ -7,9 +7,9 @@
 import fc from 'fast-check'
 import { afterEach, describe, expect, test } from 'vitest'
 import { z } from 'zod'
-import { ndjson, sse, type RecordStream } from '../../src/index.js'
+import { ndjson, type RecordStream, sse } from '../../src/index.js'
+import { bodyFor, type ChaosServer, type Fault, type Format, startChaosServer } from '../support/chaos-server.js'
 import { recordFigure } from '../support/figures.js'
-import { bodyFor, startChaosServer, type ChaosServer, type Fault, type Format } from '../support/chaos-server.js'
 
 const Record = z.object({ seq: z.number(), name: z.string(), text: z.string(), tags: z.array(z.unknown()) })
 const fast = { initialDelayMs: 1, maxDelayMs: 5, minDelayMs: 0 }

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { afterAll, expect, test } from 'vitest'
@@ -23,9 +23,13 @@ async function freePort(): Promise<number> {
 
 /** Starts the metrics API in a child process and resolves once it listens. */
 function start(port: number, total: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--conditions=sluice-source', '--import', 'tsx', script, String(port), String(total)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
+  const child = spawn(
+    process.execPath,
+    ['--conditions=sluice-source', '--import', 'tsx', script, String(port), String(total)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  )
   children.push(child)
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`metrics server exited with ${code}`)))
@@ -63,5 +67,13 @@ test('ndjson() survives the server killed and restarted mid-stream: no gap, no d
   expect(retries).toBeGreaterThan(0)
   expect(stream.counters.reconnects).toBeGreaterThan(0)
   expect(seen).toEqual(Array.from({ length: total }, (_, i) => i))
-  recordFigure({ scenario: 'server process killed (SIGKILL) and restarted mid-stream', cases: 1, faults: 1, records: seen.length, lost: total - new Set(seen).size, duplicated: seen.length - new Set(seen).size, detail: `${retries} retries while it was down` })
+  recordFigure({
+    scenario: 'server process killed (SIGKILL) and restarted mid-stream',
+    cases: 1,
+    faults: 1,
+    records: seen.length,
+    lost: total - new Set(seen).size,
+    duplicated: seen.length - new Set(seen).size,
+    detail: `${retries} retries while it was down`,
+  })
 }, 30_000)

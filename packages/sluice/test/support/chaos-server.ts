@@ -166,7 +166,12 @@ function handle(
 }
 
 /** Copies a WHATWG response to node:http, stopping after `limit` bytes with a cut or a clean end. */
-async function pipe(source: Response, response: ServerResponse, limit: number, how: 'ok' | 'cut' | 'end-early'): Promise<void> {
+async function pipe(
+  source: Response,
+  response: ServerResponse,
+  limit: number,
+  how: 'ok' | 'cut' | 'end-early',
+): Promise<void> {
   const headers: Record<string, string> = {}
   source.headers.forEach((value, key) => (headers[key] = value))
   response.writeHead(source.status, headers)

@@ -12,9 +12,10 @@
  * resumable does), keyed by an `Idempotency-Key` header, so a re-sent POST continues the same
  * generation instead of starting a new one.
  */
+
+import { onTestFinished } from 'vitest'
 import { lastEventId, sseResponse } from '../../../sluice-server/src/index.js'
 import { serve } from '../../../sluice-server/src/node.js'
-import { onTestFinished } from 'vitest'
 
 /** What a server saw: each request's method, path, Last-Event-ID and idempotency key. */
 export interface Seen {
@@ -49,7 +50,9 @@ interface Options {
 }
 
 /** Serves `handler`, logging requests; `first` is true for the first request only (the one a cut applies to). */
-async function start(handler: (request: Request, from: number, first: boolean) => Response | Promise<Response>): Promise<Seen[] & { url: string }> {
+async function start(
+  handler: (request: Request, from: number, first: boolean) => Response | Promise<Response>,
+): Promise<Seen[] & { url: string }> {
   const requests: Seen[] = []
   const server = await serve(
     async (request) => {
@@ -70,7 +73,12 @@ async function start(handler: (request: Request, from: number, first: boolean) =
 }
 
 /** Yields `items` from index `from`, failing (a cut connection) right after index `cut` once `when` settles. */
-async function* fromWithCut<T>(items: T[], from: number, cut: number | undefined, when?: Promise<unknown>): AsyncGenerator<T> {
+async function* fromWithCut<T>(
+  items: T[],
+  from: number,
+  cut: number | undefined,
+  when?: Promise<unknown>,
+): AsyncGenerator<T> {
   for (let i = from; i < items.length; i++) {
     yield items[i]!
     if (i === cut) {
@@ -131,7 +139,9 @@ export async function agentStyleServer(options: Options = {}): Promise<LlmServer
     const url = new URL(request.url)
     if (request.method === 'POST' && url.pathname === '/v1/runs') {
       await request.text()
-      const body = sseResponse(fromWithCut(events, 0, first ? options.cutAfter : undefined, options.cutWhen), { heartbeatMs: 0 })
+      const body = sseResponse(fromWithCut(events, 0, first ? options.cutAfter : undefined, options.cutWhen), {
+        heartbeatMs: 0,
+      })
       body.headers.set('location', '/v1/runs/run_1/stream')
       return body
     }
@@ -144,26 +154,55 @@ export async function agentStyleServer(options: Options = {}): Promise<LlmServer
 }
 
 /** The events of an Anthropic-style messages stream answering with `tokens`, a ping every `pingEvery` deltas. */
-export function anthropicEvents(tokens: string[], pingEvery = 3, errorAfter?: number): Array<{ event: string; data: unknown }> {
+export function anthropicEvents(
+  tokens: string[],
+  pingEvery = 3,
+  errorAfter?: number,
+): Array<{ event: string; data: unknown }> {
   const events: Array<{ event: string; data: unknown }> = [
     {
       event: 'message_start',
       data: {
         type: 'message_start',
-        message: { id: 'msg_01', type: 'message', role: 'assistant', content: [], model: 'claude-style', stop_reason: null, usage: { input_tokens: 12, output_tokens: 1 } },
+        message: {
+          id: 'msg_01',
+          type: 'message',
+          role: 'assistant',
+          content: [],
+          model: 'claude-style',
+          stop_reason: null,
+          usage: { input_tokens: 12, output_tokens: 1 },
+        },
       },
     },
-    { event: 'content_block_start', data: { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } } },
+    {
+      event: 'content_block_start',
+      data: { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
+    },
     { event: 'ping', data: { type: 'ping' } },
   ]
   tokens.forEach((text, i) => {
-    if (errorAfter === i) events.push({ event: 'error', data: { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } } })
-    events.push({ event: 'content_block_delta', data: { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } } })
+    if (errorAfter === i)
+      events.push({
+        event: 'error',
+        data: { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } },
+      })
+    events.push({
+      event: 'content_block_delta',
+      data: { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } },
+    })
     if ((i + 1) % pingEvery === 0) events.push({ event: 'ping', data: { type: 'ping' } })
   })
   events.push(
     { event: 'content_block_stop', data: { type: 'content_block_stop', index: 0 } },
-    { event: 'message_delta', data: { type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: tokens.length } } },
+    {
+      event: 'message_delta',
+      data: {
+        type: 'message_delta',
+        delta: { stop_reason: 'end_turn', stop_sequence: null },
+        usage: { output_tokens: tokens.length },
+      },
+    },
     { event: 'message_stop', data: { type: 'message_stop' } },
   )
   return events
@@ -181,8 +220,10 @@ export async function anthropicStyleServer(options: Options & { errorAfter?: num
   const withIds = events.map((e, id) => ({ ...e, id }))
   const requests = await start(async (request, from, first) => {
     await request.text()
-    return sseResponse(fromWithCut(withIds, from, first ? options.cutAfter : undefined, options.cutWhen), { end: false, heartbeatMs: 0 })
+    return sseResponse(fromWithCut(withIds, from, first ? options.cutAfter : undefined, options.cutWhen), {
+      end: false,
+      heartbeatMs: 0,
+    })
   })
   return { url: `${requests.url}/v1/messages`, requests, text: tokens.join('') }
 }
-

@@ -18,7 +18,11 @@ const END = (count: number) => `{"$sluice":"end","count":${count}}`
 
 export const ndjsonVectors: NdjsonVector[] = [
   { name: 'ndjson decodes nothing from an empty body', input: '', expected: [] },
-  { name: 'ndjson decodes one record per LF-terminated line', input: '{"a":1}\n{"b":2}\n', expected: [{ a: 1 }, { b: 2 }] },
+  {
+    name: 'ndjson decodes one record per LF-terminated line',
+    input: '{"a":1}\n{"b":2}\n',
+    expected: [{ a: 1 }, { b: 2 }],
+  },
   { name: 'ndjson accepts CRLF line endings', input: '{"a":1}\r\n{"b":2}\r\n', expected: [{ a: 1 }, { b: 2 }] },
   {
     name: 'ndjson accepts LF and CRLF mixed in one stream',

@@ -54,7 +54,11 @@ export const sseVectors: SseVector[] = [
     input: 'event: a\nevent: b\ndata: 1\n\n',
     expected: [msg('1', { event: 'b' })],
   },
-  { name: 'sse strips one space after the colon, no more', input: 'data:  two spaces\n\n', expected: [msg(' two spaces')] },
+  {
+    name: 'sse strips one space after the colon, no more',
+    input: 'data:  two spaces\n\n',
+    expected: [msg(' two spaces')],
+  },
   { name: 'sse keeps colons inside a value', input: 'data: a: b:c\n\n', expected: [msg('a: b:c')] },
   { name: 'sse reads a data field with no colon as empty data', input: 'data\n\n', expected: [msg('')] },
   { name: 'sse dispatches an empty data field as an empty string', input: 'data:\n\n', expected: [msg('')] },
@@ -124,10 +128,15 @@ export const sseVectors: SseVector[] = [
     input: 'id: 1\ndata: a\n\nid: 2\n',
     expected: [msg('a', { id: '1' })],
   },
-  { name: 'sse attaches a digit-only retry to the event', input: 'retry: 3000\ndata: a\n\ndata: b\n\n', expected: [msg('a', { retry: 3000 }), msg('b')] },
+  {
+    name: 'sse attaches a digit-only retry to the event',
+    input: 'retry: 3000\ndata: a\n\ndata: b\n\n',
+    expected: [msg('a', { retry: 3000 }), msg('b')],
+  },
   {
     name: 'sse ignores a retry that is not only ASCII digits',
-    input: 'retry: 10a\ndata: a\n\nretry: -1\ndata: b\n\nretry:  5\ndata: c\n\nretry: 1.5\ndata: d\n\nretry:\ndata: e\n\n',
+    input:
+      'retry: 10a\ndata: a\n\nretry: -1\ndata: b\n\nretry:  5\ndata: c\n\nretry: 1.5\ndata: d\n\nretry:\ndata: e\n\n',
     expected: [msg('a'), msg('b'), msg('c'), msg('d'), msg('e')],
   },
   {
@@ -270,10 +279,6 @@ export const sseVectors: SseVector[] = [
   {
     name: 'sse spec example: named events',
     input: 'event: add\ndata: 73857293\n\nevent: remove\ndata: 2153\n\nevent: add\ndata: 113411\n\n',
-    expected: [
-      msg('73857293', { event: 'add' }),
-      msg('2153', { event: 'remove' }),
-      msg('113411', { event: 'add' }),
-    ],
+    expected: [msg('73857293', { event: 'add' }), msg('2153', { event: 'remove' }), msg('113411', { event: 'add' })],
   },
 ]
