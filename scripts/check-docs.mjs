@@ -88,7 +88,7 @@ function blocksOf(file) {
     if (comment) {
       let text = line
       const start = i
-      while (!text.includes('-->') && i + 1 < lines.length) text += '\n' + lines[++i]
+      while (!text.includes('-->') && i + 1 < lines.length) text += `\n${lines[++i]}`
       const body = text.replace(/^\s*<!--\s*/, '').replace(/\s*-->\s*$/, '')
       if (body.startsWith('prelude:')) markers.push({ prelude: body.slice('prelude:'.length).trim() })
       else {
@@ -153,7 +153,7 @@ for (const block of all) {
   const path = block.dir ? join(root, block.dir, '.artifacts', 'examples', name) : join(outDir, name)
   mkdirSync(join(path, '..'), { recursive: true })
   // `export {}` keeps every block a module of its own (top-level await, no clashes between blocks).
-  writeFileSync(path, `${prelude === '' ? '' : prelude + '\n'}${block.code}\nexport {}\n`)
+  writeFileSync(path, `${prelude === '' ? '' : `${prelude}\n`}${block.code}\nexport {}\n`)
   checked.push({ ...block, path, preludeLines })
 }
 
@@ -199,7 +199,7 @@ const tsconfig = {
   },
   files: checked.map((b) => relative(outDir, b.path)),
 }
-writeFileSync(join(outDir, 'tsconfig.json'), JSON.stringify(tsconfig, null, 2) + '\n')
+writeFileSync(join(outDir, 'tsconfig.json'), `${JSON.stringify(tsconfig, null, 2)}\n`)
 
 const config = ts.getParsedCommandLineOfConfigFile(
   join(outDir, 'tsconfig.json'),
@@ -254,6 +254,6 @@ console.log(
   `docs: ${checked.length} snippets typechecked, ${skipped.length} skipped; ${passed} passed, ${failed} failed`,
 )
 if (process.env.SLUICE_RESULTS) {
-  writeFileSync(process.env.SLUICE_RESULTS, JSON.stringify({ numPassedTests: passed, numFailedTests: failed }) + '\n')
+  writeFileSync(process.env.SLUICE_RESULTS, `${JSON.stringify({ numPassedTests: passed, numFailedTests: failed })}\n`)
 }
 process.exit(failed > 0 ? 1 : 0)

@@ -7,7 +7,7 @@
  */
 
 /** mulberry32: a small, fast, seeded PRNG (good enough to vary records, not for cryptography). */
-export function prng(seed) {
+function prng(seed) {
   let a = seed >>> 0
   return () => {
     a = (a + 0x6d2b79f5) >>> 0
@@ -45,7 +45,7 @@ const TEXTS = [
 ]
 
 /** One record: `seq` makes each unique and lets consumers checksum what they received. */
-export function makeRecord(random, seq) {
+function makeRecord(random, seq) {
   const n = Math.floor(random() * NAMES.length)
   const items = []
   const itemCount = 1 + Math.floor(random() * 3)
@@ -85,7 +85,7 @@ export function ndjsonCorpus(bytes, seed = 1) {
     size += Buffer.byteLength(line) + 1
     checksum += seq
   }
-  const buffer = Buffer.from(lines.join('\n') + '\n')
+  const buffer = Buffer.from(`${lines.join('\n')}\n`)
   return { kind: 'ndjson', buffer, lines, records: lines.length, checksum }
 }
 

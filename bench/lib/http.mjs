@@ -34,7 +34,7 @@ export async function startServer() {
 }
 
 /** Runs one consumer child process to completion; resolves to its JSON report. */
-export async function consume(mode, url, { timeoutMs = 300_000 } = {}) {
+async function consume(mode, url, { timeoutMs = 300_000 } = {}) {
   const child = spawn(process.execPath, [here('./consumer.mjs'), mode, url], { stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''

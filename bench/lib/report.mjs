@@ -29,8 +29,6 @@ function throughputTable(sizes) {
 /** The targets, each with the measured figure and whether it holds. */
 export function targets(results) {
   const out = []
-  const sizeRow = (section, chunk, name) =>
-    results[section]?.find((s) => s.chunkSize === chunk)?.rows.find((r) => r.name === name)
   if (results.ndjson) {
     for (const size of results.ndjson) {
       const row = (name) => size.rows.find((r) => r.name === name)

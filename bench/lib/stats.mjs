@@ -14,7 +14,7 @@ export function quantile(values, q) {
   return sorted[low] + (sorted[high] - sorted[low]) * (at - low)
 }
 
-export const MiB = 1024 * 1024
+const MiB = 1024 * 1024
 
 export function formatBytes(bytes) {
   if (bytes >= 1024 * MiB) return `${(bytes / (1024 * MiB)).toFixed(bytes % (1024 * MiB) === 0 ? 0 : 2)} GiB`

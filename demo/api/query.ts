@@ -15,10 +15,10 @@ export interface QueryRow {
 }
 
 const REGIONS = ['eu-west', 'us-east', 'us-west', 'ap-south', 'sa-east'] as const
-export const MAX_QUERY_ROWS = 1_000_000
+const MAX_QUERY_ROWS = 1_000_000
 
 /** Row `id` of the generated table (deterministic, so a resumed stream continues the same table). */
-export function queryRow(id: number): QueryRow {
+function queryRow(id: number): QueryRow {
   const h = Math.imul(id, 2654435761) >>> 0
   return {
     id,

@@ -4,6 +4,22 @@
  */
 import { expect, test } from '@playwright/test'
 
+/** The part of a sluice `RecordStream` these tests touch (e2e does not depend on the package). */
+interface LabStream extends AsyncIterable<{ seq: number }> {
+  state: string
+  counters: { reconnects: number }
+  close(): void
+}
+
+/** What lab.html and these tests keep on `window`. */
+interface Lab {
+  sluice: { ndjson(url: string, options: object): LabStream }
+  stream: LabStream
+  seen: number[]
+  retries: number
+  setHidden(hidden: boolean): void
+}
+
 test.beforeEach(async ({ page }) => {
   await page.goto('/lab.html')
   await expect(page.locator('body')).toHaveAttribute('data-ready', 'true')
@@ -13,7 +29,7 @@ test('offline: no attempt is made (no retry burnt) until the browser is online a
   await context.setOffline(true)
   const client = `offline-${Date.now()}`
   await page.evaluate((client) => {
-    const w = window as any
+    const w = window as unknown as Lab
     w.seen = []
     w.retries = 0
     w.stream = w.sluice.ndjson(`/api/metrics.ndjson?client=${client}`, {
@@ -25,20 +41,20 @@ test('offline: no attempt is made (no retry burnt) until the browser is online a
     })()
   }, client)
   // While offline the stream waits in `retrying` without a single request or retry.
-  await expect.poll(() => page.evaluate(() => (window as any).stream.state)).toBe('retrying')
+  await expect.poll(() => page.evaluate(() => (window as unknown as Lab).stream.state)).toBe('retrying')
   const sentWhileOffline = await (await page.request.get(`/api/debug/sent?client=${client}`)).json()
   expect(sentWhileOffline.ids).toEqual([])
-  expect(await page.evaluate(() => (window as any).retries)).toBe(0)
+  expect(await page.evaluate(() => (window as unknown as Lab).retries)).toBe(0)
   await context.setOffline(false)
-  await expect.poll(() => page.evaluate(() => (window as any).seen.length)).toBeGreaterThan(2)
-  expect(await page.evaluate(() => (window as any).retries)).toBe(0)
-  await page.evaluate(() => (window as any).stream.close())
+  await expect.poll(() => page.evaluate(() => (window as unknown as Lab).seen.length)).toBeGreaterThan(2)
+  expect(await page.evaluate(() => (window as unknown as Lab).retries)).toBe(0)
+  await page.evaluate(() => (window as unknown as Lab).stream.close())
 })
 
 test('pauseWhenHidden: a hidden page disconnects, and resumes from the last id with no gap', async ({ page }) => {
   const client = `hidden-${Date.now()}`
   await page.evaluate((client) => {
-    const w = window as any
+    const w = window as unknown as Lab
     let hidden = false
     Object.defineProperty(document, 'visibilityState', { get: () => (hidden ? 'hidden' : 'visible') })
     w.setHidden = (value: boolean) => {
@@ -54,17 +70,17 @@ test('pauseWhenHidden: a hidden page disconnects, and resumes from the last id w
       for await (const m of w.stream) w.seen.push(m.seq)
     })()
   }, client)
-  await expect.poll(() => page.evaluate(() => (window as any).seen.length)).toBeGreaterThan(2)
-  await page.evaluate(() => (window as any).setHidden(true))
-  await expect.poll(() => page.evaluate(() => (window as any).stream.state)).toBe('retrying')
-  const whileHidden = await page.evaluate(() => (window as any).seen.length)
+  await expect.poll(() => page.evaluate(() => (window as unknown as Lab).seen.length)).toBeGreaterThan(2)
+  await page.evaluate(() => (window as unknown as Lab).setHidden(true))
+  await expect.poll(() => page.evaluate(() => (window as unknown as Lab).stream.state)).toBe('retrying')
+  const whileHidden = await page.evaluate(() => (window as unknown as Lab).seen.length)
   // Hidden: nothing more arrives (the connection is closed, not merely ignored).
   await page.waitForTimeout(600)
-  expect(await page.evaluate(() => (window as any).seen.length)).toBe(whileHidden)
-  await page.evaluate(() => (window as any).setHidden(false))
-  await expect.poll(() => page.evaluate(() => (window as any).seen.length)).toBeGreaterThan(whileHidden + 2)
-  const seen: number[] = await page.evaluate(() => (window as any).seen)
+  expect(await page.evaluate(() => (window as unknown as Lab).seen.length)).toBe(whileHidden)
+  await page.evaluate(() => (window as unknown as Lab).setHidden(false))
+  await expect.poll(() => page.evaluate(() => (window as unknown as Lab).seen.length)).toBeGreaterThan(whileHidden + 2)
+  const seen: number[] = await page.evaluate(() => (window as unknown as Lab).seen)
   expect(seen).toEqual(seen.map((_, i) => i))
-  expect(await page.evaluate(() => (window as any).stream.counters.reconnects)).toBeGreaterThan(0)
-  await page.evaluate(() => (window as any).stream.close())
+  expect(await page.evaluate(() => (window as unknown as Lab).stream.counters.reconnects)).toBeGreaterThan(0)
+  await page.evaluate(() => (window as unknown as Lab).stream.close())
 })

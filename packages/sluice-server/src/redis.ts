@@ -44,6 +44,7 @@ export interface RedisClientLike {
   sendCommand(args: string[], options?: { timeout?: number }): Promise<unknown>
   duplicate(): RedisClientLike
   connect(): Promise<unknown>
+  // biome-ignore lint/suspicious/noExplicitAny: node-redis types its listeners per event; any is what accepts them all
   on(event: 'error' | 'ready', listener: (...args: any[]) => void): unknown
   readonly isReady: boolean
   destroy(): void

@@ -29,7 +29,7 @@ describe('sseResponse', () => {
       { data: 'x', retry: 500 },
     ]).text()
     expect(text).toBe(
-      'event: greeting\ndata: hello\nid: 1\n\n' + 'data: {"seq":2}\nid: 2\n\n' + 'data: x\nretry: 500\n\n' + end(3),
+      `event: greeting\ndata: hello\nid: 1\n\ndata: {"seq":2}\nid: 2\n\ndata: x\nretry: 500\n\n${end(3)}`,
     )
   })
 
@@ -39,9 +39,7 @@ describe('sseResponse', () => {
       idOf: (value) => (typeof value === 'number' ? value : value.seq),
       onClose: (s) => summaries.push(s),
     }).text()
-    expect(text).toBe(
-      'data: {"seq":4,"data":"not an event: it has another key"}\nid: 4\n\n' + 'data: 5\nid: 5\n\n' + end(2),
-    )
+    expect(text).toBe(`data: {"seq":4,"data":"not an event: it has another key"}\nid: 4\n\ndata: 5\nid: 5\n\n${end(2)}`)
     expect(summaries).toEqual([{ reason: 'end', count: 2, lastId: '5' }])
   })
 
@@ -128,7 +126,7 @@ describe('SseEncoderStream', () => {
       },
     })
     const text = await new Response(items.pipeThrough(new SseEncoderStream({ retryMs: 100 }))).text()
-    expect(text).toBe('retry: 100\n\n' + 'data: a\nid: 1\n\n' + 'data: {"seq":2}\n\n' + end(2))
+    expect(text).toBe(`retry: 100\n\ndata: a\nid: 1\n\ndata: {"seq":2}\n\n${end(2)}`)
   })
 })
 

@@ -6,7 +6,7 @@
  */
 
 /** Longest raw input kept on an error, in characters. */
-export const SNIPPET_LENGTH = 200
+const SNIPPET_LENGTH = 200
 
 /** Cuts raw input down to a snippet short enough to log. */
 export function snippetOf(text: string): string {

@@ -590,7 +590,10 @@ class ResilientStream<T> implements RecordStream<T> {
     if (this.#closed) return
     // The end marker came, or an NDJSON body ended cleanly (a missing marker under requireEnd threw above):
     // complete, so a stream started again with the same persist key starts afresh.
-    if (parser.done || !this.#format.openEnded) return (this.#cursor?.save(undefined), this.#stop())
+    if (parser.done || !this.#format.openEnded) {
+      this.#cursor?.save(undefined)
+      return this.#stop()
+    }
     return new NetworkError(new Error('the event stream ended without its end event'))
   }
 }

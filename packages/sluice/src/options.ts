@@ -10,7 +10,7 @@ import type { TextOptions } from './text.js'
 import type { OnInvalid } from './validate.js'
 
 /** 16 MiB: longer than any sane record, short enough that one bad line cannot exhaust memory. */
-export const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024
+const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024
 
 /** What both decoders accept. */
 export interface DecodeOptions<S extends StandardSchemaV1 | undefined = StandardSchemaV1 | undefined>

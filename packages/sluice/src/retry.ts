@@ -143,7 +143,7 @@ export function isRetryableStatus(status: number): boolean {
 }
 
 /** Whether a failure may go away on another attempt. Data errors (bad JSON, schema, line length) do not. */
-export function isRetryable(error: unknown): boolean {
+function isRetryable(error: unknown): boolean {
   if (!(error instanceof SluiceError)) return false
   switch (error.code) {
     case 'NETWORK_ERROR':

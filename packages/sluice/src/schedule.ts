@@ -17,7 +17,7 @@ export interface Scheduler {
 }
 
 /** The timer outside browsers (about one frame at 60 Hz), and the bound on a frame a hidden page never paints. */
-export const FRAME_FALLBACK_MS = 16
+const FRAME_FALLBACK_MS = 16
 const HIDDEN_PAGE_MS = 250
 
 /** Animation frames where the runtime has them (typed here: Deno and workers have no DOM lib). */

@@ -367,7 +367,11 @@ export class SseParser implements SseLineSink, ResumeTracker<unknown> {
       this.#box.emit(
         new Pending(
           undefined,
-          checked.promise.then((data) => (data === SKIPPED ? data : ((event.data = data), event))),
+          checked.promise.then((data) => {
+            if (data === SKIPPED) return data
+            event.data = data
+            return event
+          }),
         ),
       )
       return

@@ -14,14 +14,14 @@ import type { StandardSchemaV1 } from './standard-schema.js'
 import { Pending, SKIPPED } from './validate.js'
 
 /** The constructor of {@link NdjsonDecoderStream}: the record type comes from `schema` when there is one. */
-export interface NdjsonDecoderStreamConstructor {
+interface NdjsonDecoderStreamConstructor {
   new <S extends StandardSchemaV1>(options: NdjsonOptions<S> & { schema: S }): NdjsonDecoderStream<Infer<S>>
   new <T = unknown>(options?: NdjsonOptions<StandardSchemaV1 | undefined>): NdjsonDecoderStream<T>
   readonly prototype: NdjsonDecoderStream<unknown>
 }
 
 /** The constructor of {@link SseDecoderStream}: the data type comes from `schema` when there is one. */
-export interface SseDecoderStreamConstructor {
+interface SseDecoderStreamConstructor {
   new <E extends EventSchemas>(
     options: SseOptions & TypedEventOptions<E> & { events: E; schema?: undefined },
   ): TransformStream<Chunk, TypedSseEvent<E>>

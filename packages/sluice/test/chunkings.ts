@@ -25,7 +25,9 @@ export interface ChunkingOptions {
 const encoder = new TextEncoder()
 
 /** A small seeded PRNG: the same seed gives the same chunking on every run (shared with the portable suite). */
-export { prng }
+{
+  prng
+}
 
 /** Splits `length` units at the given points (sorted, deduplicated, inside `(0, length)`). */
 function splitPoints(length: number, points: Iterable<number>): number[] {

@@ -72,9 +72,7 @@ describe('ValidationError', () => {
       ['user', 'name'],
       ['user', 'tags', 1],
     ])
-    expect(e.message).toBe(
-      'Cannot accept record on line 3: schema rejected it: ' + e.issues[0]!.message + ' at user.name',
-    )
+    expect(e.message).toBe(`Cannot accept record on line 3: schema rejected it: ${e.issues[0]!.message} at user.name`)
   })
 
   test('sse reports the issues of a rejected event with its line and data snippet', async () => {

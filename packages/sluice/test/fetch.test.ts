@@ -296,7 +296,7 @@ describe('sse()', () => {
 
 describe('counters.skipped', () => {
   test('is current while the connection is open, not only once an attempt ends', async () => {
-    const lines = ['{"seq":0}', '{"seq":"not a number"}', '{"seq":2}'].join('\n') + '\n'
+    const lines = `${['{"seq":0}', '{"seq":"not a number"}', '{"seq":2}'].join('\n')}\n`
     const server = await listen((_, response) => {
       response.writeHead(200, { 'content-type': 'application/x-ndjson' })
       response.write(lines) // and the connection stays open

@@ -148,7 +148,12 @@ describe('backpressure', () => {
     test(`${name}: a paused consumer stops an async iterable being pulled`, async () => {
       let pulls = 0
       const source = {
-        [Symbol.asyncIterator]: () => ({ next: async () => (pulls++, { done: false as const, value: chunk }) }),
+        [Symbol.asyncIterator]: () => ({
+          next: async () => {
+            pulls++
+            return { done: false as const, value: chunk }
+          },
+        }),
       }
       const iterator = decode(source)
       await iterator.next()
@@ -261,10 +266,14 @@ describe('TransformStreams and a signal', () => {
       const signal = controller.signal
       const add = signal.addEventListener.bind(signal)
       const remove = signal.removeEventListener.bind(signal)
-      signal.addEventListener = ((...args: Parameters<typeof add>) => (listeners++, add(...args))) as typeof add
-      signal.removeEventListener = ((...args: Parameters<typeof remove>) => (
-        listeners--, remove(...args)
-      )) as typeof remove
+      signal.addEventListener = ((...args: Parameters<typeof add>) => {
+        listeners++
+        add(...args)
+      }) as typeof add
+      signal.removeEventListener = ((...args: Parameters<typeof remove>) => {
+        listeners--
+        remove(...args)
+      }) as typeof remove
       const { items } = await collectStream(streamOf([chunk]).pipeThrough(create(signal)))
       expect(items).toHaveLength(4)
       expect(listeners).toBe(0)

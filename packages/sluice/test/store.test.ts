@@ -63,8 +63,6 @@ function until<S>(store: Store<S>, check: (snap: StoreSnapshot<S>) => boolean): 
   })
 }
 
-const seqs = (records: readonly Rec[]) => records.map((r) => r.seq)
-
 describe('createStore', () => {
   test('two subscribers share one stream; the last unsubscribe closes it after lingerMs, not before', async () => {
     const server = await recordServer({ count: 3, hold: true })

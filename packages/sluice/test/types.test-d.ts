@@ -57,7 +57,12 @@ describe('decodeNdjson', () => {
     // @ts-expect-error onInvalid is "throw", "skip" or a callback
     decodeNdjson(body, { onInvalid: 'ignore' })
     decodeNdjson(body, { onInvalid: (error) => expectTypeOf(error.code).toEqualTypeOf<string>() })
-    decodeNdjson(body, { endMarker: (value) => (expectTypeOf(value).toEqualTypeOf<unknown>(), false) })
+    decodeNdjson(body, {
+      endMarker: (value) => {
+        expectTypeOf(value).toEqualTypeOf<unknown>()
+        return false
+      },
+    })
   })
 })
 
@@ -78,7 +83,12 @@ describe('decodeSse', () => {
 
   test('types the event fields', () => {
     expectTypeOf<SseEvent<Metric>>().toEqualTypeOf<{ event: string; data: Metric; id?: string; retry?: number }>()
-    decodeSse(body, { endMarker: (event) => (expectTypeOf(event.data).toEqualTypeOf<string>(), false) })
+    decodeSse(body, {
+      endMarker: (event) => {
+        expectTypeOf(event.data).toEqualTypeOf<string>()
+        return false
+      },
+    })
     decodeSse(body, { onComment: (comment) => expectTypeOf(comment).toEqualTypeOf<string>() })
   })
 })

@@ -32,7 +32,7 @@ export interface Nginx {
  * The nginx binary: `$NGINX`, else the first `nginx` on PATH or in the sbin directories, which
  * Debian does not put on a non-root PATH.
  */
-export function findNginx(): string {
+function findNginx(): string {
   if (process.env['NGINX']) return process.env['NGINX']
   const dirs = [...(process.env['PATH'] ?? '').split(delimiter), '/usr/local/sbin', '/usr/sbin', '/sbin']
   for (const dir of dirs) {

@@ -22,7 +22,7 @@ export interface Postgres {
 }
 
 /** `$PG_BIN`, else the newest `/usr/lib/postgresql/<version>/bin` holding initdb. */
-export function findPostgresBin(): string {
+function findPostgresBin(): string {
   if (process.env['PG_BIN']) return process.env['PG_BIN']
   const root = '/usr/lib/postgresql'
   const versions = existsSync(root) ? readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'initdb'))) : []

@@ -30,7 +30,7 @@ export interface RedisServerOptions {
 }
 
 /** The redis-server binary: `$REDIS_SERVER`, else the first on PATH or in the sbin/bin directories. */
-export function findRedisServer(): string {
+function findRedisServer(): string {
   if (process.env['REDIS_SERVER']) return process.env['REDIS_SERVER']
   const dirs = [...(process.env['PATH'] ?? '').split(delimiter), '/usr/local/bin', '/usr/bin', '/usr/sbin']
   for (const dir of dirs) {

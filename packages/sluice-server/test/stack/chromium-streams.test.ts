@@ -30,7 +30,14 @@ const handler: FetchHandler = (request) => {
     yield { i, seq: 0 }
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, HOLD_MS)
-      signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true })
+      signal.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(timer)
+          resolve()
+        },
+        { once: true },
+      )
     })
     if (!signal.aborted) yield { i, seq: 1 }
   }

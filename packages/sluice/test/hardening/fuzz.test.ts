@@ -59,7 +59,7 @@ const nearMiss = fc
         .map((lines) => lines.map(([l, eol]) => l + eol).join('')),
       fc
         .array(fc.record({ seq: fc.nat(50) }), { maxLength: 20 })
-        .map((rs) => rs.map((r) => `${JSON.stringify(r)}\n`).join('') + `{"$sluice":"end","count":${rs.length}}\n`),
+        .map((rs) => `${rs.map((r) => `${JSON.stringify(r)}\n`).join('')}{"$sluice":"end","count":${rs.length}}\n`),
     ),
     fc.array(fc.tuple(fc.nat(), byte), { maxLength: 3 }),
   )

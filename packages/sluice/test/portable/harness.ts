@@ -38,7 +38,7 @@ export interface PortableTest {
 }
 
 /** Every test registered so far, in order. */
-export const registry: PortableTest[] = []
+const registry: PortableTest[] = []
 
 /** The runtime the entry configured; tests read it when they run, never at import. */
 export const runtime: Runtime = { name: 'unknown' }
@@ -61,7 +61,7 @@ export function serverUrl(path: string): string {
 }
 
 /** Thrown by a failed assertion. */
-export class AssertionError extends Error {
+class AssertionError extends Error {
   override name = 'AssertionError'
 }
 

@@ -37,7 +37,7 @@ export interface ChaosOptions {
   keepLog?: boolean
 }
 
-export interface RequestLog {
+interface RequestLog {
   lastEventId: string | undefined
   headers: IncomingMessage['headers']
 }
@@ -53,12 +53,12 @@ export interface ChaosServer {
   close(): Promise<void>
 }
 
-export function record(seq: number) {
+function record(seq: number) {
   return { seq, name: `rec-${seq}`, text: seq % 3 === 0 ? 'héllo wörld ✓ 🚀' : 'plain', tags: [seq % 5, 'x'] }
 }
 
 /** The stream sluice-server produces for records `from` .. `total - 1` (with the end marker). */
-export function responseFor(
+function responseFor(
   format: Format,
   from: number,
   total: number,
@@ -127,9 +127,8 @@ function handle(
   fault: Fault,
   lastEventId: string | undefined,
   response: ServerResponse,
-  timers: Set<ReturnType<typeof setTimeout>>,
+  _timers: Set<ReturnType<typeof setTimeout>>,
 ): void {
-  const contentType = options.format === 'ndjson' ? 'application/x-ndjson' : 'text/event-stream'
   switch (fault.kind) {
     case 'status':
       response.writeHead(fault.status, {

@@ -31,13 +31,13 @@ export function recordFuzz(name: string, cases: number, outcomes: Map<string, nu
 
 /** Resident memory now, in MiB. */
 export const rssMiB = () => process.memoryUsage().rss / 1024 / 1024
-export const heapMiB = () => process.memoryUsage().heapUsed / 1024 / 1024
+const heapMiB = () => process.memoryUsage().heapUsed / 1024 / 1024
 
 /**
  * A full garbage collection, so heap samples measure what is retained, not what is waiting to be
  * collected. `--expose-gc` set at run time reaches a fresh context's `gc` in any worker.
  */
-export const gc: () => void = (() => {
+const gc: () => void = (() => {
   const exposed = (globalThis as { gc?: () => void }).gc
   if (exposed) return exposed
   v8.setFlagsFromString('--expose-gc')

@@ -18,7 +18,7 @@ import { lastEventId, sseResponse } from '../../../sluice-server/src/index.js'
 import { serve } from '../../../sluice-server/src/node.js'
 
 /** What a server saw: each request's method, path, Last-Event-ID and idempotency key. */
-export interface Seen {
+interface Seen {
   method: string
   path: string
   lastEventId: string | undefined
@@ -33,7 +33,7 @@ export interface LlmServer {
 }
 
 /** The tokens of the answer: `words` words, deterministic. */
-export function tokensOf(words: number): string[] {
+function tokensOf(words: number): string[] {
   return Array.from({ length: words }, (_, i) => `${i === 0 ? '' : ' '}w${i}`)
 }
 
@@ -135,7 +135,7 @@ export async function agentStyleServer(options: Options = {}): Promise<LlmServer
     ...tokens.map((text) => ({ type: 'message_delta', text })),
     { type: 'run_completed', usage: { tokens: tokens.length } },
   ].map((data, id) => ({ event: data.type, id, data }))
-  const requests = await start(async (request, from, first) => {
+  const requests = await start(async (request, _from, first) => {
     const url = new URL(request.url)
     if (request.method === 'POST' && url.pathname === '/v1/runs') {
       await request.text()
@@ -154,7 +154,7 @@ export async function agentStyleServer(options: Options = {}): Promise<LlmServer
 }
 
 /** The events of an Anthropic-style messages stream answering with `tokens`, a ping every `pingEvery` deltas. */
-export function anthropicEvents(
+function anthropicEvents(
   tokens: string[],
   pingEvery = 3,
   errorAfter?: number,
