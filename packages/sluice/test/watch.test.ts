@@ -165,6 +165,15 @@ describe('watch(): the timers around a read', () => {
     expect(source.cancelled).toHaveLength(1)
   })
 
+  test('a body that ends when cancelled (not tied to the attempt, as a custom fetch may give) still fails with the timeout', async () => {
+    vi.useFakeTimers()
+    const attempt = new AbortController()
+    const source = body() // a cancelled read resolves { done: true }: it must not pass for the end of the body
+    const read = track(watch(source.reader, attempt, { bytes: 0 }, { idleTimeoutMs: 1000 }, () => 0).read())
+    await vi.advanceTimersByTimeAsync(1000)
+    expect(read.outcome).toEqual({ error: expect.objectContaining({ code: 'IDLE_TIMEOUT' }) })
+  })
+
   test('a chunk the sniffer refuses aborts the attempt with its error', async () => {
     const attempt = new AbortController()
     const source = body(attempt)
