@@ -139,7 +139,13 @@ try {
     }
     if (offenders.length > 0) throw new Error(`Node built-ins imported:\n${offenders.join('\n')}`)
     // Neutral platform: esbuild knows no built-ins, so `fs` or `node:fs` anywhere in the graph fails to resolve.
-    for (const entry of ['./dist/index.js', './dist/protocol.js', './dist/store.js', './dist/react.js']) {
+    for (const entry of [
+      './dist/index.js',
+      './dist/protocol.js',
+      './dist/source.js',
+      './dist/store.js',
+      './dist/react.js',
+    ]) {
       await build({
         stdin: { contents: `export * from ${JSON.stringify(entry)}`, resolveDir: pkgDir },
         bundle: true,

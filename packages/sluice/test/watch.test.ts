@@ -11,21 +11,30 @@ import { z } from 'zod'
 import { ContentTypeError, type SluiceError } from '../src/errors.js'
 import { ndjson, type RecordStream, type RetryInfo, sse } from '../src/index.js'
 import type { ChunkReader, RawRead } from '../src/source.js'
-import { watch } from '../src/watch.js'
+import { type WatchOptions, watch } from '../src/watch.js'
 import { chaos, type Format, openChaos } from './support/chaos-server.js'
 import { listen, urlOf } from './support/loopback.js'
 import { fast, range, seqs } from './support/streams.js'
 
 /**
- * A body reader the test feeds: each read waits for `send`, `fail`, or `cancel` (which ends it, as a
- * stream's cancel does). `tiedTo` makes it fail a pending read with the reason when the attempt is
- * aborted, as a fetch body does.
+ * `watch()` around a body reader the test feeds: each read waits for `send`, `fail`, or a cancel
+ * (which ends it, as a stream's cancel does). The body fails a pending read with the reason when
+ * the attempt is aborted, as a fetch body does, unless `tied: false`.
  */
-function body(tiedTo?: AbortController) {
-  let pending: { resolve: (result: RawRead) => void; reject: (error: unknown) => void } | undefined
+function watched(
+  options: WatchOptions = {},
+  {
+    received = () => 0,
+    sniff,
+    tied = true,
+  }: { received?: () => number; sniff?: (chunk: Uint8Array) => SluiceError | undefined; tied?: boolean } = {},
+) {
+  const attempt = new AbortController()
+  const counters = { bytes: 0 }
   const cancelled: unknown[] = []
-  tiedTo?.signal.addEventListener('abort', () => pending?.reject(tiedTo.signal.reason))
-  const reader: ChunkReader = {
+  let pending: { resolve: (result: RawRead) => void; reject: (error: unknown) => void } | undefined
+  if (tied) attempt.signal.addEventListener('abort', () => pending?.reject(attempt.signal.reason))
+  const body: ChunkReader = {
     read: () => new Promise((resolve, reject) => (pending = { resolve, reject })),
     cancel: async (reason) => {
       cancelled.push(reason)
@@ -33,8 +42,10 @@ function body(tiedTo?: AbortController) {
     },
   }
   return {
-    reader,
+    attempt,
+    counters,
     cancelled,
+    reader: watch(body, attempt, counters, options, received, sniff),
     send: (chunk: Uint8Array | string) => pending!.resolve({ done: false, value: chunk }),
     fail: (error: unknown) => pending!.reject(error),
   }
@@ -58,52 +69,45 @@ describe('watch(): the timers around a read', () => {
   })
 
   test('passes each read through, counting the bytes of each chunk', async () => {
-    const attempt = new AbortController()
-    const source = body(attempt)
-    const counters = { bytes: 0 }
-    const reader = watch(source.reader, attempt, counters, {}, () => 0)
+    const { reader, send, counters } = watched()
     const first = reader.read()
-    source.send(bytes('{"seq":0}\n'))
+    send(bytes('{"seq":0}\n'))
     expect(await first).toEqual({ done: false, value: bytes('{"seq":0}\n') })
     const second = reader.read()
-    source.send(bytes('é\n'))
+    send(bytes('é\n'))
     await second
     expect(counters.bytes).toBe(13)
   })
 
   test('with neither idleTimeoutMs nor stallTimeoutMs, no timer runs', async () => {
     vi.useFakeTimers()
-    const attempt = new AbortController()
-    const source = body(attempt)
-    const read = watch(source.reader, attempt, { bytes: 0 }, {}, () => 0).read()
+    const { reader, send } = watched()
+    const read = reader.read()
     expect(vi.getTimerCount()).toBe(0)
-    source.send(bytes('x'))
+    send(bytes('x'))
     await read
   })
 
   test('a read that waits idleTimeoutMs for a byte aborts the attempt with IDLE_TIMEOUT, cancels the body and rejects with it', async () => {
     vi.useFakeTimers()
-    const attempt = new AbortController()
-    const source = body(attempt)
-    const read = track(watch(source.reader, attempt, { bytes: 0 }, { idleTimeoutMs: 1000 }, () => 0).read())
+    const { reader, attempt, cancelled } = watched({ idleTimeoutMs: 1000 })
+    const read = track(reader.read())
     await vi.advanceTimersByTimeAsync(999)
     expect(read.outcome).toBe('pending')
     await vi.advanceTimersByTimeAsync(1)
     const error = attempt.signal.reason as SluiceError
     expect(error).toMatchObject({ code: 'IDLE_TIMEOUT', timeoutMs: 1000 })
     expect(read.outcome).toEqual({ error })
-    expect(source.cancelled).toEqual([error])
+    expect(cancelled).toEqual([error])
   })
 
   test('the idle timer runs only while a read waits: the time a consumer spends between reads is not counted', async () => {
     vi.useFakeTimers()
-    const attempt = new AbortController()
-    const source = body(attempt)
-    const reader = watch(source.reader, attempt, { bytes: 0 }, { idleTimeoutMs: 1000 }, () => 0)
+    const { reader, send, attempt } = watched({ idleTimeoutMs: 1000 })
     for (let i = 0; i < 3; i++) {
       const read = track(reader.read())
       await vi.advanceTimersByTimeAsync(900)
-      source.send(bytes('x'))
+      send(bytes('x'))
       await vi.advanceTimersByTimeAsync(0)
       expect(read.outcome).toMatchObject({ done: false })
       expect(vi.getTimerCount()).toBe(0) // cleared once the read settled
@@ -114,14 +118,12 @@ describe('watch(): the timers around a read', () => {
 
   test('bytes but no record for stallTimeoutMs: STALL_TIMEOUT, although the idle timer never fires', async () => {
     vi.useFakeTimers()
-    const attempt = new AbortController()
-    const source = body(attempt)
-    const reader = watch(source.reader, attempt, { bytes: 0 }, { idleTimeoutMs: 1000, stallTimeoutMs: 2500 }, () => 0)
+    const { reader, send, attempt } = watched({ idleTimeoutMs: 1000, stallTimeoutMs: 2500 })
     let read = track(reader.read())
     // A heartbeat every 500 ms: the connection is alive, the producer is not.
     for (let t = 500; t <= 2000; t += 500) {
       await vi.advanceTimersByTimeAsync(500)
-      source.send(bytes('\n'))
+      send(bytes('\n'))
       await vi.advanceTimersByTimeAsync(0)
       read = track(reader.read())
     }
@@ -135,14 +137,12 @@ describe('watch(): the timers around a read', () => {
 
   test('a record received restarts the stall clock at the next read', async () => {
     vi.useFakeTimers()
-    const attempt = new AbortController()
-    const source = body(attempt)
     let received = 0
-    const reader = watch(source.reader, attempt, { bytes: 0 }, { stallTimeoutMs: 1000 }, () => received)
+    const { reader, send, attempt } = watched({ stallTimeoutMs: 1000 }, { received: () => received })
     for (let i = 0; i < 4; i++) {
       const read = track(reader.read())
       await vi.advanceTimersByTimeAsync(800)
-      source.send(bytes('{"seq":0}\n'))
+      send(bytes('{"seq":0}\n'))
       await vi.advanceTimersByTimeAsync(0)
       expect(read.outcome).toMatchObject({ done: false })
       received++
@@ -152,68 +152,54 @@ describe('watch(): the timers around a read', () => {
 
   test('a stall clock that ran out before the read fails it at once', async () => {
     vi.useFakeTimers()
-    const attempt = new AbortController()
-    const source = body(attempt)
-    const reader = watch(source.reader, attempt, { bytes: 0 }, { stallTimeoutMs: 1000 }, () => 0)
+    const { reader, send, attempt, cancelled } = watched({ stallTimeoutMs: 1000 })
     const first = reader.read()
     await vi.advanceTimersByTimeAsync(600)
-    source.send(bytes('\n'))
+    send(bytes('\n'))
     await first
     vi.setSystemTime(Date.now() + 600)
     await expect(reader.read()).rejects.toMatchObject({ code: 'STALL_TIMEOUT' })
     expect(attempt.signal.reason).toMatchObject({ code: 'STALL_TIMEOUT' })
-    expect(source.cancelled).toHaveLength(1)
+    expect(cancelled).toHaveLength(1)
   })
 
   test('a body that ends when cancelled (not tied to the attempt, as a custom fetch may give) still fails with the timeout', async () => {
     vi.useFakeTimers()
-    const attempt = new AbortController()
-    const source = body() // a cancelled read resolves { done: true }: it must not pass for the end of the body
-    const read = track(watch(source.reader, attempt, { bytes: 0 }, { idleTimeoutMs: 1000 }, () => 0).read())
+    // A cancelled read resolves { done: true }: it must not pass for the end of the body.
+    const { reader } = watched({ idleTimeoutMs: 1000 }, { tied: false })
+    const read = track(reader.read())
     await vi.advanceTimersByTimeAsync(1000)
     expect(read.outcome).toEqual({ error: expect.objectContaining({ code: 'IDLE_TIMEOUT' }) })
   })
 
   test('a chunk the sniffer refuses aborts the attempt with its error', async () => {
-    const attempt = new AbortController()
-    const source = body(attempt)
     const foreign = new ContentTypeError('text/event-stream', ['text/event-stream'], '', {
       kind: 'an HTML page',
       snippet: '<html>',
     })
-    const reader = watch(
-      source.reader,
-      attempt,
-      { bytes: 0 },
-      {},
-      () => 0,
-      (chunk) => (chunk[0] === 0x3c ? foreign : undefined),
-    )
+    const sniff = (chunk: Uint8Array) => (chunk[0] === 0x3c ? foreign : undefined)
+    const { reader, send, attempt, cancelled } = watched({}, { sniff })
     const read = reader.read()
-    source.send(bytes('<html>'))
+    send(bytes('<html>'))
     await expect(read).rejects.toBe(foreign)
     expect(attempt.signal.reason).toBe(foreign)
-    expect(source.cancelled).toEqual([foreign])
+    expect(cancelled).toEqual([foreign])
   })
 
   test('a value that is not bytes is passed on uncounted and unsniffed (the decoder refuses it)', async () => {
-    const attempt = new AbortController()
-    const source = body(attempt)
-    const counters = { bytes: 0 }
     const sniff = vi.fn(() => undefined)
-    const read = watch(source.reader, attempt, counters, {}, () => 0, sniff).read()
-    source.send('text')
+    const { reader, send, counters } = watched({}, { sniff })
+    const read = reader.read()
+    send('text')
     expect(await read).toEqual({ done: false, value: 'text' })
     expect([counters.bytes, sniff.mock.calls.length]).toEqual([0, 0])
   })
 
   test('a read that fails is a NetworkError with the failure as its cause; once the attempt is aborted, its reason', async () => {
-    const attempt = new AbortController()
-    const source = body(attempt)
-    const reader = watch(source.reader, attempt, { bytes: 0 }, {}, () => 0)
+    const { reader, fail, attempt } = watched()
     const reset = new Error('socket reset')
     const failed = reader.read()
-    source.fail(reset)
+    fail(reset)
     await expect(failed).rejects.toMatchObject({ code: 'NETWORK_ERROR', cause: reset })
     const aborted = reader.read()
     attempt.abort('closed')
