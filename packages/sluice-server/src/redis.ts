@@ -328,7 +328,25 @@ class Tailer {
       connection.on('error', () => {})
       // A reconnect is a new Redis client: its id changes.
       connection.on('ready', () => (this.#connectionId = undefined))
-      await connection.connect()
+      // node-redis retries a first connect for as long as its reconnect strategy says, forever by
+      // default: with Redis gone, the readers waiting on this tail would hang instead of being cut.
+      const { timeoutMs } = this.#options
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new FeedUnavailableError(`Cannot follow feed: no Redis connection in ${timeoutMs} ms`)),
+          timeoutMs,
+        )
+      })
+      try {
+        await Promise.race([connection.connect(), timeout])
+        if (this.#closed) throw new FeedUnavailableError('Cannot follow feed: the feed is closed')
+      } catch (error) {
+        connection.destroy()
+        throw error
+      } finally {
+        clearTimeout(timer)
+      }
       this.#connection = connection
       return connection
     })().finally(() => (this.#connecting = undefined))
@@ -378,7 +396,11 @@ class Tailer {
         if (this.#closed) return
         // The connection was lost: every reader's response is cut (no end marker) and its client
         // resumes, through a range read that checks the epoch, on this or another instance.
-        this.#failAll(new FeedUnavailableError(`Cannot follow feed: ${messageOf(error)}`, { cause: error }))
+        this.#failAll(
+          error instanceof FeedUnavailableError
+            ? error
+            : new FeedUnavailableError(`Cannot follow feed: ${messageOf(error)}`, { cause: error }),
+        )
         return
       }
     }

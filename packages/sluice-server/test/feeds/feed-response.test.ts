@@ -10,8 +10,8 @@ import { redisFeed } from '../../src/redis.js'
 import { type FeedKind, freshKey, memoryKind, redisClient, redisKind } from '../helpers/feeds.js'
 import { startRedis } from '../helpers/redis.js'
 
-/** The whole body as text, or what came before the body failed (and that it failed). */
-async function bodyOf(response: Response): Promise<{ text: string; cut: boolean }> {
+/** The whole body as text, or what came before the body failed (and that it failed); `onText` sees it grow. */
+async function bodyOf(response: Response, onText?: (text: string) => void): Promise<{ text: string; cut: boolean }> {
   const reader = response.body!.getReader()
   const decoder = new TextDecoder()
   let text = ''
@@ -20,6 +20,7 @@ async function bodyOf(response: Response): Promise<{ text: string; cut: boolean 
       const { done, value } = await reader.read()
       if (done) return { text, cut: false }
       text += decoder.decode(value, { stream: true })
+      onText?.(text)
     }
   } catch {
     return { text, cut: true }
@@ -153,8 +154,12 @@ describe('feedResponse when Redis goes away', () => {
           feed,
           async (url) => {
             const response = await fetch(`${url}?key=${key}`)
-            const reading = bodyOf(response)
-            await new Promise((r) => setTimeout(r, 100)) // the reader is at the tail now
+            // Redis goes once the reader is at the tail: the caught-up marker came (a fixed 100 ms
+            // was not always enough on loaded cores, and then not even the first record had come).
+            let atTail = () => {}
+            const caughtUp = new Promise<void>((resolve) => (atTail = resolve))
+            const reading = bodyOf(response, (text) => text.includes('live') && atTail())
+            await Promise.race([caughtUp, reading])
             await redis.kill9()
             const { text, cut } = await reading
             expect(cut).toBe(true)
