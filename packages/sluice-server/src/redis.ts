@@ -594,6 +594,8 @@ class RedisReader<T> extends EntryIterator<T> {
   }
 
   #followTail(): void {
+    // Stopped while a range read was in flight: release() already ran, so a tail followed now would never be left.
+    if (this.stopped) return
     const cursor = this.#queue.at(-1)?.id ?? this.#cursor ?? '0-0'
     this.#tail = this.#context.tailer.follow(this.#key, cursor, this as RedisReader<unknown>)
   }
