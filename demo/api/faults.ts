@@ -81,8 +81,10 @@ export class FaultStream {
             controller.enqueue(encoder.encode(INJECTED[format][fault]))
             break
         }
-        controller.enqueue(chunk)
+        // Noted before it is written: an instance killed in between has noted a record its client
+        // never got, which the client's resume then fetches from another instance (never the reverse).
         onRecord(ids)
+        controller.enqueue(chunk)
       },
       flush: () => this.#close(),
     })

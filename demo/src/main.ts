@@ -37,6 +37,12 @@ const debug = {
   renders: 0,
   /** Streaming connections the server holds, as last polled. */
   serverStreams: undefined as number | undefined,
+  /** The feed indicator's texts in the order shown, from the page's first paint: 'loading history', then 'live'. */
+  feed: ['loading history'] as string[],
+  /** Records of history each connection delivered before the caught-up marker, in order. */
+  history: [] as number[],
+  /** The API instance that served each connection this tab opened, in order (`sluice-instance`). */
+  instances: [] as string[],
 }
 ;(window as unknown as { __sluiceDemo: typeof debug }).__sluiceDemo = debug
 
@@ -49,6 +55,8 @@ let previous: StoreSnapshot<MetricsState> | undefined
 let started = performance.now()
 let resuming = false
 let notedRole: string | undefined
+/** Records delivered when the current connection opened: the history it sends is counted from there. */
+let recordsAtOpen = 0
 /** (time, records folded) pairs of the last 5 s, for the rate. */
 let samples: [number, number][] = []
 
@@ -152,7 +160,17 @@ function render() {
     if (cell) cell.textContent = latest ? String(latest.endpoints[path] ?? 0) : '–'
   })
   renderBadge()
+  renderFeed(snap.live)
   previous = snap
+}
+
+/** "loading history" until the feed's caught-up marker, then "live" (a follower shows the leader's). */
+function renderFeed(live: boolean) {
+  const text = live ? 'live' : 'loading history'
+  if (debug.feed.at(-1) === text) return
+  debug.feed.push(text)
+  $('feed').dataset.live = String(live)
+  setText('feed', text)
 }
 
 /** Log lines for what changed since the last render: first record, a resume, a gap, the tab's role. */
@@ -210,9 +228,23 @@ function formatBytes(bytes: number): string {
 // What the stream reports in the tab holding it: the log says it as it happens.
 streamEvents.onInvalid = (error) => note(`rejected a record (${error.code}): ${error.message}`, 'bad')
 streamEvents.onStateChange = (state) => {
-  if (state === 'retrying' || state === 'open') note(`connection ${state}`, state === 'open' ? 'ok' : 'warn')
+  if (state === 'retrying') note('connection retrying', 'warn')
   clearInterval(countdown)
   if (state === 'retrying') countdown = setInterval(renderBadge, 100)
+}
+streamEvents.onOpen = (instance) => {
+  recordsAtOpen = heldStream?.counters.records ?? 0
+  debug.instances.push(instance)
+  setText('instance', instance)
+  note(`connection open, served by instance ${instance}; loading history`, 'ok')
+}
+streamEvents.onLive = () => {
+  const history = (heldStream?.counters.records ?? 0) - recordsAtOpen
+  debug.history.push(history)
+  note(`live: caught up after ${history} record${history === 1 ? '' : 's'} of history`, 'ok')
+}
+streamEvents.onGap = ({ reason, lastEventId, resumeFrom }) => {
+  note(`the server no longer holds what followed ${lastEventId} (${reason}); going on from ${resumeFrom}`, 'bad')
 }
 streamEvents.onRetry = ({ attempt, delayMs, error }) => {
   resuming = true
@@ -273,9 +305,13 @@ void fetch('/api/rate')
 for (const button of document.querySelectorAll<HTMLButtonElement>('[data-fault]')) {
   button.addEventListener('click', async () => {
     // Logged once the API has applied it, so what follows in the log is its effect.
-    const response = await fetch(`/api/faults/${button.dataset.fault}`, { method: 'POST' })
-    if (response.ok) note(`fault injected: ${button.textContent}`, 'warn')
-    else note(`fault not applied (${button.textContent}): HTTP ${response.status}`, 'bad')
+    // The instance serving this tab's stream: the one a cluster's restart kills (alone, there is one).
+    const instance = debug.instances.at(-1) ?? ''
+    const response = await fetch(`/api/faults/${button.dataset.fault}?instance=${instance}`, { method: 'POST' })
+    if (!response.ok) return note(`fault not applied (${button.textContent}): HTTP ${response.status}`, 'bad')
+    note(`fault injected: ${button.textContent}`, 'warn')
+    const { killed } = (await response.json()) as { killed?: { instance: string; pid: number } }
+    if (killed) note(`instance ${killed.instance} killed (kill -9 of pid ${killed.pid}); it is being respawned`, 'warn')
   })
 }
 

@@ -3,7 +3,7 @@
  * shared by every tab of the origin (one streaming connection however many dashboards and React pages
  * are open). Both pages (main.ts, react-page.ts) render from it.
  */
-import { ndjson, type RecordStream, type RetryInfo, type SluiceError, type StreamState, sse } from 'sluice'
+import { type Gap, ndjson, type RecordStream, type RetryInfo, type SluiceError, type StreamState, sse } from 'sluice'
 import { createStore, keepLast, type Store } from 'sluice/store'
 import { Metric } from './metric.js'
 
@@ -26,9 +26,12 @@ export const MAX_POINTS = 240
 
 const initial: MetricsState = { recent: [], count: 0, first: undefined, last: undefined, gaps: 0, lastGap: undefined }
 
-/** A pure fold: every id is checked against the one before, so `gaps` counts any loss or duplicate. */
+/**
+ * A pure fold: every id is checked against the one before, so `gaps` counts any loss or duplicate.
+ * The first can be any id: the feed's history starts at the oldest sample it still holds.
+ */
 export function foldMetric(state: MetricsState, metric: Metric): MetricsState {
-  const expected = state.last === undefined ? 0 : state.last + 1
+  const expected = state.last === undefined ? metric.seq : state.last + 1
   const gap = metric.seq !== expected
   return {
     recent: keepLast(state.recent, metric, MAX_POINTS),
@@ -45,6 +48,12 @@ export interface StreamEvents {
   onInvalid?: (error: SluiceError) => void
   onStateChange?: (state: StreamState) => void
   onRetry?: (info: RetryInfo) => void
+  /** A connection was accepted: `instance` is the API instance serving it (its `sluice-instance` header). */
+  onOpen?: (instance: string) => void
+  /** The feed's caught-up marker came: the records before it were history, those after it are live. */
+  onLive?: () => void
+  /** The feed declared records lost (its history was trimmed or reset): the stream goes on after them. */
+  onGap?: (gap: Gap) => void
 }
 export const streamEvents: StreamEvents = {}
 
@@ -74,18 +83,17 @@ export function metricsStore(format: Format, client: string): Store<MetricsState
     onInvalid: (error: SluiceError) => streamEvents.onInvalid?.(error),
     onStateChange: (state: StreamState) => streamEvents.onStateChange?.(state),
     onRetry: (info: RetryInfo) => streamEvents.onRetry?.(info),
+    onOpen: (response: Response) => streamEvents.onOpen?.(response.headers.get('sluice-instance') ?? 'unnamed'),
+    onLive: () => streamEvents.onLive?.(),
+    // Told, then carried on past: the fold counts the jump in ids, the log says what the server lost.
+    onGap: (gap: Gap) => streamEvents.onGap?.(gap),
   }
   return createStore<MetricsState, Metric>(
     ({ lastEventId }) => {
       // requireEnd: this stream is endless, so a body that ends without the marker was truncated: resume.
+      // No idOf: each line of a feed carries its entry id, which is where the stream resumes.
       if (format === 'ndjson')
-        return (heldStream = ndjson(url, {
-          schema: Metric,
-          idOf: (m) => m.seq,
-          requireEnd: true,
-          lastEventId,
-          ...common,
-        }))
+        return (heldStream = ndjson(url, { schema: Metric, requireEnd: true, lastEventId, ...common }))
       // SSE carries the id on the wire (`id:`); the page wants the data.
       return (heldStream = sse(url, { schema: Metric, lastEventId, ...common }).map((event) => event.data))
     },

@@ -47,6 +47,12 @@ function Dashboard() {
       h('h1', null, 'sluice ', h('span', { className: 'sub' }, 'the same store, in React')),
       h('a', { className: 'sub', href: `/?format=${format}` }, 'Dashboard'),
       h('p', { id: 'badge', className: 'badge', role: 'status', 'data-state': snap.state }, snap.state),
+      // The feed's caught-up marker, as the dashboard shows it (the store's snapshot carries it to every tab).
+      h(
+        'p',
+        { id: 'feed', className: 'badge feed', 'data-live': String(snap.live) },
+        snap.live ? 'live' : 'loading history',
+      ),
     ),
     h(
       'dl',

@@ -4,30 +4,18 @@
  * `chromium`), found on PATH at run time; nothing is downloaded. Run one project with
  * `vitest run -c vitest.portable.config.ts --project node` (or `chromium`).
  */
-import { execFileSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { playwright } from '@vitest/browser-playwright'
 import { defineConfig } from 'vitest/config'
+import { CHROMIUM_ARGS, systemChromium } from './test/browser/chromium.js'
 
 const src = (file: string) => fileURLToPath(new URL(`./src/${file}`, import.meta.url))
 
-/** The system Chromium: $CHROMIUM_PATH, else the first of these names on PATH. */
-function systemChromium(): string | undefined {
-  if (process.env['CHROMIUM_PATH']) return process.env['CHROMIUM_PATH']
-  for (const name of ['chromium', 'chromium-browser', 'google-chrome']) {
-    try {
-      return execFileSync('sh', ['-c', `command -v ${name}`], {
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'ignore'],
-      }).trim()
-    } catch {
-      // not on PATH: try the next name
-    }
-  }
+const chromium = systemChromium()
+if (chromium === undefined) {
   console.warn(
     "vitest.portable.config.ts: no chromium on PATH; install Debian's chromium (scripts/bootstrap.sh does) or set CHROMIUM_PATH",
   )
-  return undefined
 }
 
 const shared = {
@@ -62,10 +50,7 @@ export default defineConfig({
             headless: true,
             screenshotFailures: false,
             provider: playwright({
-              launchOptions: {
-                executablePath: systemChromium(),
-                args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking'],
-              },
+              launchOptions: { executablePath: chromium, args: CHROMIUM_ARGS },
             }),
             instances: [{ browser: 'chromium' }],
           },

@@ -9,7 +9,8 @@ import { decodeNdjson, decodeSse, ndjson, sse } from 'sluice'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { type NodeServer, serve } from '../src/node.js'
 import { app, type Reading, reading } from './helpers/app.js'
-import { freePort, type Nginx, startNginx } from './helpers/nginx.js'
+import { freePort } from './helpers/daemon.js'
+import { type Nginx, startNginx } from './helpers/nginx.js'
 
 const RECORDS = 5
 const INTERVAL_MS = 250 // five records over one second

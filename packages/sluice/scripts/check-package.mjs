@@ -58,7 +58,7 @@ const BUDGETS = [
   { name: 'whole entry (export * from "sluice")', entry: 'export * from "./dist/index.js"', limit: 12 * 1024 }, // +379 B: SSE typed events, gap and live events (docs/runtimes.md)
   { name: 'sse alone', entry: 'export { sse } from "./dist/index.js"', limit: 10.25 * 1024 }, // +652 B: the same
   { name: 'ndjson alone', entry: 'export { ndjson } from "./dist/index.js"', limit: 9.5 * 1024 },
-  { name: 'decodeSse alone', entry: 'export { decodeSse } from "./dist/index.js"', limit: 5.5 * 1024 }, // +670 B: the same
+  { name: 'decodeSse alone', entry: 'export { decodeSse } from "./dist/index.js"', limit: 5.625 * 1024 }, // +670 B: the same; +134 B: layouts.ts (decodeSse 1.3x-1.9x faster)
   { name: 'decodeNdjson alone', entry: 'export { decodeNdjson } from "./dist/index.js"', limit: 4.625 * 1024 },
 ]
 
@@ -139,7 +139,13 @@ try {
     }
     if (offenders.length > 0) throw new Error(`Node built-ins imported:\n${offenders.join('\n')}`)
     // Neutral platform: esbuild knows no built-ins, so `fs` or `node:fs` anywhere in the graph fails to resolve.
-    for (const entry of ['./dist/index.js', './dist/protocol.js', './dist/store.js', './dist/react.js']) {
+    for (const entry of [
+      './dist/index.js',
+      './dist/protocol.js',
+      './dist/source.js',
+      './dist/store.js',
+      './dist/react.js',
+    ]) {
       await build({
         stdin: { contents: `export * from ${JSON.stringify(entry)}`, resolveDir: pkgDir },
         bundle: true,

@@ -5,6 +5,8 @@
  *
  * @module
  */
+
+import { keepLayout } from './layouts.js'
 import { type Chunk, type ChunkReader, checkChunk } from './source.js'
 import { Pending, SKIPPED } from './validate.js'
 
@@ -14,6 +16,9 @@ export interface PushParser {
   end(out: unknown[]): void
   readonly done: boolean
 }
+
+const idleReader: ChunkReader = { read: async () => ({ done: true }), cancel: async () => {} }
+const idleParser: PushParser = { push() {}, end() {}, done: true }
 
 /**
  * An async iterator over a parser's output. Leaving `for await` early (or aborting `signal`)
@@ -49,6 +54,7 @@ export class RecordIterator<T> implements AsyncIterableIterator<T> {
       }
       signal.addEventListener('abort', this.#onAbort, { once: true })
     }
+    keepLayout(RecordIterator, () => new RecordIterator(idleReader, idleParser))
   }
 
   [Symbol.asyncIterator](): this {

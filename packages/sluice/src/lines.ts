@@ -11,7 +11,9 @@ import { LineTooLongError, snippetOf } from './errors.js'
 import { type ChunkDecoder, utf8Length } from './text.js'
 
 /** Receives each complete line: its text, and where it starts in the chunk (`-1`: in an earlier chunk). */
-export type LineSink = (line: string, start: number) => void
+export interface LineSink {
+  line(line: string, start: number): void
+}
 
 /** Splits decoded text into lines, carrying a partial last line to the next chunk. */
 export class LineSplitter {
@@ -55,7 +57,7 @@ export class LineSplitter {
       this.#parts = []
       this.#carryBytes = 0
       this.lineNumber++
-      sink(line, -1)
+      sink.line(line, -1)
       start = lf + 1
       lf = text.indexOf('\n', start)
     }
@@ -65,7 +67,7 @@ export class LineSplitter {
       // UTF-16 units never exceed UTF-8 bytes, and bytes never exceed 3 per unit: count exactly only in between.
       if (line.length * 3 > max) this.#checkLength(line, utf8Length(line), start)
       this.lineNumber++
-      sink(line, start)
+      sink.line(line, start)
       start = lf + 1
       lf = text.indexOf('\n', start)
     }

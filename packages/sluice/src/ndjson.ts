@@ -9,7 +9,8 @@ import { type EndMarkerPredicate, EndTracker } from './end-marker.js'
 import { ParseError, type RecordPosition, snippetOf, TruncatedStreamError } from './errors.js'
 import { applyGap, EntryId, type OnGap, onGapOf } from './gap.js'
 import { LineGatherer } from './gather.js'
-import { LineSplitter } from './lines.js'
+import { keepLayout } from './layouts.js'
+import { type LineSink, LineSplitter } from './lines.js'
 import { LIVE } from './live.js'
 import { type DecodeOptions, maxLineBytesOf } from './options.js'
 import { isNdjsonLive, ndjsonEndOf, ndjsonFeedLineOf } from './protocol.js'
@@ -27,7 +28,7 @@ export interface NdjsonOptions<S extends import('./standard-schema.js').Standard
 }
 
 /** Decodes NDJSON chunk by chunk: `push` returns what completed, `end` finishes the stream. */
-export class NdjsonParser {
+export class NdjsonParser implements LineSink {
   readonly gate: RecordGate
   readonly #decoder: ChunkDecoder
   readonly #lines: LineSplitter
@@ -53,6 +54,7 @@ export class NdjsonParser {
       throw new TypeError('Cannot use endMarker: expected a function or false')
     }
     this.#end = new EndTracker(marker, options.requireEnd)
+    keepLayout(NdjsonParser, () => new NdjsonParser())
   }
 
   /** Records received so far, invalid ones included, the end marker excluded. */
@@ -71,11 +73,11 @@ export class NdjsonParser {
     this.#box.items = out
     try {
       const gather = this.#gather
-      if (gather && typeof chunk !== 'string') gather.push(chunk, this.#onLine)
+      if (gather && typeof chunk !== 'string') gather.push(chunk, this)
       else {
         // Bytes waiting for their line's end come before the string.
-        gather?.flush(this.#onLine)
-        this.#lines.push(this.#decoder.decode(chunk), this.#onLine)
+        gather?.flush(this)
+        this.#lines.push(this.#decoder.decode(chunk), this)
       }
     } catch (error) {
       this.#box.fail(error)
@@ -87,10 +89,10 @@ export class NdjsonParser {
     if (this.done) return
     this.#box.items = out
     try {
-      this.#gather?.flush(this.#onLine)
+      this.#gather?.flush(this)
       if (this.done) return
       const rest = this.#decoder.end()
-      if (rest) this.#lines.push(rest, this.#onLine)
+      if (rest) this.#lines.push(rest, this)
       const last = this.#lines.end()
       if (last !== undefined && !isBlank(last) && !this.done) this.#acceptLast(last)
       const missing = this.done ? undefined : this.#end.missing(this.#lines.lineNumber)
@@ -116,7 +118,8 @@ export class NdjsonParser {
     this.#record(value, line, -1)
   }
 
-  readonly #onLine = (line: string, start: number): void => {
+  /** Decodes one complete line (the line splitter calls it): a record, a heartbeat or a marker. */
+  line(line: string, start: number): void {
     if (this.done) return
     const first = line.charCodeAt(0)
     // `{` and `[` start nearly every record: skip the blank-line test for them.

@@ -5,6 +5,9 @@
  * implementation (a polyfill, a fetch from npm, a framework that replaced `globalThis.Response`) is
  * as good as the global one.
  *
+ * The readers of streams and iterables are the same for any item: `sluice-server` reads its record
+ * sources with {@link itemReaderOf} through the `sluice/source` entry point.
+ *
  * @module
  */
 
@@ -18,14 +21,14 @@ export type ByteSource =
 /** A chunk as a decoder accepts it. */
 export type Chunk = Uint8Array | string
 
-/**
- * Pulls chunks one at a time; `cancel` releases the source (aborts a fetch, closes a cursor).
- * Chunks come unchecked (one promise less per chunk): the reader's user runs {@link checkChunk}.
- */
-export interface ChunkReader {
-  read(): Promise<RawRead>
+/** Pulls one item at a time; `cancel` releases the source (aborts a fetch, closes a cursor, returns a generator). */
+export interface ItemReader<T> {
+  read(): Promise<RawRead<T>>
   cancel(reason?: unknown): Promise<void>
 }
+
+/** An {@link ItemReader} of chunks, unchecked (one promise less per chunk): its user runs {@link checkChunk}. */
+export type ChunkReader = ItemReader<unknown>
 
 /** Turns any supported source into a {@link ChunkReader}. */
 export function readerOf(source: ByteSource): ChunkReader {
@@ -34,19 +37,30 @@ export function readerOf(source: ByteSource): ChunkReader {
     if (source.body === null) return emptyReader()
     return streamReader(source.body)
   }
-  if (isReadableStream(source)) return streamReader(source)
-  if (source !== null && typeof source === 'object') {
-    const asyncIterator = (source as AsyncIterable<Chunk>)[Symbol.asyncIterator]
-    if (typeof asyncIterator === 'function') return iteratorReader(asyncIterator.call(source))
-    const iterator = (source as Iterable<Chunk>)[Symbol.iterator]
-    if (typeof iterator === 'function' && typeof source !== 'string') return syncIteratorReader(iterator.call(source))
-  }
+  const reader = itemReaderOf(source)
+  if (reader !== undefined) return reader
   throw new TypeError(
-    `Cannot read source: expected a ReadableStream, a Response or an AsyncIterable of bytes, got ${describe(source)}`,
+    `Cannot read source: expected a ReadableStream, a Response or an AsyncIterable of bytes, got ${kindOf(source)}`,
   )
 }
 
-function streamReader(stream: ReadableStream<Uint8Array>): ChunkReader {
+/**
+ * A `ReadableStream`, an `AsyncIterable` or an `Iterable` (a string is none) as an {@link ItemReader},
+ * recognised by shape; `undefined` for anything else. A stream is read through its reader, whose
+ * `cancel` reaches the stream's own cancel algorithm (some runtimes make streams async-iterable too).
+ */
+export function itemReaderOf<T>(source: unknown): ItemReader<T> | undefined {
+  if (isReadableStream<T>(source)) return streamReader(source)
+  if (source !== null && typeof source === 'object') {
+    const asyncIterator = (source as AsyncIterable<T>)[Symbol.asyncIterator]
+    if (typeof asyncIterator === 'function') return iteratorReader(asyncIterator.call(source))
+    const iterator = (source as Iterable<T>)[Symbol.iterator]
+    if (typeof iterator === 'function') return syncIteratorReader(iterator.call(source))
+  }
+  return undefined
+}
+
+function streamReader<T>(stream: ReadableStream<T>): ItemReader<T> {
   if (stream.locked) throw new TypeError('Cannot read stream: it is locked to another reader')
   const reader = stream.getReader()
   return {
@@ -62,7 +76,7 @@ function streamReader(stream: ReadableStream<Uint8Array>): ChunkReader {
   }
 }
 
-function iteratorReader(iterator: AsyncIterator<Chunk>): ChunkReader {
+function iteratorReader<T>(iterator: AsyncIterator<T>): ItemReader<T> {
   return {
     read: () => iterator.next(),
     cancel: async (reason) => {
@@ -75,8 +89,9 @@ function iteratorReader(iterator: AsyncIterator<Chunk>): ChunkReader {
   }
 }
 
-function syncIteratorReader(iterator: Iterator<Chunk>): ChunkReader {
+function syncIteratorReader<T>(iterator: Iterator<T>): ItemReader<T> {
   return {
+    // Async: a next() that throws is a rejection, like an async iterator's.
     read: async () => iterator.next(),
     cancel: async (reason) => {
       iterator.return?.(reason)
@@ -84,14 +99,14 @@ function syncIteratorReader(iterator: Iterator<Chunk>): ChunkReader {
   }
 }
 
-function emptyReader(): ChunkReader {
+function emptyReader<T>(): ItemReader<T> {
   return { read: async () => ({ done: true, value: undefined }), cancel: async () => {} }
 }
 
 /** One read as sources return it: an iterator result, or a stream read (whose `value` is optional when done). */
-export interface RawRead {
+export interface RawRead<T = unknown> {
   done?: boolean | undefined
-  value?: unknown
+  value?: T
 }
 
 /**
@@ -108,7 +123,7 @@ export function chunkOf(value: unknown): Chunk {
   // Views and buffers by brand, not instanceof: a Uint8Array from another realm is one too.
   if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
   if (Object.prototype.toString.call(value) === '[object ArrayBuffer]') return new Uint8Array(value as ArrayBuffer)
-  throw new TypeError(`Cannot decode chunk: expected Uint8Array or string, got ${describe(value)}`)
+  throw new TypeError(`Cannot decode chunk: expected Uint8Array or string, got ${kindOf(value)}`)
 }
 
 /**
@@ -122,11 +137,12 @@ export function isResponse(value: unknown): value is Response {
 }
 
 /** Whether `value` has the shape of a `ReadableStream`: a `getReader` method. */
-function isReadableStream(value: unknown): value is ReadableStream<Uint8Array> {
+function isReadableStream<T>(value: unknown): value is ReadableStream<T> {
   return typeof value === 'object' && value !== null && typeof (value as ReadableStream).getReader === 'function'
 }
 
-function describe(value: unknown): string {
+/** What `value` is, for an error message: `null`, its `typeof`, or its constructor's name. */
+export function kindOf(value: unknown): string {
   if (value === null) return 'null'
   if (typeof value !== 'object') return typeof value
   return value.constructor?.name ?? 'object'

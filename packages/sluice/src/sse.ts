@@ -11,6 +11,7 @@ import { type EndMarkerPredicate, EndTracker } from './end-marker.js'
 import { LineTooLongError, ParseError, type RecordPosition, snippetOf, TruncatedStreamError } from './errors.js'
 import { eventValidators, type TypedEventOptions, unknownEventError } from './events.js'
 import { applyGap, type OnGap, onGapOf } from './gap.js'
+import { keepLayout } from './layouts.js'
 import { LIVE } from './live.js'
 import { type DecodeOptions, maxLineBytesOf } from './options.js'
 import { isSseLive, SSE_END_EVENT, SSE_GAP_EVENT, sseEndOf, sseGapOf } from './protocol.js'
@@ -118,6 +119,13 @@ export class SseParser implements SseLineSink, ResumeTracker<unknown> {
     this.#onComment = options.onComment
     this.#lastEventId = this.#idBuffer = lastEventId
     this.#end = new EndTracker(endPredicate(options.endMarker), options.requireEnd)
+    // An idle parser, and an event of each shape it makes (one with an id is a layout of its own).
+    keepLayout(SseParser, () => {
+      const parser = new SseParser()
+      const kept: unknown[] = [parser]
+      parser.push('id: 1\ndata: x\n\ndata: y\n\n', kept)
+      return kept
+    })
   }
 
   get lastEventId(): string {
@@ -414,10 +422,19 @@ function isDigits(value: string): boolean {
   return true
 }
 
+const endOf =
+  (name: string): EndMarkerPredicate<RawSseEvent> =>
+  (event) =>
+    event.event === name ? sseEndOf(event.data) : undefined
+
+// One function for the default marker, not one per parser: optimised code keeps it (see layouts.ts).
+const isEndEvent = endOf(SSE_END_EVENT)
+
 function endPredicate(option: SseOptions['endMarker']): EndMarkerPredicate<RawSseEvent> | undefined {
   if (option === false) return undefined
   if (typeof option === 'function') return option
-  const name = option ?? SSE_END_EVENT
-  if (typeof name !== 'string') throw new TypeError('Cannot use endMarker: expected an event name, a function or false')
-  return (event) => (event.event === name ? sseEndOf(event.data) : undefined)
+  if (option === undefined || option === SSE_END_EVENT) return isEndEvent
+  if (typeof option !== 'string')
+    throw new TypeError('Cannot use endMarker: expected an event name, a function or false')
+  return endOf(option)
 }

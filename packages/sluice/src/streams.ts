@@ -81,30 +81,42 @@ type CancellableTransformer<I, O> = Transformer<I, O> & { cancel?: (reason: unkn
  * the stream cancels its source, as it does for the iterator decoders.
  */
 function transformerOf<T>(parser: PushParser, signal: AbortSignal | undefined): CancellableTransformer<Chunk, T> {
-  const out: unknown[] = []
+  let out: unknown[] = []
   let onAbort: (() => void) | undefined
   const release = () => {
     if (onAbort !== undefined) signal!.removeEventListener('abort', onAbort)
     onAbort = undefined
   }
-  const deliver = async (controller: TransformStreamDefaultController<T>) => {
-    try {
-      for (const item of out) {
-        if (!(item instanceof Pending)) {
-          controller.enqueue(item as T)
-          continue
-        }
-        const value = await item.settle()
-        if (value !== SKIPPED) controller.enqueue(value as T)
+  // Synchronous while the output holds only records (no promise per chunk: most small chunks
+  // complete nothing); from the first pending slot on, the rest waits for it.
+  const deliver = (controller: TransformStreamDefaultController<T>): Promise<void> | undefined => {
+    const items = out
+    if (items.length === 0) return finish(controller)
+    out = []
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]
+      if (item instanceof Pending) return settleFrom(items, i, controller)
+      controller.enqueue(item as T)
+    }
+    return finish(controller)
+  }
+  const settleFrom = async (items: unknown[], from: number, controller: TransformStreamDefaultController<T>) => {
+    for (let i = from; i < items.length; i++) {
+      const item = items[i]
+      if (!(item instanceof Pending)) {
+        controller.enqueue(item as T)
+        continue
       }
-    } finally {
-      out.length = 0
+      const value = await item.settle()
+      if (value !== SKIPPED) controller.enqueue(value as T)
     }
-    // The end marker came: close the readable side and cancel whatever pipes in.
-    if (parser.done) {
-      release()
-      controller.terminate()
-    }
+    finish(controller)
+  }
+  // The end marker came: close the readable side and cancel whatever pipes in.
+  const finish = (controller: TransformStreamDefaultController<T>): undefined => {
+    if (!parser.done) return
+    release()
+    controller.terminate()
   }
   return {
     start(controller) {

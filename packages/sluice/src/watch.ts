@@ -61,6 +61,8 @@ export function watch(
       }
       try {
         const result = await reader.read()
+        // A body not tied to the attempt's signal (a custom fetch's) ends a read when cancelled: a timeout, not the end.
+        if (attempt.signal.aborted) throw attempt.signal.reason
         // A fetch body yields Uint8Arrays; anything else is left for the decoder's chunk check to refuse.
         if (!result.done && ArrayBuffer.isView(result.value)) {
           counters.bytes += result.value.byteLength

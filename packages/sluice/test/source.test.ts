@@ -192,6 +192,17 @@ describe("ndjson() and sse() take another implementation's Responses", () => {
     }
   })
 
+  test('a fetch from npm (undici), whose Responses are not the global class', async () => {
+    const { fetch: undiciFetch } = await import('undici')
+    const url = await server()
+    const viaUndici = ((input: string, init?: RequestInit) =>
+      undiciFetch(input, init as object)) as unknown as typeof fetch
+    const response = await viaUndici(`${url}/ndjson`)
+    expect(response instanceof Response).toBe(false) // the case this test is for
+    await response.body?.cancel()
+    expect(await collect(ndjson(`${url}/ndjson`, { fetch: viaUndici, retry: false }))).toEqual({ items: ndjsonItems })
+  })
+
   test('a fetch that resolves to no Response fails once with a TypeError, not a retried NetworkError', async () => {
     for (const value of [undefined, {}, { status: 200, body: 42 }, 'text']) {
       let calls = 0

@@ -11,8 +11,9 @@ import { ndjson, type RecordStream, sse } from 'sluice'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import type { Feed } from '../../src/index.js'
 import { redisFeed } from '../../src/redis.js'
+import { freePort } from '../helpers/daemon.js'
 import { freshKey, redisClient } from '../helpers/feeds.js'
-import { freePort, type Nginx, startNginx } from '../helpers/nginx.js'
+import { type Nginx, startNginx } from '../helpers/nginx.js'
 import { type RedisServer, startRedis } from '../helpers/redis.js'
 
 const INSTANCE = fileURLToPath(new URL('../helpers/feed-instance.ts', import.meta.url))

@@ -1,16 +1,16 @@
 /**
  * A real PostgreSQL for tests: Debian's binaries (`/usr/lib/postgresql/<version>/bin`), a cluster
  * made by `initdb` in a temp dir, listening on a free 127.0.0.1 port with its unix socket in that
- * dir, stopped by pid (fast shutdown) and removed after. initdb and postgres refuse to run as root:
+ * dir (daemon.ts), stopped by pid (fast shutdown) and removed after. initdb and postgres refuse to run as root:
  * as root they run as the `postgres` system user (`runuser`), which owns the temp dir.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { chmodSync, chownSync, existsSync, readdirSync, readFileSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir, userInfo } from 'node:os'
+import { rm } from 'node:fs/promises'
+import { userInfo } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { freePort } from './nginx.js'
+import { freePort, startDaemon, tempDir } from './daemon.js'
 
 export interface Postgres {
   /** `postgres://postgres@127.0.0.1:port/postgres` (trust authentication, loopback only). */
@@ -43,7 +43,7 @@ function asDbUser(command: string, args: string[]): [string, string[]] {
 /** Starts a fresh cluster and waits (bounded) until it accepts connections. */
 export async function startPostgres(): Promise<Postgres> {
   const bin = findPostgresBin()
-  const dir = await mkdtemp(join(tmpdir(), 'sluice-pg-'))
+  const dir = await tempDir('pg')
   const data = join(dir, 'data')
   if (userInfo().uid === 0) {
     const { uid, gid } = postgresUser()
@@ -80,41 +80,30 @@ export async function startPostgres(): Promise<Postgres> {
     '-c',
     'full_page_writes=off',
   ])
-  const child: ChildProcess = spawn(postgres, args, { stdio: ['ignore', 'ignore', 'pipe'] })
-  let log = ''
-  child.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()))
-  let running = true
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  void exited.then(() => (running = false))
-
   // The postmaster writes its own pid (first line) to postmaster.pid; runuser may stand between.
   const pidFile = join(data, 'postmaster.pid')
-  const deadline = Date.now() + 30_000
   let pid = 0
-  for (;;) {
-    if (existsSync(pidFile)) {
-      const lines = readFileSync(pidFile, 'utf8').split('\n')
-      pid = Number(lines[0])
-      if (lines[7]?.trim() === 'ready') break // line 8: postmaster status (PostgreSQL ≥ 10)
-    }
-    if (!running || Date.now() > deadline) {
-      if (running && child.pid !== undefined) process.kill(child.pid, 'SIGKILL')
-      await rm(dir, { recursive: true, force: true })
-      throw new Error(`Cannot start postgres (${bin}):\n${log}`)
-    }
-    await new Promise((r) => setTimeout(r, 50))
+  const ready = (): boolean => {
+    if (!existsSync(pidFile)) return false
+    const lines = readFileSync(pidFile, 'utf8').split('\n')
+    pid = Number(lines[0])
+    return lines[7]?.trim() === 'ready' // line 8: postmaster status (PostgreSQL ≥ 10)
   }
-
-  const stop = async (): Promise<void> => {
-    if (running) {
-      process.kill(pid, 'SIGINT') // fast shutdown: open sessions are cut
-      const timer = setTimeout(() => running && process.kill(pid, 'SIGKILL'), 10_000)
-      await exited
-      clearTimeout(timer)
+  try {
+    const daemon = await startDaemon({ what: 'postgres', command: postgres, args, ready, timeoutMs: 30_000 })
+    return {
+      url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+      port,
+      pid,
+      async stop() {
+        await daemon.stop('SIGINT', { pid, graceMs: 10_000 }) // fast shutdown: open sessions are cut
+        await rm(dir, { recursive: true, force: true })
+      },
     }
+  } catch (error) {
     await rm(dir, { recursive: true, force: true })
+    throw error
   }
-  return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, port, pid, stop }
 }
 
 function postgresUser(): { uid: number; gid: number } {

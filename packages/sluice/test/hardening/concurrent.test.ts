@@ -1,37 +1,21 @@
-/**
- * Many resilient streams at once, sharing the runtime's connection pool, each under its own random
- * faults: every stream still receives every record exactly once and in order, and once all end no
- * timer, socket or request is left. SLUICE_CONCURRENT_STREAMS raises the count (default 200).
- */
-import fc from 'fast-check'
 import { expect, test } from 'vitest'
 import { ndjson, sse } from '../../src/index.js'
+import { seededInts } from '../support/arbitraries.js'
 import { bodyFor, type Fault, type Format, startChaosServer } from '../support/chaos-server.js'
-import { recordFigure, rssMiB } from '../support/figures.js'
+import { activeResources, recordFigure, rssMiB } from '../support/figures.js'
 
 const streams = Number(process.env.SLUICE_CONCURRENT_STREAMS ?? 200)
 const total = 30
 const retry = { initialDelayMs: 1, maxDelayMs: 20, minDelayMs: 0, maxAttempts: 50 }
 
-function resources() {
-  const counts = new Map<string, number>()
-  for (const kind of process.getActiveResourcesInfo()) counts.set(kind, (counts.get(kind) ?? 0) + 1)
-  return {
-    timers: counts.get('Timeout') ?? 0,
-    sockets: (counts.get('TCPSocketWrap') ?? 0) + (counts.get('TCPWrap') ?? 0),
-  }
-}
-
 test(`${streams} concurrent streams under random faults: each exactly once and in order, nothing left`, async () => {
-  const baseline = resources()
+  const baseline = activeResources()
   const sizes = {
     ndjson: Buffer.byteLength(await bodyFor('ndjson', 0, total)),
     sse: Buffer.byteLength(await bodyFor('sse', 0, total)),
   }
   // A fault per request, drawn from a seeded sequence: a cut or an early end at a random byte, or a 503.
-  const random = fc.sample(fc.integer({ min: 0, max: 1_000_000 }), { numRuns: 10_000, seed: 8 })
-  let r = 0
-  const next = (max: number) => random[r++ % random.length]! % max
+  const next = seededInts(8, 10_000)
   const plan =
     (format: Format) =>
     (request: number): Fault => {
@@ -84,9 +68,9 @@ test(`${streams} concurrent streams under random faults: each exactly once and i
     expect(faults).toBeGreaterThanOrEqual(streams)
     await servers.ndjson.close()
     await servers.sse.close()
-    for (let i = 0; i < 100 && resources().sockets > baseline.sockets; i++)
+    for (let i = 0; i < 100 && activeResources().sockets > baseline.sockets; i++)
       await new Promise((resolve) => setTimeout(resolve, 10))
-    const after = resources()
+    const after = activeResources()
     expect(after.timers).toBeLessThanOrEqual(baseline.timers)
     expect(after.sockets).toBeLessThanOrEqual(baseline.sockets)
     recordFigure({

@@ -1,29 +1,14 @@
-/**
- * Soak: thousands of random disconnects across both formats, exclusive and inclusive replays, with
- * a slow consumer among them. Every record arrives exactly once and in order, the retained heap
- * stays flat, and no timer, socket or request is left behind.
- * SLUICE_SOAK_FAULTS raises the number of faults (default 2000).
- */
-import fc from 'fast-check'
 import { expect, test } from 'vitest'
 import { z } from 'zod'
 import { ndjson, sse } from '../../src/index.js'
+import { seededInts } from '../support/arbitraries.js'
 import { bodyFor, type ChaosServer, type Fault, type Format, startChaosServer } from '../support/chaos-server.js'
-import { recordFigure, retainedHeapMiB } from '../support/figures.js'
+import { activeResources, recordFigure, retainedHeapMiB } from '../support/figures.js'
 
 const targetFaults = Number(process.env.SLUICE_SOAK_FAULTS ?? 2000)
 const total = 20
 const fast = { initialDelayMs: 1, maxDelayMs: 2, minDelayMs: 0, maxAttempts: 50 }
 const Record = z.object({ seq: z.number(), name: z.string(), text: z.string(), tags: z.array(z.unknown()) })
-
-function resources() {
-  const counts = new Map<string, number>()
-  for (const kind of process.getActiveResourcesInfo()) counts.set(kind, (counts.get(kind) ?? 0) + 1)
-  return {
-    timers: counts.get('Timeout') ?? 0,
-    sockets: (counts.get('TCPSocketWrap') ?? 0) + (counts.get('TCPWrap') ?? 0),
-  }
-}
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 10))
 
@@ -53,14 +38,12 @@ function open(format: Format, server: ChaosServer, validated: boolean): AsyncIte
 
 test(`${targetFaults} random disconnects: exactly once, in order, flat heap, nothing leaked`, async () => {
   const startedAt = performance.now()
-  const baseline = resources()
+  const baseline = activeResources()
   const sizes = {
     ndjson: Buffer.byteLength(await bodyFor('ndjson', 0, total)),
     sse: Buffer.byteLength(await bodyFor('sse', 0, total)),
   }
-  const random = fc.sample(fc.integer({ min: 0, max: 1_000_000 }), { numRuns: 20_000, seed: 42 })
-  let r = 0
-  const next = (max: number) => random[r++ % random.length]! % max
+  const next = seededInts(42, 20_000)
   // One server per format and replay style for the whole run (keeping no request log, so the heap
   // measures the client): each new origin costs the runtime's fetch a connection pool it keeps.
   let plan: Fault[] = []
@@ -120,11 +103,11 @@ test(`${targetFaults} random disconnects: exactly once, in order, flat heap, not
   }
   heap.push(retainedHeapMiB())
   // Timers: the client's are gone once its streams end. Sockets: once the servers close theirs.
-  await eventually(() => resources().timers <= baseline.timers)
-  const timersLeft = resources().timers
+  await eventually(() => activeResources().timers <= baseline.timers)
+  const timersLeft = activeResources().timers
   for (const server of servers) await server.close()
-  await eventually(() => resources().sockets <= baseline.sockets)
-  const socketsLeft = resources().sockets
+  await eventually(() => activeResources().sockets <= baseline.sockets)
+  const socketsLeft = activeResources().sockets
   const first = heap[0]!
   const last = heap.at(-1)!
   const peak = Math.max(...heap)

@@ -2,50 +2,13 @@
  * The chaos property that feeds RELIABILITY.md: ndjson() and sse() against a server that injects
  * random cuts, early ends and 5xx/429 answers with Retry-After, with exclusive and inclusive replay,
  * deliver every record exactly once and in order. The single behaviours behind it (resume, statuses,
- * timeouts, server hints) are tested one by one in fetch.test.ts.
+ * timeouts, server hints) are tested one by one in fetch.test.ts, connect.test.ts and watch.test.ts.
  */
 import fc from 'fast-check'
-import { afterEach, describe, expect, test } from 'vitest'
-import { z } from 'zod'
-import { ndjson, type RecordStream, sse } from '../../src/index.js'
-import { bodyFor, type ChaosServer, type Fault, type Format, startChaosServer } from '../support/chaos-server.js'
+import { describe, expect, test } from 'vitest'
+import { bodyFor, chaos, type Fault, openChaos } from '../support/chaos-server.js'
 import { recordFigure } from '../support/figures.js'
-
-const Record = z.object({ seq: z.number(), name: z.string(), text: z.string(), tags: z.array(z.unknown()) })
-const fast = { initialDelayMs: 1, maxDelayMs: 5, minDelayMs: 0 }
-
-let servers: ChaosServer[] = []
-afterEach(async () => {
-  await Promise.all(servers.map((server) => server.close()))
-  servers = []
-})
-
-async function serve(format: Format, total: number, faults: Fault[], inclusive = false, retryMs?: number) {
-  const server = await startChaosServer({
-    format,
-    total,
-    plan: (n) => faults[n] ?? { kind: 'ok' },
-    inclusive,
-    ...(retryMs !== undefined ? { retryMs } : {}),
-  })
-  servers.push(server)
-  return server
-}
-
-function open(format: Format, url: string, extra: Record<string, unknown> = {}): RecordStream<{ seq: number }> {
-  if (format === 'ndjson') {
-    return ndjson(url, { schema: Record, idOf: (r) => r.seq, retry: fast, ...extra }) as RecordStream<{ seq: number }>
-  }
-  return sse(url, { schema: Record, retry: fast, ...extra }).map((event) => event.data)
-}
-
-async function seqs(stream: AsyncIterable<{ seq: number }>): Promise<number[]> {
-  const out: number[] = []
-  for await (const r of stream) out.push(r.seq)
-  return out
-}
-
-const range = (n: number) => Array.from({ length: n }, (_, i) => i)
+import { range, seqs } from '../support/streams.js'
 
 describe.each(['ndjson', 'sse'] as const)('%s()', (format) => {
   test('delivers every record once and in order over hundreds of random faults', async () => {
@@ -68,8 +31,8 @@ describe.each(['ndjson', 'sse'] as const)('%s()', (format) => {
     let duplicated = 0
     await fc.assert(
       fc.asyncProperty(fc.array(fault, { maxLength: 6 }), fc.boolean(), async (faults, inclusive) => {
-        const server = await serve(format, total, faults, inclusive)
-        const got = await seqs(open(format, server.url, { requireEnd: true }))
+        const server = await chaos(format, total, faults, { inclusive })
+        const got = await seqs(openChaos(format, server.url, { requireEnd: true }))
         // Faults that struck: every request after the first was a reconnect caused by one.
         faultsInjected += server.requests.length - 1
         cases++
@@ -77,7 +40,6 @@ describe.each(['ndjson', 'sse'] as const)('%s()', (format) => {
         duplicated += got.length - new Set(got).size
         lost += range(total).filter((seq) => !got.includes(seq)).length
         await server.close()
-        servers = servers.filter((s) => s !== server)
         expect(got).toEqual(range(total))
       }),
       { numRuns: 120 },

@@ -1,7 +1,7 @@
 /**
  * fast-check arbitraries shared by the decoders' property tests (ndjson.test.ts, sse.test.ts): values
  * that trip decoders (emoji, combining marks, U+2028, a BOM, NUL, quotes), JSON records made of them,
- * and split points for a chunking.
+ * and split points for a chunking; and the seeded numbers the soak and concurrency runs draw faults from.
  */
 import fc from 'fast-check'
 
@@ -17,6 +17,13 @@ export const record = fc.oneof(
 
 /** Split points for a chunking: fast-check shrinks them toward the failing cut. */
 export const points = fc.array(fc.nat(), { maxLength: 40 })
+
+/** A seeded stream of whole numbers, `next(max)` in `[0, max)`: the same faults on every run of a soak. */
+export function seededInts(seed: number, runs: number): (max: number) => number {
+  const random = fc.sample(fc.integer({ min: 0, max: 1_000_000 }), { numRuns: runs, seed })
+  let r = 0
+  return (max) => random[r++ % random.length]! % max
+}
 
 /** The bytes one at a time. */
 export function oneByteAtATime(bytes: Uint8Array): Uint8Array[] {

@@ -5,7 +5,11 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { ndjsonResponse, sseResponse } from 'sluice-server'
+import { onTestFinished } from 'vitest'
+import { z } from 'zod'
+import { ndjson, type RecordStream, sse } from '../../src/index.js'
 import { startLoopback } from './loopback.js'
+import { fast } from './streams.js'
 
 export type Fault =
   | { kind: 'ok' }
@@ -92,6 +96,29 @@ export async function recordStart(format: Format, total: number, seq: number): P
   return Buffer.byteLength(body.slice(0, body.indexOf(format === 'ndjson' ? `{"seq":${seq},` : `id: ${seq}\n`)))
 }
 
+/** A chaos server for the running test (closed when it finishes): request n meets `faults[n]`, then `ok`. */
+export async function chaos(
+  format: Format,
+  total: number,
+  faults: Fault[] = [],
+  options: Pick<ChaosOptions, 'inclusive' | 'retryMs'> = {},
+): Promise<ChaosServer> {
+  const server = await startChaosServer({ format, total, plan: (n) => faults[n] ?? { kind: 'ok' }, ...options })
+  onTestFinished(() => server.close())
+  return server
+}
+
+/** The records a chaos server sends. */
+const ChaosRecord = z.object({ seq: z.number(), name: z.string(), text: z.string(), tags: z.array(z.unknown()) })
+
+/** ndjson() (resumable by `seq`) or sse() of a chaos server's records, with fast retries; `seqs` reads either. */
+export function openChaos(format: Format, url: string, extra: Record<string, unknown> = {}): RecordStream<unknown> {
+  return format === 'ndjson'
+    ? ndjson(url, { schema: ChaosRecord, idOf: (r) => r.seq, retry: fast, ...extra })
+    : sse(url, { schema: ChaosRecord, retry: fast, ...extra })
+}
+
+/** A chaos server the caller closes (a soak's or a property's many servers). */
 export async function startChaosServer(options: ChaosOptions): Promise<ChaosServer> {
   const requests: RequestLog[] = []
   let served = 0

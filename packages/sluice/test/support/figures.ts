@@ -29,6 +29,16 @@ export function recordFuzz(name: string, cases: number, outcomes: Map<string, nu
   recordFigure({ scenario: `fuzz: ${name}`, cases, detail })
 }
 
+/** The timers and sockets alive now: after a run, no more than before it, or something leaked. */
+export function activeResources(): { timers: number; sockets: number } {
+  const counts = new Map<string, number>()
+  for (const kind of process.getActiveResourcesInfo()) counts.set(kind, (counts.get(kind) ?? 0) + 1)
+  return {
+    timers: counts.get('Timeout') ?? 0,
+    sockets: (counts.get('TCPSocketWrap') ?? 0) + (counts.get('TCPWrap') ?? 0),
+  }
+}
+
 /** Resident memory now, in MiB. */
 export const rssMiB = () => process.memoryUsage().rss / 1024 / 1024
 const heapMiB = () => process.memoryUsage().heapUsed / 1024 / 1024
