@@ -1,6 +1,7 @@
 /**
  * The demo for the end-to-end tests, started exactly as the README starts it (`npm run demo`, from
- * the root), with `PORT` set to a free loopback port, and stopped by its process group's id.
+ * the root), with `PORT` set to a free loopback port, and stopped by its process group's id; and
+ * the cluster demo (demo/cluster.ts, what `npm run demo:cluster` runs after its bootstrap).
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createServer } from 'node:net'
@@ -31,8 +32,22 @@ export interface RunningDemo {
  * The demo runs in its own process group, so `stop` ends npm, pnpm, node and Vite together.
  */
 export function startDemo(port: number, timeoutMs = 120_000): Promise<RunningDemo> {
-  const child: ChildProcess = spawn('npm', ['run', 'demo'], {
-    cwd: root,
+  return start('npm', ['run', 'demo'], root, port, timeoutMs)
+}
+
+/**
+ * Starts the cluster demo (redis-server, three API instances, nginx on `port`, the supervisor)
+ * without `npm run`'s bootstrap (a `pnpm install` that takes tens of seconds on a busy machine).
+ * `stop` ends its process group: the supervisor and every process it started.
+ */
+export function startCluster(port: number, timeoutMs = 45_000): Promise<RunningDemo> {
+  const args = ['--conditions=sluice-source', '--import', 'tsx', 'cluster.ts']
+  return start(process.execPath, args, `${root}demo`, port, timeoutMs)
+}
+
+function start(command: string, args: string[], cwd: string, port: number, timeoutMs: number): Promise<RunningDemo> {
+  const child: ChildProcess = spawn(command, args, {
+    cwd,
     env: { ...process.env, PORT: String(port) },
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -25,7 +25,8 @@ need=()
 if [ "$purpose" = test ]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
   [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || need+=(nginx)
-  # Real Redis for the feed tests (sluice-server/redis); the tests start their own in a temp dir.
+  # Real Redis for the feed tests (sluice-server/redis) and the cluster demo's e2e (npm run demo:cluster
+  # needs it and nginx too); each starts its own in a temp dir.
   command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || need+=(redis-server)
   # openssl makes the TLS tests' self-signed certificate; postgresql is the cursor example's database.
   command -v openssl >/dev/null 2>&1 || need+=(openssl)

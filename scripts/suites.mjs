@@ -129,6 +129,7 @@ export const suites = [
   },
   // Issue 7: every benchmark contestant once on small corpora, so `pnpm bench` never rots (no thresholds).
   { name: 'bench: quick', kind: 'check', cwd: 'bench', command: 'pnpm', args: ['run', 'bench:quick'] },
-  // Issue 6: the demo started as the README starts it (npm run demo), driven in Debian's Chromium.
+  // Issue 6: the demo started as the README starts it (npm run demo), driven in Debian's Chromium; and
+  // issue 12's cluster demo (demo/cluster.ts: redis-server, three API instances, nginx), an instance killed.
   { name: 'e2e: demo in chromium', kind: 'results', command: 'node', args: ['e2e/run.mjs'] },
 ]

@@ -80,7 +80,7 @@ export function demoApi(options: DemoApiOptions): DemoApi {
       (chunk) => Array.from(decoder.decode(chunk).matchAll(SEQ), (match) => Number(match[1])),
     )
     // A client gone (its idle timeout after a stall, a closed tab) ends a stream held by a fault at once.
-    request.signal.addEventListener('abort', () => faults.kill(), { once: true })
+    request.signal.addEventListener('abort', () => faults.kill('fault: client went away'), { once: true })
     return new Response(produced.body.pipeThrough(faults.stream), {
       status: produced.status,
       headers: produced.headers,

@@ -95,10 +95,10 @@ export class FaultStream {
   }
 
   /** Breaks the connection now, without waiting for the next record. */
-  kill(): void {
+  kill(reason = 'fault: server restart'): void {
     this.#close()
     try {
-      this.#controller?.error(new Error('fault: server restart'))
+      this.#controller?.error(new Error(reason))
     } catch {
       // Already closed.
     }

@@ -81,7 +81,13 @@ async function run(): Promise<void> {
       frame ||= requestAnimationFrame(flush)
       // Yield to the page once per frame's worth of rows, so rendering and input keep up.
       if (received % 2000 === 0) await new Promise((r) => setTimeout(r, 0))
-      if (paused) await new Promise<void>((r) => (resume = r)) // nothing is pulled while paused
+      if (paused) {
+        // Parked: the rows that arrived are on screen, and nothing more is pulled until Resume.
+        if (frame) cancelAnimationFrame(frame)
+        flush()
+        ui.state.textContent = 'paused: nothing is pulled'
+        await new Promise<void>((r) => (resume = r))
+      }
     }
     // Stopped or replaced meanwhile: the handler that did it has said so already.
     if (stream === current) ui.state.textContent = `done: ${received.toLocaleString('en-US')} rows`
@@ -107,7 +113,8 @@ ui.pause.addEventListener('click', () => {
   paused = !paused
   ui.pause.setAttribute('aria-pressed', String(paused))
   ui.pause.textContent = paused ? 'Resume reading' : 'Pause reading'
-  ui.state.textContent = paused ? 'paused: nothing is pulled' : 'streaming'
+  // "paused" once the loop has parked (a row already on its way is read and shown first).
+  ui.state.textContent = paused ? 'pausing' : 'streaming'
   if (!paused) resume?.()
 })
 ui.stop.addEventListener('click', () => {

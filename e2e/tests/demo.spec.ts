@@ -5,58 +5,10 @@
  * mobile in light and dark mode.
  */
 import { expect, type Page, test } from '@playwright/test'
-
-interface DemoDebug {
-  client: string
-  format: 'ndjson' | 'sse'
-  ids: number[]
-  rejected: number
-  reconnects: number
-  gaps: number
-  state: string
-  firstRecordMs?: number
-  renders: number
-  feed: string[]
-  history: number[]
-  instances: string[]
-}
+import { type DemoDebug, debug, expectReceivedEqualsSent, recordsGrowBy } from '../dashboard.js'
 
 const FORMATS = ['ndjson', 'sse'] as const
 const ARTIFACTS = '../.artifacts/e2e'
-
-const debug = (page: Page) => page.evaluate(() => (window as unknown as { __sluiceDemo: DemoDebug }).__sluiceDemo)
-
-/**
- * The page's ids are consecutive (from the oldest sample the feed held when it opened), with no gap
- * and no duplicate, and equal the distinct ids the server sent. Polled: at a few records per second
- * there are moments with no record in flight, when both agree.
- */
-async function expectReceivedEqualsSent(page: Page) {
-  await expect
-    .poll(
-      async () => {
-        const { client, ids, gaps } = await debug(page)
-        const response = await page.request.get(`/api/debug/sent?client=${client}`)
-        const sent = ((await response.json()) as { ids: number[] }).ids
-        return {
-          gaps,
-          consecutive: ids.length > 0 && ids.every((id, i) => id === ids[0]! + i),
-          receivedEqualsSent: JSON.stringify(sent) === JSON.stringify(ids),
-          received: ids.length,
-          sent: sent.length,
-        }
-      },
-      { message: 'received ids equal the sent ids, consecutive', timeout: 20_000 },
-    )
-    .toMatchObject({ gaps: 0, consecutive: true, receivedEqualsSent: true })
-}
-
-async function recordsGrowBy(page: Page, count: number) {
-  const start = (await debug(page)).ids.length
-  await expect
-    .poll(async () => (await debug(page)).ids.length, { timeout: 20_000 })
-    .toBeGreaterThanOrEqual(start + count)
-}
 
 async function openDemo(page: Page, format: (typeof FORMATS)[number] = 'ndjson') {
   await page.goto(`/?format=${format}`)

@@ -11,6 +11,8 @@ test('the query page streams a million-row table, keeps 50 rows, and pausing sto
   await page.goto('/')
   await page.getByRole('link', { name: /Query/ }).click()
   await expect(page).toHaveURL(/\/query\.html$/)
+  // The buttons are in the HTML before query.ts has attached their handlers: a click before is lost.
+  await expect(page.locator('body')).toHaveAttribute('data-ready', 'true')
   await page.selectOption('#q-rows', '1000000')
   await page.click('#q-run')
   await expect(page.locator('#q-first')).toHaveText(/^\d+ ms$/)

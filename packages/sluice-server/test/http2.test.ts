@@ -13,6 +13,7 @@ import { ndjsonResponse } from '../src/index.js'
 import { type FetchHandler, type NodeServer, type ServeOptions, serve } from '../src/node.js'
 import { type Certificate, makeCertificate } from './helpers/certificate.js'
 import { bodyOf, h2Get, h2Session } from './helpers/h2-client.js'
+import { serveForTest } from './helpers/loopback.js'
 import { countingSource, deferred, idleSource } from './helpers/sources.js'
 
 let certificate: Certificate
@@ -23,17 +24,14 @@ afterAll(async () => {
   await certificate?.remove()
 })
 
-const servers: NodeServer[] = []
 const sessions: ClientHttp2Session[] = []
-afterEach(async () => {
+afterEach(() => {
   for (const session of sessions.splice(0)) session.destroy()
-  await Promise.all(servers.splice(0).map((s) => s.close()))
 })
 
-async function start(handler: FetchHandler, options: ServeOptions = {}): Promise<NodeServer> {
-  const server = await serve(handler, { ...options, tls: { key: certificate.key, cert: certificate.cert } })
-  servers.push(server)
-  return server
+/** An HTTPS server (HTTP/2, HTTP/1.1 by ALPN) with the test certificate, for the running test. */
+function start(handler: FetchHandler, options: ServeOptions = {}): Promise<NodeServer> {
+  return serveForTest(handler, { ...options, tls: { key: certificate.key, cert: certificate.cert } })
 }
 
 /** An HTTP/2 session trusting the test certificate, destroyed after the test. */
@@ -194,7 +192,7 @@ test('close() cuts open HTTP/2 streams and releases their sources', async () => 
   await new Promise((r) => stream.once('data', r))
   const closed = deferred()
   stream.once('close', () => closed.resolve())
-  await servers.splice(0)[0]!.close()
+  await server.close()
   await released.promise
   await closed.promise
 })

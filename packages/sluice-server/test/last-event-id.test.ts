@@ -1,7 +1,8 @@
 import { ndjson, sse } from 'sluice'
-import { afterEach, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import { lastEventId, ndjsonResponse, sseResponse } from '../src/index.js'
-import { type FetchHandler, type NodeServer, serve } from '../src/node.js'
+import type { FetchHandler } from '../src/node.js'
+import { serveForTest } from './helpers/loopback.js'
 
 /** `text` as a header carries it on the wire: its UTF-8 bytes, one character per byte (what `Headers.get` returns). */
 const wire = (text: string): string => String.fromCharCode(...new TextEncoder().encode(text))
@@ -51,15 +52,8 @@ describe('lastEventId', () => {
 })
 
 describe('lastEventId over loopback, from the sluice client', () => {
-  const servers: NodeServer[] = []
-  afterEach(async () => {
-    await Promise.all(servers.splice(0).map((s) => s.close()))
-  })
-
   async function start(handler: FetchHandler): Promise<string> {
-    const server = await serve(handler, { onError: () => undefined })
-    servers.push(server)
-    return server.url
+    return (await serveForTest(handler, { onError: () => undefined })).url
   }
 
   /** Ids with characters of 2, 3 and 4 UTF-8 bytes. */

@@ -1,20 +1,9 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http'
 import { decodeNdjson } from 'sluice'
-import { afterEach, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import { lastEventId, ndjsonResponse, type StreamSummary, sseResponse } from '../src/index.js'
-import { type FetchHandler, type NodeServer, type ServeOptions, serve } from '../src/node.js'
+import { serveForTest } from './helpers/loopback.js'
 import { countingSource, deferred } from './helpers/sources.js'
-
-const servers: NodeServer[] = []
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()))
-})
-
-async function start(handler: FetchHandler, options: ServeOptions = {}): Promise<NodeServer> {
-  const server = await serve(handler, options)
-  servers.push(server)
-  return server
-}
 
 /** Records `first`, then waits for the client to leave (the request's signal), like a live feed with nothing new. */
 function idleFeed<T>(first: T[], signal: AbortSignal, released: () => void): AsyncGenerator<T> {
@@ -58,7 +47,7 @@ async function plateau(value: () => number, quietMs: number, maxMs: number): Pro
 
 describe('serve', () => {
   test('listens on 127.0.0.1 on an ephemeral port and reports its url', async () => {
-    const server = await start(() => new Response('ok'))
+    const server = await serveForTest(() => new Response('ok'))
     expect(server.port).toBeGreaterThan(0)
     expect(server.url).toBe(`http://127.0.0.1:${server.port}`)
     expect(await (await fetch(`${server.url}/health`)).text()).toBe('ok')
@@ -66,7 +55,7 @@ describe('serve', () => {
 
   test('flushes the headers before the first record: the client sees the stream open', async () => {
     const released = deferred()
-    const server = await start((request) => ndjsonResponse(idleFeed([], request.signal, released.resolve)))
+    const server = await serveForTest((request) => ndjsonResponse(idleFeed([], request.signal, released.resolve)))
     const aborter = new AbortController()
     const response = await fetch(server.url, { signal: aborter.signal })
     expect(response.headers.get('content-type')).toBe('application/x-ndjson')
@@ -78,7 +67,9 @@ describe('serve', () => {
 
   test('delivers a record while the stream is still open', async () => {
     const released = deferred()
-    const server = await start((request) => ndjsonResponse(idleFeed([{ seq: 0 }], request.signal, released.resolve)))
+    const server = await serveForTest((request) =>
+      ndjsonResponse(idleFeed([{ seq: 0 }], request.signal, released.resolve)),
+    )
     const aborter = new AbortController()
     const records = decodeNdjson(await fetch(server.url, { signal: aborter.signal }))
     expect(await records.next()).toEqual({ done: false, value: { seq: 0 } })
@@ -89,7 +80,7 @@ describe('serve', () => {
   test('a client that disconnects mid-stream makes the server call the source return()', async () => {
     const { source, released } = countingSource()
     const closed = deferred<StreamSummary>()
-    const server = await start(() => ndjsonResponse(source, { idOf: (r) => r.seq, onClose: closed.resolve }))
+    const server = await serveForTest(() => ndjsonResponse(source, { idOf: (r) => r.seq, onClose: closed.resolve }))
     const aborter = new AbortController()
     const records = decodeNdjson<{ seq: number }>(await fetch(server.url, { signal: aborter.signal }))
     for (let i = 0; i < 3; i++) expect((await records.next()).value).toMatchObject({ seq: i })
@@ -101,7 +92,7 @@ describe('serve', () => {
   test('a client that stops reading stops the source: the server buffers a bounded amount', async () => {
     const recordBytes = 16 * 1024
     const { source, pulled, released } = countingSource(recordBytes)
-    const server = await start(() => ndjsonResponse(source))
+    const server = await serveForTest(() => ndjsonResponse(source))
     const res = await pausedGet(server.url)
     const stalled = await plateau(pulled, 300, 10_000)
     console.log(`slow client: the endless source stopped after ${stalled} records of 16 KiB (socket buffers full)`)
@@ -120,7 +111,7 @@ describe('serve', () => {
 
   test('a client that reads nothing for writeTimeoutMs is cut off and the source released', async () => {
     const { source, released } = countingSource(16 * 1024)
-    const server = await start(() => ndjsonResponse(source), { writeTimeoutMs: 300 })
+    const server = await serveForTest(() => ndjsonResponse(source), { writeTimeoutMs: 300 })
     const res = await pausedGet(server.url)
     const cut = deferred()
     res.on('error', () => cut.resolve())
@@ -138,7 +129,7 @@ describe('serve', () => {
       yield { seq: 0 }
       throw new Error('cursor lost')
     }
-    const server = await start(() => ndjsonResponse(failing()), { onError: (e) => errors.push(e) })
+    const server = await serveForTest(() => ndjsonResponse(failing()), { onError: (e) => errors.push(e) })
     const response = await fetch(server.url)
     await expect(response.text()).rejects.toThrow()
     expect(errors).toHaveLength(1)
@@ -146,7 +137,7 @@ describe('serve', () => {
 
   test('a handler that throws gets a 500 and onError sees the error', async () => {
     const errors: unknown[] = []
-    const server = await start(
+    const server = await serveForTest(
       () => {
         throw new Error('boom')
       },
@@ -158,7 +149,7 @@ describe('serve', () => {
   })
 
   test('hands the handler a Request with method, url, headers and a streamed body', async () => {
-    const server = await start(async (request) => {
+    const server = await serveForTest(async (request) => {
       const url = new URL(request.url)
       return Response.json({
         method: request.method,
@@ -178,7 +169,7 @@ describe('serve', () => {
   test('a HEAD request gets the headers and cancels the body without reading it', async () => {
     const { source, pulled } = countingSource()
     const closed = deferred<StreamSummary>()
-    const server = await start(() => ndjsonResponse(source, { onClose: closed.resolve }))
+    const server = await serveForTest(() => ndjsonResponse(source, { onClose: closed.resolve }))
     const response = await fetch(server.url, { method: 'HEAD' })
     expect(response.headers.get('content-type')).toBe('application/x-ndjson')
     expect((await closed.promise).reason).toBe('cancel')
@@ -186,7 +177,7 @@ describe('serve', () => {
   })
 
   test('passes every Set-Cookie header through', async () => {
-    const server = await start(() => {
+    const server = await serveForTest(() => {
       const headers = new Headers()
       headers.append('Set-Cookie', 'a=1')
       headers.append('Set-Cookie', 'b=2')
@@ -198,7 +189,7 @@ describe('serve', () => {
 
   test('close() cuts open streams, so their sources are released and clients see a cut stream', async () => {
     const released = deferred()
-    const server = await start((request) =>
+    const server = await serveForTest((request) =>
       sseResponse(idleFeed([{ data: 'a', id: 1 }], request.signal, released.resolve)),
     )
     const response = await fetch(server.url)

@@ -5,9 +5,9 @@
 import { appendFileSync } from 'node:fs'
 import { connect, type Socket } from 'node:net'
 import { decodeNdjson } from 'sluice'
-import { afterEach, expect, test } from 'vitest'
+import { expect, test } from 'vitest'
 import { ndjsonResponse } from '../src/index.js'
-import { type NodeServer, serve } from '../src/node.js'
+import { serveForTest } from './helpers/loopback.js'
 import { countingSource } from './helpers/sources.js'
 
 /** A figure for RELIABILITY.md (scripts/reliability.mjs sets SLUICE_FIGURES). */
@@ -15,15 +15,9 @@ function recordFigure(figure: Record<string, unknown>) {
   if (process.env.SLUICE_FIGURES) appendFileSync(process.env.SLUICE_FIGURES, `${JSON.stringify(figure)}\n`)
 }
 
-const servers: NodeServer[] = []
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close()))
-})
-
 test('a raw socket that sends a request and never reads: bounded pulls, then the write timeout reaps it', async () => {
   const counting = countingSource(16 * 1024)
-  const server = await serve(() => ndjsonResponse(counting.source, { heartbeatMs: 0 }), { writeTimeoutMs: 500 })
-  servers.push(server)
+  const server = await serveForTest(() => ndjsonResponse(counting.source, { heartbeatMs: 0 }), { writeTimeoutMs: 500 })
   const socket = connect(server.port, '127.0.0.1')
   socket.on('error', () => {})
   socket.write(`GET /stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`)
@@ -70,8 +64,7 @@ const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 test('a client that reads slowly holds the source to its own pace: the server runs ahead by a bounded amount', async () => {
   const pad = 1024
   const counting = countingSource(pad)
-  const server = await serve(() => ndjsonResponse(counting.source, { heartbeatMs: 0 }), { writeTimeoutMs: 2000 })
-  servers.push(server)
+  const server = await serveForTest(() => ndjsonResponse(counting.source, { heartbeatMs: 0 }), { writeTimeoutMs: 2000 })
   const { socket, closed } = rawClient(server.port)
   const recordBytes = pad + 30 // {"seq":n,"pad":"…"}\n
   let consumed = 0
@@ -104,8 +97,7 @@ test('a client that reads slowly holds the source to its own pace: the server ru
 test('a client that stops reading mid-stream is kept for a pause shorter than writeTimeoutMs and reaped after a longer one', async () => {
   const writeTimeoutMs = 600
   const counting = countingSource(1024)
-  const server = await serve(() => ndjsonResponse(counting.source, { heartbeatMs: 0 }), { writeTimeoutMs })
-  servers.push(server)
+  const server = await serveForTest(() => ndjsonResponse(counting.source, { heartbeatMs: 0 }), { writeTimeoutMs })
   const { socket, closed } = rawClient(server.port)
   let consumed = 0
   const readFor = async (ms: number) => {
@@ -152,7 +144,7 @@ test('200 concurrent streams are all open at once and all complete, in order, wi
   let allOpen!: () => void
   const barrier = new Promise<void>((resolve) => (allOpen = resolve))
   const giveUp = setTimeout(allOpen, 10_000)
-  const server = await serve(
+  const server = await serveForTest(
     () =>
       ndjsonResponse(
         (async function* () {
@@ -175,7 +167,6 @@ test('200 concurrent streams are all open at once and all complete, in order, wi
       ),
     { writeTimeoutMs: 10_000 },
   )
-  servers.push(server)
   const received = await Promise.all(
     Array.from({ length: streams }, async () => {
       const seqs: number[] = []

@@ -7,17 +7,14 @@
  * states, hooks and close(): record-stream.test.ts.
  */
 import { ndjsonResponse } from 'sluice-server'
-import { serve } from 'sluice-server/node'
 import { afterEach, describe, expect, test } from 'vitest'
 import { ndjson, type RecordStream, type SluiceError, type StreamState, sse } from '../src/index.js'
 import { chaos, type Format, openChaos, recordStart } from './support/chaos-server.js'
-import { listen, urlOf } from './support/loopback.js'
+import { listen, serveForTest, urlOf } from './support/loopback.js'
 import { openScripted, Seq, type Step, scripted } from './support/scripted-server.js'
 import { fast, range, seqs } from './support/streams.js'
 
-const closers: (() => Promise<void>)[] = []
-afterEach(async () => {
-  await Promise.all(closers.splice(0).map((close) => close()))
+afterEach(() => {
   delete (globalThis as { document?: unknown }).document
 })
 
@@ -324,7 +321,7 @@ describe('resume: reconnects through another request', () => {
   /** POST /generations starts a generation of `total` records, cut after `cutAfter`; GET /generations/g1/stream?after=N resumes it. */
   async function generations(format: Format, total: number, cutAfter: number) {
     const log: string[] = []
-    const server = await serve(async (request) => {
+    const server = await serveForTest(async (request) => {
       const url = new URL(request.url)
       log.push(`${request.method} ${url.pathname}${url.search}`)
       const after = url.searchParams.get('after')
@@ -343,7 +340,6 @@ describe('resume: reconnects through another request', () => {
         headers: { 'content-type': 'text/event-stream' },
       })
     })
-    closers.push(() => server.close())
     return { url: `${server.url}/generations`, log, base: server.url }
   }
 
@@ -406,13 +402,12 @@ describe('resume: reconnects through another request', () => {
 describe('shouldRetry: the caller decides', () => {
   test('a 401 is retried once after headers() refreshed the token, then the stream completes (real server)', async () => {
     const seen: (string | undefined)[] = []
-    const server = await serve((request) => {
+    const server = await serveForTest((request) => {
       const auth = request.headers.get('authorization') ?? undefined
       seen.push(auth)
       if (auth !== 'Bearer fresh') return new Response('token expired', { status: 401 })
       return ndjsonResponse([{ seq: 0 }, { seq: 1 }])
     })
-    closers.push(() => server.close())
     let token = 'stale'
     const asked: { code: string; attempt: number; lastEventId: string | undefined }[] = []
     const stream = ndjson<{ seq: number }>(server.url, {
@@ -432,11 +427,10 @@ describe('shouldRetry: the caller decides', () => {
 
   test('false stops a failure the default policy retries (a 503 in maintenance), { delayMs } sets the wait', async () => {
     let requests = 0
-    const server = await serve(() => {
+    const server = await serveForTest(() => {
       requests++
       return new Response(requests === 1 ? 'busy' : 'maintenance', { status: 503 })
     })
-    closers.push(() => server.close())
     const delays: number[] = []
     const stream = ndjson(server.url, {
       retry: { ...fast, maxDelayMs: 1000 },
@@ -449,8 +443,7 @@ describe('shouldRetry: the caller decides', () => {
   })
 
   test('a shouldRetry that throws ends the stream with what it threw', async () => {
-    const server = await serve(() => new Response('nope', { status: 500 }))
-    closers.push(() => server.close())
+    const server = await serveForTest(() => new Response('nope', { status: 500 }))
     const bug = new Error('bug in shouldRetry')
     const stream = ndjson(server.url, {
       retry: fast,

@@ -4,12 +4,13 @@
  * default, or goes on with onGap 'continue' or a callback. Against a real loopback sluice-server
  * feedResponse on a memoryFeed.
  */
-import { describe, expect, onTestFinished, test } from 'vitest'
-import { type Feed, feedResponse, memoryFeed } from '../../sluice-server/src/index.js'
-import { serve } from '../../sluice-server/src/node.js'
+
+import { type Feed, feedResponse, memoryFeed } from 'sluice-server'
+import { describe, expect, test } from 'vitest'
 import { decodeNdjson, type Gap, GapError, ndjson } from '../src/index.js'
 import { chunkings } from './chunkings.js'
 import { collect } from './collect.js'
+import { serveForTest } from './support/loopback.js'
 
 const fast = { initialDelayMs: 1, maxDelayMs: 5, minDelayMs: 0 }
 
@@ -24,7 +25,7 @@ async function filled(count: number): Promise<{ feed: Feed; ids: string[] }> {
 /** Serves the feed; the first connection is cut (no end marker) after `cutAfter` entry lines. */
 async function feedServer(feed: Feed, cutAfter?: number) {
   const seen: Array<string | null> = []
-  const server = await serve(
+  const server = await serveForTest(
     async (request) => {
       seen.push(request.headers.get('last-event-id'))
       const response = await feedResponse(feed, 'k', request, { heartbeatMs: 0 })
@@ -49,7 +50,6 @@ async function feedServer(feed: Feed, cutAfter?: number) {
     },
     { onError: () => {} },
   )
-  onTestFinished(() => server.close())
   return { url: `http://127.0.0.1:${server.port}/`, seen }
 }
 

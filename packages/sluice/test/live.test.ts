@@ -4,11 +4,11 @@
  */
 
 import { caughtUp, lastEventId, ndjsonResponse } from 'sluice-server'
-import { serve } from 'sluice-server/node'
-import { describe, expect, onTestFinished, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import { decodeNdjson, ndjson } from '../src/index.js'
 import { LIVE } from '../src/live.js'
 import { NdjsonParser } from '../src/ndjson.js'
+import { serveForTest } from './support/loopback.js'
 
 const fast = { initialDelayMs: 1, maxDelayMs: 5, minDelayMs: 0 }
 
@@ -19,7 +19,7 @@ const fast = { initialDelayMs: 1, maxDelayMs: 5, minDelayMs: 0 }
 async function feedServer(history: number, total: number, cutAfter?: number) {
   const log = Array.from({ length: history }, (_, seq) => ({ seq }))
   let connections = 0
-  const server = await serve(
+  const server = await serveForTest(
     (request) => {
       const first = connections++ === 0
       const from = Number(lastEventId(request) ?? -1) + 1
@@ -40,7 +40,6 @@ async function feedServer(history: number, total: number, cutAfter?: number) {
     },
     { onError: () => {} },
   )
-  onTestFinished(() => server.close())
   return { url: server.url, connections: () => connections }
 }
 
@@ -98,8 +97,7 @@ describe('stream.live', () => {
   })
 
   test('stays false against a server that sends no marker', async () => {
-    const server = await serve(() => ndjsonResponse([{ seq: 0 }, { seq: 1 }]))
-    onTestFinished(() => server.close())
+    const server = await serveForTest(() => ndjsonResponse([{ seq: 0 }, { seq: 1 }]))
     const stream = ndjson<{ seq: number }>(server.url, { onLive: () => expect.unreachable() })
     for await (const r of stream) expect(r.seq).toBeLessThan(2)
     expect(stream.live).toBe(false)

@@ -1,13 +1,12 @@
 /** The `persist` option: the resume position kept in a storage across streams (a page reload). */
+
+import { ndjsonResponse, sseResponse } from 'sluice-server'
 import { afterEach, expect, test, vi } from 'vitest'
-import { ndjsonResponse, sseResponse } from '../../sluice-server/src/index.js'
-import { serve } from '../../sluice-server/src/node.js'
 import { ndjson, sse } from '../src/index.js'
 import { cursorOf } from '../src/persist.js'
+import { serveForTest } from './support/loopback.js'
 
-const closers: (() => Promise<void>)[] = []
-afterEach(async () => {
-  await Promise.all(closers.splice(0).map((close) => close()))
+afterEach(() => {
   vi.restoreAllMocks()
 })
 
@@ -25,7 +24,7 @@ function memoryStorage() {
 /** `total` records from after Last-Event-ID, then the end marker; logs each Last-Event-ID received. */
 async function counter(format: 'ndjson' | 'sse', total: number) {
   const sent: (string | null)[] = []
-  const server = await serve((request) => {
+  const server = await serveForTest((request) => {
     const last = request.headers.get('last-event-id')
     sent.push(last)
     const from = last === null ? 0 : Number(last) + 1
@@ -40,7 +39,6 @@ async function counter(format: 'ndjson' | 'sse', total: number) {
           { heartbeatMs: 0 },
         )
   })
-  closers.push(() => server.close())
   return { url: server.url, sent }
 }
 

@@ -5,12 +5,12 @@
  */
 import { QueryClient, experimental_streamedQuery as streamedQuery } from '@tanstack/query-core'
 import { from, lastValueFrom, take, toArray } from 'rxjs'
-import { describe, expect, expectTypeOf, onTestFinished, test } from 'vitest'
+import { lastEventId, ndjsonResponse } from 'sluice-server'
+import { describe, expect, expectTypeOf, test } from 'vitest'
 import { z } from 'zod'
-import { lastEventId, ndjsonResponse } from '../../sluice-server/src/index.js'
-import { serve } from '../../sluice-server/src/node.js'
 import { ndjson, sse } from '../src/index.js'
 import { agentStyleServer, signal } from './support/llm-servers.js'
+import { serveForTest } from './support/loopback.js'
 
 const Metric = z.object({ seq: z.number(), rps: z.number() })
 type Metric = z.infer<typeof Metric>
@@ -18,7 +18,7 @@ type Metric = z.infer<typeof Metric>
 /** Metrics `from` the resume position to `total`; `endless`: never ends (the client leaves). */
 async function metricsServer(total: number, endless = false) {
   let open = 0
-  const server = await serve((request) => {
+  const server = await serveForTest((request) => {
     const from = Number(lastEventId(request) ?? -1) + 1
     async function* metrics() {
       open++
@@ -30,7 +30,6 @@ async function metricsServer(total: number, endless = false) {
     }
     return ndjsonResponse(metrics(), { heartbeatMs: 0 })
   })
-  onTestFinished(() => server.close())
   return { url: `${server.url}/api/metrics`, open: () => open }
 }
 

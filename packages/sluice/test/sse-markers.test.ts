@@ -6,11 +6,11 @@
  */
 
 import { feedResponse, memoryFeed } from 'sluice-server'
-import { serve } from 'sluice-server/node'
-import { describe, expect, onTestFinished, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import { decodeSse, type Gap, GapError, sse } from '../src/index.js'
 import { chunkings } from './chunkings.js'
 import { collect } from './collect.js'
+import { serveForTest } from './support/loopback.js'
 
 const gapBlock = 'event: gap\ndata: {"reason":"trimmed","lastEventId":"e:1","resumeFrom":"e:5"}\n\n'
 const text = `id: 1\ndata: "a"\n\n${gapBlock}event: live\ndata: {"$sluice":"live"}\n\nid: 5\ndata: "b"\n\nevent: end\ndata: {"count":2}\n\n`
@@ -48,8 +48,7 @@ describe('sse() over a feed', () => {
   test('stream.live turns true at the caught-up marker; every record once, in order', async () => {
     const feed = memoryFeed()
     for (let seq = 0; seq < 5; seq++) await feed.publish('k', { seq })
-    const server = await serve((request) => feedResponse(feed, 'k', request, { format: 'sse', heartbeatMs: 0 }))
-    onTestFinished(() => server.close())
+    const server = await serveForTest((request) => feedResponse(feed, 'k', request, { format: 'sse', heartbeatMs: 0 }))
     const stream = sse<{ seq: number }>(server.url, { json: true } as never) as AsyncIterable<{
       data: { seq: number }
     }> & {

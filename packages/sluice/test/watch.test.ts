@@ -5,15 +5,14 @@
  * heartbeat announcement sets the idle timeout.
  */
 import { ndjsonResponse, sseResponse } from 'sluice-server'
-import { serve } from 'sluice-server/node'
-import { afterEach, describe, expect, onTestFinished, test, vi } from 'vitest'
+import { afterEach, describe, expect, test, vi } from 'vitest'
 import { z } from 'zod'
 import { ContentTypeError, type SluiceError } from '../src/errors.js'
 import { ndjson, type RecordStream, type RetryInfo, sse } from '../src/index.js'
 import type { ChunkReader, RawRead } from '../src/source.js'
 import { type WatchOptions, watch } from '../src/watch.js'
 import { chaos, type Format, openChaos } from './support/chaos-server.js'
-import { listen, urlOf } from './support/loopback.js'
+import { listen, serveForTest, urlOf } from './support/loopback.js'
 import { fast, range, seqs } from './support/streams.js'
 
 /**
@@ -280,7 +279,7 @@ describe('stallTimeoutMs and idleTimeoutMs time the producer, not the consumer',
         yield { seq }
       }
     }
-    const server = await serve((request) => {
+    const server = await serveForTest((request) => {
       requests++
       const last = request.headers.get('last-event-id')
       const from = last === null ? 0 : Number(last) + 1
@@ -293,7 +292,6 @@ describe('stallTimeoutMs and idleTimeoutMs time the producer, not the consumer',
             { heartbeatMs },
           )
     })
-    onTestFinished(() => server.close())
     return { url: server.url, requests: () => requests }
   }
   // The consumer takes 200 ms per record, twice the stall timeout.

@@ -13,9 +13,8 @@
  * generation instead of starting a new one.
  */
 
-import { onTestFinished } from 'vitest'
-import { lastEventId, sseResponse } from '../../../sluice-server/src/index.js'
-import { serve } from '../../../sluice-server/src/node.js'
+import { lastEventId, sseResponse } from 'sluice-server'
+import { serveForTest } from './loopback.js'
 
 /** What a server saw: each request's method, path, Last-Event-ID and idempotency key. */
 interface Seen {
@@ -54,7 +53,7 @@ async function start(
   handler: (request: Request, from: number, first: boolean) => Response | Promise<Response>,
 ): Promise<Seen[] & { url: string }> {
   const requests: Seen[] = []
-  const server = await serve(
+  const server = await serveForTest(
     async (request) => {
       const seen: Seen = {
         method: request.method,
@@ -68,7 +67,6 @@ async function start(
     },
     { onError: () => {} },
   )
-  onTestFinished(() => server.close())
   return Object.assign(requests, { url: server.url })
 }
 

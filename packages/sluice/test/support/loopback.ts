@@ -3,9 +3,11 @@
  * when returned. `listen` ties it to the running test (closed when the test finishes); `startLoopback`
  * leaves closing to the caller (a server shared by a file's tests, or one a helper owns). Closing
  * destroys the open sockets first, so a stream a test left open cannot hold `close` up.
+ * `serveForTest` is the same for a fetch handler served by sluice-server's `serve()`.
  */
 import { createServer, type RequestListener, type Server } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
+import { type FetchHandler, type NodeServer, type ServeOptions, serve } from 'sluice-server/node'
 import { onTestFinished } from 'vitest'
 
 /** A server started by {@link startLoopback}. */
@@ -46,4 +48,11 @@ export async function listen(handler: RequestListener): Promise<Server> {
 /** `http://127.0.0.1:<port>/` of a listening server. */
 export function urlOf(server: Server): string {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}/`
+}
+
+/** sluice-server's `serve(handler, options)` for the running test: closed, its connections cut, when it finishes. */
+export async function serveForTest(handler: FetchHandler, options: ServeOptions = {}): Promise<NodeServer> {
+  const server = await serve(handler, options)
+  onTestFinished(() => server.close())
+  return server
 }
