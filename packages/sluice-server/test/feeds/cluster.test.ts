@@ -347,52 +347,55 @@ describe('three instances on Redis (AOF always) behind nginx', () => {
 })
 
 describe('Redis without persistence', () => {
+  // Stopped by afterAll, which runs even when the test times out (a finally there would wait for the await that hung).
+  let redis: RedisServer | undefined
+  const instance: Instance = { name: 'solo', port: 0, child: undefined }
+  let publisherClient: Awaited<ReturnType<typeof redisClient>> | undefined
+  let feed: Feed | undefined
+  const clients: Client[] = []
+
+  afterAll(async () => {
+    for (const c of clients) c.stream.close()
+    await kill9(instance)
+    await feed?.close()
+    publisherClient?.destroy()
+    await redis?.stop()
+  })
+
   test('kill -9 and a restart empty: every client hears a reset gap, never a silent jump', async () => {
-    const redis = await startRedis()
-    const instance: Instance = { name: 'solo', port: await freePort(), child: undefined }
+    redis = await startRedis()
+    instance.port = await freePort()
     await startInstance(instance, redis.url)
-    const publisherClient = await redisClient(redis.url)
-    const feed = redisFeed(publisherClient, { timeoutMs: 1_000 })
+    publisherClient = await redisClient(redis.url)
+    feed = redisFeed(publisherClient, { timeoutMs: 1_000 })
     const url = `http://127.0.0.1:${instance.port}/feed?key=k`
-    try {
-      const clients = ['ndjson', 'ndjson', 'sse'].map((f) => client(url, f as 'ndjson' | 'sse', false))
-      for (let seq = 0; seq < 100; seq++) await feed.publish('k', { seq })
-      // Every client holds the first history before Redis goes (a poll bounded at 4 s used to go on regardless).
-      await until('every client to receive 100 records', () => clients.every((c) => c.seqs.length >= 100))
-      await redis.kill9()
-      await redis.restart()
-      // The new history: its own epoch. Publish until every ndjson client has ended with its gap.
-      for (
-        let seq = 100;
-        seq < 400 && clients.some((c) => c.format === 'ndjson' && c.stream.state !== 'closed');
-        seq++
-      ) {
-        await feed.publish('k', { seq }).catch(() => undefined)
-        await new Promise((r) => setTimeout(r, 10))
-      }
-      const ndjsonErrors = await Promise.all(clients.filter((c) => c.format === 'ndjson').map((c) => c.done))
-      console.log(
-        `Redis without persistence killed and restarted empty: ${ndjsonErrors.map((e) => String(e)).join('; ')}`,
-      )
-      for (const error of ndjsonErrors) {
-        expect(error).toMatchObject({ code: 'STREAM_GAP', reason: 'reset' })
-        expect((error as { lastEventId: string }).lastEventId).toMatch(/:/)
-      }
-      recordClients(
-        'feeds: kill -9 of Redis (no persistence)',
-        100,
-        clients,
-        `restarted empty after 100 records: both NDJSON clients ended with a 'reset' GapError naming their last id, and no client (2 NDJSON, 1 SSE) took the new history as continuity`,
-      )
-      for (const c of clients) expect(c.seqs.slice(0, 100)).toEqual(range(100))
-      // ndjson clients stopped at the gap: nothing after it was taken as continuity.
-      for (const c of clients.filter((x) => x.format === 'ndjson')) expect(c.seqs).toEqual(range(100))
-      clients.forEach((c) => c.stream.close())
-    } finally {
-      await kill9(instance)
-      await feed.close()
-      publisherClient.destroy()
-      await redis.stop()
+    clients.push(...['ndjson', 'ndjson', 'sse'].map((f) => client(url, f as 'ndjson' | 'sse', false)))
+    for (let seq = 0; seq < 100; seq++) await feed.publish('k', { seq })
+    // Every client holds the first history before Redis goes (a poll bounded at 4 s used to go on regardless).
+    await until('every client to receive 100 records', () => clients.every((c) => c.seqs.length >= 100))
+    await redis.kill9()
+    await redis.restart()
+    // The new history: its own epoch. Publish until every ndjson client has ended with its gap.
+    for (let seq = 100; seq < 400 && clients.some((c) => c.format === 'ndjson' && c.stream.state !== 'closed'); seq++) {
+      await feed.publish('k', { seq }).catch(() => undefined)
+      await new Promise((r) => setTimeout(r, 10))
     }
+    const ndjsonErrors = await Promise.all(clients.filter((c) => c.format === 'ndjson').map((c) => c.done))
+    console.log(
+      `Redis without persistence killed and restarted empty: ${ndjsonErrors.map((e) => String(e)).join('; ')}`,
+    )
+    for (const error of ndjsonErrors) {
+      expect(error).toMatchObject({ code: 'STREAM_GAP', reason: 'reset' })
+      expect((error as { lastEventId: string }).lastEventId).toMatch(/:/)
+    }
+    recordClients(
+      'feeds: kill -9 of Redis (no persistence)',
+      100,
+      clients,
+      `restarted empty after 100 records: both NDJSON clients ended with a 'reset' GapError naming their last id, and no client (2 NDJSON, 1 SSE) took the new history as continuity`,
+    )
+    for (const c of clients) expect(c.seqs.slice(0, 100)).toEqual(range(100))
+    // ndjson clients stopped at the gap: nothing after it was taken as continuity.
+    for (const c of clients.filter((x) => x.format === 'ndjson')) expect(c.seqs).toEqual(range(100))
   }, 60_000) // the instance's start alone may take up to 45 s (startInstance's bound) on two loaded cores
 })
