@@ -87,36 +87,29 @@ function transformerOf<T>(parser: PushParser, signal: AbortSignal | undefined): 
     if (onAbort !== undefined) signal!.removeEventListener('abort', onAbort)
     onAbort = undefined
   }
-  // Synchronous while the output holds only records (no promise per chunk: most small chunks
-  // complete nothing); from the first pending slot on, the rest waits for it.
-  const deliver = (controller: TransformStreamDefaultController<T>): Promise<void> | undefined => {
-    const items = out
-    if (items.length === 0) return finish(controller)
-    out = []
-    for (let i = 0; i < items.length; i++) {
-      const item = items[i]
-      if (item instanceof Pending) return settleFrom(items, i, controller)
-      controller.enqueue(item as T)
-    }
-    return finish(controller)
-  }
-  const settleFrom = async (items: unknown[], from: number, controller: TransformStreamDefaultController<T>) => {
+  // Records go out synchronously (no promise per chunk: most small chunks complete nothing); a
+  // pending slot (an error to raise, an async validation) is awaited before what follows it.
+  const deliver = (
+    controller: TransformStreamDefaultController<T>,
+    items = out,
+    from = 0,
+  ): Promise<void> | undefined => {
+    if (items === out && items.length > 0) out = []
     for (let i = from; i < items.length; i++) {
       const item = items[i]
-      if (!(item instanceof Pending)) {
-        controller.enqueue(item as T)
-        continue
+      if (item instanceof Pending) {
+        return item.settle().then((value) => {
+          if (value !== SKIPPED) controller.enqueue(value as T)
+          return deliver(controller, items, i + 1)
+        })
       }
-      const value = await item.settle()
-      if (value !== SKIPPED) controller.enqueue(value as T)
+      controller.enqueue(item as T)
     }
-    finish(controller)
-  }
-  // The end marker came: close the readable side and cancel whatever pipes in.
-  const finish = (controller: TransformStreamDefaultController<T>): undefined => {
-    if (!parser.done) return
-    release()
-    controller.terminate()
+    // The end marker came: close the readable side and cancel whatever pipes in.
+    if (parser.done) {
+      release()
+      controller.terminate()
+    }
   }
   return {
     start(controller) {
