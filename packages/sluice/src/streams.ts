@@ -1,77 +1,14 @@
 /**
- * The decoders as `TransformStream`s (bytes in, records out), for `pipeThrough`.
+ * What the decoder streams share: a `TransformStream` transformer around a push parser
+ * (`NdjsonDecoderStream` in ndjson-stream.ts, `SseDecoderStream` in sse-stream.ts, a file each so a
+ * bundle keeps only the one it imports: a class that extends a global is not dropped within its file).
  *
  * @module
  */
 
-import type { Infer } from './decode.js'
-import type { EventSchemas, TypedEventOptions, TypedSseEvent } from './events.js'
 import type { PushParser } from './iterate.js'
-import { type NdjsonOptions, NdjsonParser } from './ndjson.js'
 import { type Chunk, chunkOf } from './source.js'
-import { type SseEvent, type SseOptions, SseParser } from './sse.js'
-import type { StandardSchemaV1 } from './standard-schema.js'
 import { Pending, SKIPPED } from './validate.js'
-
-/** The constructor of {@link NdjsonDecoderStream}: the record type comes from `schema` when there is one. */
-interface NdjsonDecoderStreamConstructor {
-  new <S extends StandardSchemaV1>(options: NdjsonOptions<S> & { schema: S }): NdjsonDecoderStream<Infer<S>>
-  new <T = unknown>(options?: NdjsonOptions<StandardSchemaV1 | undefined>): NdjsonDecoderStream<T>
-  readonly prototype: NdjsonDecoderStream<unknown>
-}
-
-/** The constructor of {@link SseDecoderStream}: the data type comes from `schema` when there is one. */
-interface SseDecoderStreamConstructor {
-  new <E extends EventSchemas>(
-    options: SseOptions & TypedEventOptions<E> & { events: E; schema?: undefined },
-  ): TransformStream<Chunk, TypedSseEvent<E>>
-  new <S extends StandardSchemaV1>(options: SseOptions<S> & { schema: S }): SseDecoderStream<Infer<S>>
-  new <T = unknown>(options: SseOptions<StandardSchemaV1 | undefined> & { json: true }): SseDecoderStream<T>
-  new <T = string>(options?: SseOptions<StandardSchemaV1 | undefined>): SseDecoderStream<T>
-  readonly prototype: SseDecoderStream<unknown>
-}
-
-class NdjsonTransform<T> extends TransformStream<Chunk, T> {
-  constructor(options: NdjsonOptions<StandardSchemaV1 | undefined> = {}) {
-    super(transformerOf(new NdjsonParser(options), options.signal))
-  }
-}
-
-class SseTransform<T> extends TransformStream<Chunk, SseEvent<T>> {
-  constructor(options: SseOptions<StandardSchemaV1 | undefined> = {}) {
-    super(transformerOf(new SseParser(options), options.signal))
-  }
-}
-
-/**
- * Decodes NDJSON bytes into records: a `TransformStream` for `pipeThrough`. It ends (and cancels
- * what pipes into it) on the end trailer; records are typed by `schema` when one is given.
- *
- * @example
- * ```ts
- * import { NdjsonDecoderStream } from 'sluice'
- *
- * const response = await fetch('/api/metrics')
- * const records = response.body!.pipeThrough(new NdjsonDecoderStream<{ seq: number }>())
- * ```
- */
-export type NdjsonDecoderStream<T = unknown> = NdjsonTransform<T>
-export const NdjsonDecoderStream = NdjsonTransform as NdjsonDecoderStreamConstructor
-
-/**
- * Decodes Server-Sent Events bytes into {@link SseEvent}s: a `TransformStream` for `pipeThrough`.
- * It ends on the end event; `data` is typed by `schema` when one is given.
- *
- * @example
- * ```ts
- * import { SseDecoderStream } from 'sluice'
- *
- * const response = await fetch('/api/events')
- * const events = response.body!.pipeThrough(new SseDecoderStream())
- * ```
- */
-export type SseDecoderStream<T = string> = SseTransform<T>
-export const SseDecoderStream = SseTransform as SseDecoderStreamConstructor
 
 /** `cancel` is in the Streams spec (the readable side cancelled) but not yet in TypeScript's DOM types. */
 type CancellableTransformer<I, O> = Transformer<I, O> & { cancel?: (reason: unknown) => void }
@@ -80,7 +17,10 @@ type CancellableTransformer<I, O> = Transformer<I, O> & { cancel?: (reason: unkn
  * A transformer around `parser`. Aborting `signal` errors both sides with its reason, so a pipe into
  * the stream cancels its source, as it does for the iterator decoders.
  */
-function transformerOf<T>(parser: PushParser, signal: AbortSignal | undefined): CancellableTransformer<Chunk, T> {
+export function transformerOf<T>(
+  parser: PushParser,
+  signal: AbortSignal | undefined,
+): CancellableTransformer<Chunk, T> {
   let out: unknown[] = []
   let onAbort: (() => void) | undefined
   const release = () => {
