@@ -119,13 +119,7 @@ export class SseParser implements SseLineSink, ResumeTracker<unknown> {
     this.#onComment = options.onComment
     this.#lastEventId = this.#idBuffer = lastEventId
     this.#end = new EndTracker(endPredicate(options.endMarker), options.requireEnd)
-    // An idle parser, and an event of each shape it makes (one with an id is a layout of its own).
-    keepLayout(SseParser, () => {
-      const parser = new SseParser()
-      const kept: unknown[] = [parser]
-      parser.push('id: 1\ndata: x\n\ndata: y\n\n', kept)
-      return kept
-    })
+    keepLayout(SseParser, () => new SseParser())
   }
 
   get lastEventId(): string {
@@ -371,9 +365,10 @@ export class SseParser implements SseLineSink, ResumeTracker<unknown> {
 
   /** The event as a custom end marker sees it (§9.2.6 step 5: type "message" when the buffer is empty). */
   #raw(data: string): RawSseEvent {
-    const raw: RawSseEvent = { event: this.#type === '' ? 'message' : this.#type, data }
-    if (this.#lastEventId !== '') raw.id = this.#lastEventId
-    return raw
+    const event = this.#type === '' ? 'message' : this.#type
+    const id = this.#lastEventId
+    // One literal per shape (an object that gains `id` later would need its own layout kept alive, see layouts.ts).
+    return id === '' ? { event, data } : { event, data, id }
   }
 
   #fail(error: unknown): void {
