@@ -1,6 +1,7 @@
 // Runs the reliability scenarios (fuzzing, hostile servers, soak, leaks, the chaos property, a
-// server restart, slow clients) and writes RELIABILITY.md from what they measured: every figure in
-// the table comes from a test of this run (they append JSON lines to $SLUICE_FIGURES).
+// server restart, slow clients, feeds across instances) and writes RELIABILITY.md from what they
+// measured: every figure in the table comes from a test of this run (they append JSON lines to
+// $SLUICE_FIGURES).
 //
 //   node scripts/reliability.mjs          # the bounds `npm test` uses (a minute or so)
 //   node scripts/reliability.mjs --long   # fuzzing x100 (30,000 cases per property), soak x10 (20,000 faults)
@@ -29,6 +30,8 @@ const runs = [
   { cwd: 'packages/sluice-server', args: ['test/slow-client.test.ts'] },
   // The whole stack: nginx ssl http2, Chromium over HTTP/1.1 and HTTP/2, a Postgres cursor (about a minute).
   { cwd: 'packages/sluice-server', args: ['-c', 'vitest.stack.config.ts'] },
+  // Feeds: three instances on Redis behind nginx, kill -9 of an instance and of Redis, trimming (about a minute).
+  { cwd: 'packages/sluice-server', args: ['-c', 'vitest.feeds.config.ts', 'test/feeds/cluster.test.ts'] },
 ]
 const started = Date.now()
 let passed = 0
@@ -67,6 +70,7 @@ const sections = [
   ['Fuzzing', (s) => s.startsWith('fuzz')],
   ['Server side (sluice-server over node:http)', (s) => s.startsWith('server:')],
   ['Whole stack (HTTP/2, nginx ssl http2, Chromium, Postgres cursor)', (s) => s.startsWith('stack:')],
+  ['Feeds (Redis Streams: three instances behind nginx)', (s) => s.startsWith('feeds:')],
 ]
 const placed = new Set()
 const grouped = sections.map(([title, match]) => {
@@ -101,8 +105,9 @@ const markdown = `# Reliability
 What sluice promises under hostile input and a hostile network, and the figures that back it.
 Every figure below was measured by \`node scripts/reliability.mjs${long ? ' --long' : ''}\` (\`pnpm reliability\`), which runs
 \`packages/sluice/test/hardening/\` (the \`node: sluice hardening\` suite), \`test/resilience/\` (the
-\`node: sluice resilience\` suite) and \`packages/sluice-server/test/slow-client.test.ts\` against real servers on
-loopback (127.0.0.1) and writes this file from what the tests recorded. The same tests run with the
+\`node: sluice resilience\` suite), \`packages/sluice-server/test/slow-client.test.ts\`, the whole-stack tests
+(\`node: sluice-server stack\`) and \`packages/sluice-server/test/feeds/cluster.test.ts\` (in \`node: sluice-server
+feeds\`) against real servers on loopback (127.0.0.1) and writes this file from what the tests recorded. The same tests run with the
 same bounds in every \`npm test\`; \`--long\` runs the fuzzing (30,000 cases per property) and the soak
 (20,000 faults) longer.
 
@@ -166,6 +171,13 @@ ${grouped.map(([title, list]) => `## ${title}\n\n${table(list)}`).join('\n\n')}
   stream); 12 streams from Chromium to one origin all deliver at once on one connection, where
   HTTP/1.1 makes 6 of them wait; a Postgres cursor streams a table of any size with flat server
   memory, pauses with its reader and ends with its client.
+- **Feeds**: with \`redisFeed\`, a client resumes on whichever instance answers: through nginx to three
+  instances that cut every stream within 1-3 s, each NDJSON and SSE client receives every record once
+  and in order; so too across a \`kill -9\` of the busiest instance, and across a \`kill -9\` of Redis
+  with \`appendfsync always\` (restarted on its directory). Without persistence, a Redis restarted
+  empty reaches every client as a \`reset\` gap, never as a silent jump into the new history; a
+  client away longer than the history gets exactly one \`trimmed\` gap whose \`resumeFrom\` makes
+  had + declared missing + delivered = published, and a forged \`Last-Event-ID\` an \`unknown\` one.
 `
 writeFileSync(join(root, 'RELIABILITY.md'), markdown)
 console.log(`\nwrote RELIABILITY.md: ${rows.length} scenarios; ${passed} passed, ${failed} failed in ${minutes} min`)

@@ -81,6 +81,39 @@ export const ndjsonContestants = [
     },
   },
   {
+    // The stream form's floor: the same bare loop inside a TransformStream, piped through and read (no checks, no positions).
+    name: 'bare loop in a TransformStream',
+    baseline: true,
+    floor: true,
+    async run({ chunks }) {
+      const tally = new Tally()
+      const decoder = new TextDecoder()
+      let rest = ''
+      const transform = new TransformStream({
+        transform(chunk, controller) {
+          const text = rest + decoder.decode(chunk, { stream: true })
+          let start = 0
+          let lf = text.indexOf('\n')
+          while (lf !== -1) {
+            if (lf > start) controller.enqueue(JSON.parse(text.slice(start, lf)))
+            start = lf + 1
+            lf = text.indexOf('\n', start)
+          }
+          rest = text.slice(start)
+        },
+        flush(controller) {
+          if (rest.trim() !== '') controller.enqueue(JSON.parse(rest))
+        },
+      })
+      const reader = streamOf(chunks).pipeThrough(transform).getReader()
+      for (;;) {
+        const { done, value } = await reader.read()
+        if (done) return tally
+        tally.record(value)
+      }
+    },
+  },
+  {
     name: 'ndjson-readablestream',
     async run({ chunks }) {
       const tally = new Tally()
@@ -183,6 +216,30 @@ export const sseContestants = [
         parser.feed(decoder.decode(value, { stream: true }))
       }
       return tally
+    },
+  },
+  {
+    // The stream form's floor: createParser inside a TransformStream, piped through and read.
+    name: 'createParser in a TransformStream',
+    baseline: true,
+    floor: true,
+    async run({ chunks }) {
+      const tally = new Tally()
+      const decoder = new TextDecoder()
+      let enqueue
+      const parser = createParser({ onEvent: (event) => enqueue(event) })
+      const transform = new TransformStream({
+        transform(chunk, controller) {
+          enqueue = (event) => controller.enqueue(event)
+          parser.feed(decoder.decode(chunk, { stream: true }))
+        },
+      })
+      const reader = streamOf(chunks).pipeThrough(transform).getReader()
+      for (;;) {
+        const { done, value } = await reader.read()
+        if (done) return tally
+        tally.data(value.data)
+      }
     },
   },
   {

@@ -142,6 +142,15 @@ export function maxLenOf(maxLen: number | undefined, fallback: number): number {
   return value
 }
 
+/** Checks `maxAgeMs`: absent (no age limit) or a positive safe integer. */
+export function maxAgeOf(maxAgeMs: number | undefined): number | undefined {
+  if (maxAgeMs === undefined) return undefined
+  if (!Number.isSafeInteger(maxAgeMs) || maxAgeMs < 1) {
+    throw new RangeError(`Cannot use maxAgeMs: expected a positive integer of milliseconds, got ${String(maxAgeMs)}`)
+  }
+  return maxAgeMs
+}
+
 /** A fresh epoch: names one history, so an id from another (a store that restarted empty) is never taken as continuity. */
 export function newEpoch(): string {
   return crypto.randomUUID().replaceAll('-', '').slice(0, 12)
@@ -257,6 +266,13 @@ export abstract class EntryIterator<T> implements AsyncIterableIterator<FeedEntr
 export interface MemoryFeedOptions {
   /** Entries kept per key; older ones are trimmed (readers behind them get a `'trimmed'` gap). Default 10 000. */
   maxLen?: number
+  /**
+   * Entries older than this are trimmed, checked at each publish to the key (an idle key keeps its
+   * entries until the next one), with the same `'trimmed'` gap as `maxLen`. Default: no age limit.
+   */
+  maxAgeMs?: number
+  /** The clock `maxAgeMs` is measured on, in milliseconds. Default `Date.now` (a test can inject its own). */
+  now?: () => number
 }
 
 interface MemoryLog {
@@ -264,6 +280,8 @@ interface MemoryLog {
   /** The sequence number of `entries[0]`. */
   first: number
   entries: FeedRecord<unknown>[]
+  /** When each entry was published, by `now()` (kept only with `maxAgeMs`). */
+  times: number[]
   ended: boolean
   readers: Set<MemoryReader<unknown>>
   msgIds: Map<string, string>
@@ -278,7 +296,7 @@ interface MemoryLog {
  * ```ts
  * import { memoryFeed } from 'sluice-server'
  *
- * const feed = memoryFeed({ maxLen: 10_000 })
+ * const feed = memoryFeed({ maxLen: 10_000, maxAgeMs: 3_600_000 })
  * await feed.publish('metrics', { rps: 42 })
  * for await (const entry of feed.read('metrics')) {
  *   if ('gap' in entry) console.log('missed records', entry.gap)
@@ -289,6 +307,8 @@ interface MemoryLog {
  */
 export function memoryFeed(options: MemoryFeedOptions = {}): Feed {
   const maxLen = maxLenOf(options.maxLen, 10_000)
+  const maxAgeMs = maxAgeOf(options.maxAgeMs)
+  const now = options.now ?? Date.now
   const logs = new Map<string, MemoryLog>()
   let closed = false
 
@@ -298,7 +318,7 @@ export function memoryFeed(options: MemoryFeedOptions = {}): Feed {
   const logOf = (key: string): MemoryLog => {
     let log = logs.get(key)
     if (log === undefined) {
-      log = { epoch: newEpoch(), first: 0, entries: [], ended: false, readers: new Set(), msgIds: new Map() }
+      log = { epoch: newEpoch(), first: 0, entries: [], times: [], ended: false, readers: new Set(), msgIds: new Map() }
       logs.set(key, log)
     }
     return log
@@ -321,8 +341,14 @@ export function memoryFeed(options: MemoryFeedOptions = {}): Feed {
       if (log.ended) throw new Error(`Cannot publish: the feed "${key}" has ended`)
       const id = `${log.epoch}:${log.first + log.entries.length}`
       log.entries.push(recordEntry(id, json))
-      if (log.entries.length > maxLen) {
-        const drop = log.entries.length - maxLen
+      let drop = Math.max(0, log.entries.length - maxLen)
+      if (maxAgeMs !== undefined) {
+        const at = now()
+        log.times.push(at)
+        while (drop < log.times.length && log.times[drop]! < at - maxAgeMs) drop++
+        log.times.splice(0, drop)
+      }
+      if (drop > 0) {
         log.entries.splice(0, drop)
         log.first += drop
       }

@@ -6,7 +6,8 @@
  * Layout per feed key `k` (one hash slot, thanks to the `{k}` hash tag, so a cluster shards by key):
  * - `sluice:{k}`: the stream. Each entry has `e` (the epoch), `n` (its number: 1, 2, 3... in the
  *   epoch) and `d` (the record's JSON), or `x: end` for the end marker. `XADD ... MAXLEN ~ maxLen`
- *   trims it.
+ *   trims it, and with `maxAgeMs` an `XTRIM ... MINID ~` in the same script drops the entries older
+ *   than that (stream ids start with Redis's clock in milliseconds).
  * - `sluice:{k}:meta`: a hash with `epoch` (created with the first publish), `n`, `last`, `ended`.
  * - `sluice:{k}:msg:<msgId>`: what an idempotent publish wrote, for `msgIdTtlMs`.
  *
@@ -28,6 +29,7 @@ import {
   FeedUnavailableError,
   type Gap,
   type GapReason,
+  maxAgeOf,
   maxLenOf,
   newEpoch,
   recordEntry,
@@ -54,6 +56,12 @@ export interface RedisClientLike {
 export interface RedisFeedOptions {
   /** Entries kept per key, roughly (`MAXLEN ~`: Redis trims whole macro nodes, so a few more stay). Default 100 000. */
   maxLen?: number
+  /**
+   * Entries older than this are trimmed, roughly (`MINID ~`, whole macro nodes: some stay a little
+   * longer), at each publish to the key, measured on Redis's clock (the stream ids' milliseconds).
+   * Readers resuming before them get a `'trimmed'` gap, as with `maxLen`. Default: no age limit.
+   */
+  maxAgeMs?: number
   /** Prefix of every Redis key. Default `'sluice:'`. */
   prefix?: string
   /** How long a `msgId` is remembered for idempotent publish, in milliseconds. Default 86 400 000 (a day). */
@@ -66,9 +74,11 @@ export interface RedisFeedOptions {
   timeoutMs?: number
 }
 
-// KEYS: stream, meta, msg. ARGV: new epoch, maxLen, kind ('d' | 'end'), msgId ('' for none), msgId ttl ms, data.
-// Atomic: the epoch is created, the msgId checked, the entry appended and the msgId written in one step,
-// so a retried publish (after a timeout) never writes twice.
+// KEYS: stream, meta, msg. ARGV: new epoch, maxLen, kind ('d' | 'end'), msgId ('' for none), msgId ttl ms, data,
+// maxAgeMs ('0' for none). Atomic: the epoch is created, the msgId checked, the entry appended and the msgId
+// written in one step, so a retried publish (after a timeout) never writes twice. XADD takes one trim strategy
+// (MAXLEN or MINID): the age trim is an XTRIM, its threshold the new id's milliseconds minus maxAgeMs
+// (Redis's own clock, so app servers' clocks never matter; %.0f: Lua would print 1.7e+12).
 const PUBLISH_SCRIPT = `
 local epoch = redis.call('HGET', KEYS[2], 'epoch')
 if not epoch then
@@ -87,6 +97,10 @@ if ARGV[3] == 'end' then
   redis.call('HSET', KEYS[2], 'ended', id)
 else
   id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'e', epoch, 'n', n, 'd', ARGV[6])
+end
+if ARGV[7] ~= '0' then
+  local ms = tonumber(string.match(id, '^(%d+)'))
+  redis.call('XTRIM', KEYS[1], 'MINID', '~', string.format('%.0f', ms - tonumber(ARGV[7])))
 end
 redis.call('HSET', KEYS[2], 'last', id)
 local full = epoch .. ':' .. id
@@ -137,13 +151,16 @@ export function redisFeed(client: RedisClientLike, options: RedisFeedOptions = {
     throw new TypeError('Cannot create redisFeed: expected a node-redis client (createClient() from the redis package)')
   }
   const maxLen = maxLenOf(options.maxLen, 100_000)
+  const maxAgeMs = maxAgeOf(options.maxAgeMs) ?? 0
   const prefix = options.prefix ?? 'sluice:'
   const msgIdTtlMs = positive(options.msgIdTtlMs ?? 86_400_000, 'msgIdTtlMs')
   const blockMs = positive(options.blockMs ?? 5_000, 'blockMs')
   const pageSize = positive(options.pageSize ?? 500, 'pageSize')
   const timeoutMs = positive(options.timeoutMs ?? 5_000, 'timeoutMs')
   let closed = false
-  let sha: string | undefined
+  // One digest, shared: publishes made at once all await this same promise, so they resume (and send
+  // their EVALSHA) in call order; a digest each could settle in any order and reorder the first ones.
+  let sha: Promise<string> | undefined
 
   const keysOf = (key: string): Keys => {
     const tag = `${prefix}{${key}}`
@@ -166,12 +183,15 @@ export function redisFeed(client: RedisClientLike, options: RedisFeedOptions = {
   const append = async (key: string, kind: 'd' | 'end', data: string, msgId: string | undefined): Promise<string> => {
     const keys = keysOf(key)
     const keyArgs = ['3', keys.stream, keys.meta, `${keys.stream}:msg:${msgId ?? ''}`]
-    const argv = [newEpoch(), String(maxLen), kind, msgId ?? '', String(msgIdTtlMs), data]
-    sha ??= await sha1(PUBLISH_SCRIPT)
+    const argv = [newEpoch(), String(maxLen), kind, msgId ?? '', String(msgIdTtlMs), data, String(maxAgeMs)]
+    const digest = await (sha ??= sha1(PUBLISH_SCRIPT))
     try {
-      return String(await command(['EVALSHA', sha, ...keyArgs, ...argv]))
+      return String(await command(['EVALSHA', digest, ...keyArgs, ...argv]))
     } catch (error) {
       // The script cache is empty after a Redis restart (or on another node): send the script itself.
+      // Known edge: publishes in flight at once right then retry as each hears NOSCRIPT, so a later one
+      // that arrives after the first EVAL may land before an earlier one's retry (await each publish
+      // where their order matters across a Redis restart).
       if (!isReplyError(error) || !messageOf(error).startsWith('NOSCRIPT')) throw error
       return String(await command(['EVAL', PUBLISH_SCRIPT, ...keyArgs, ...argv]))
     }
@@ -579,6 +599,8 @@ class RedisReader<T> extends EntryIterator<T> {
   }
 
   #followTail(): void {
+    // Stopped while a range read was in flight: release() already ran, so a tail followed now would never be left.
+    if (this.stopped) return
     const cursor = this.#queue.at(-1)?.id ?? this.#cursor ?? '0-0'
     this.#tail = this.#context.tailer.follow(this.#key, cursor, this as RedisReader<unknown>)
   }

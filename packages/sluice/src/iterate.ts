@@ -7,7 +7,7 @@
  */
 
 import { keepLayout } from './layouts.js'
-import { type Chunk, type ChunkReader, checkChunk } from './source.js'
+import { type Chunk, type ChunkReader, checkChunk, emptyReader } from './source.js'
 import { Pending, SKIPPED } from './validate.js'
 
 /** What the driver needs of a decoder. */
@@ -16,9 +16,6 @@ export interface PushParser {
   end(out: unknown[]): void
   readonly done: boolean
 }
-
-const idleReader: ChunkReader = { read: async () => ({ done: true }), cancel: async () => {} }
-const idleParser: PushParser = { push() {}, end() {}, done: true }
 
 /**
  * An async iterator over a parser's output. Leaving `for await` early (or aborting `signal`)
@@ -54,7 +51,7 @@ export class RecordIterator<T> implements AsyncIterableIterator<T> {
       }
       signal.addEventListener('abort', this.#onAbort, { once: true })
     }
-    keepLayout(RecordIterator, () => new RecordIterator(idleReader, idleParser))
+    keepLayout(RecordIterator, () => new RecordIterator(emptyReader(), { push() {}, end() {}, done: true }))
   }
 
   [Symbol.asyncIterator](): this {

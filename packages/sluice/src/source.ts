@@ -99,7 +99,8 @@ function syncIteratorReader<T>(iterator: Iterator<T>): ItemReader<T> {
   }
 }
 
-function emptyReader<T>(): ItemReader<T> {
+/** A reader of nothing (a `Response` with no body). */
+export function emptyReader<T>(): ItemReader<T> {
   return { read: async () => ({ done: true, value: undefined }), cancel: async () => {} }
 }
 

@@ -56,8 +56,7 @@ export class SseLineScanner {
 
   /** Scans one chunk of decoded text; `textStart` is its byte offset in the stream. */
   scan(text: string, textStart: number, sink: SseLineSink): void {
-    const n = text.length
-    if (n === 0 || this.stopped) return
+    if (text.length === 0 || this.stopped) return
     this.#text = text
     this.#textStart = textStart
     let i = 0
@@ -68,53 +67,34 @@ export class SseLineScanner {
     }
     let cr = text.indexOf('\r', i)
     let lf = text.indexOf('\n', i)
-    if (this.#parts.length > 0) {
+    while (cr !== -1 || lf !== -1) {
       const end = cr === -1 ? lf : lf === -1 || cr < lf ? cr : lf
-      if (end === -1) {
-        this.#carry(text, i)
-        return
-      }
-      const line = this.#parts.join('') + text.slice(i, end)
-      const bytes = this.#partBytes + utf8Length(text.slice(i, end))
-      this.#parts = []
-      this.#partBytes = 0
       this.line++
-      if (bytes > this.#maxLineBytes) this.#tooLong(line, -1)
-      // The sink sees the line alone; its position is where it began.
-      this.#carried = true
-      sink.line(line, 0, line.length)
-      this.#carried = false
+      if (this.#parts.length > 0) {
+        // The line carried from earlier chunks ends here: the sink sees it alone, its position where it began.
+        const line = this.#parts.join('') + text.slice(i, end)
+        const bytes = this.#partBytes + utf8Length(text.slice(i, end))
+        this.#parts = []
+        this.#partBytes = 0
+        if (bytes > this.#maxLineBytes) this.#tooLong(line, -1)
+        this.#carried = true
+        sink.line(line, 0, line.length)
+        this.#carried = false
+      } else {
+        if (end - i > this.#safeUnits) this.#check(text, i, end)
+        sink.line(text, i, end)
+      }
       if (this.stopped) return
-      i = this.#next(text, end)
-      if (i === -1) return
+      i = end + 1
+      if (text.charCodeAt(end) === CR) {
+        // A CR at the chunk's end: whether an LF follows is the next chunk's to say.
+        if (i === text.length) return void (this.#afterCr = true)
+        if (text.charCodeAt(i) === LF) i++
+      }
       if (cr !== -1 && cr < i) cr = text.indexOf('\r', i)
       if (lf !== -1 && lf < i) lf = text.indexOf('\n', i)
     }
-    const safe = this.#safeUnits
-    if (cr === -1) {
-      // Hot path: LF only.
-      while (lf !== -1) {
-        this.line++
-        if (lf - i > safe) this.#check(text, i, lf)
-        sink.line(text, i, lf)
-        if (this.stopped) return
-        i = lf + 1
-        lf = text.indexOf('\n', i)
-      }
-    } else {
-      while (cr !== -1 || lf !== -1) {
-        const end = cr === -1 ? lf : lf === -1 || cr < lf ? cr : lf
-        this.line++
-        if (end - i > safe) this.#check(text, i, end)
-        sink.line(text, i, end)
-        if (this.stopped) return
-        i = this.#next(text, end)
-        if (i === -1) return
-        if (cr !== -1 && cr < i) cr = text.indexOf('\r', i)
-        if (lf !== -1 && lf < i) lf = text.indexOf('\n', i)
-      }
-    }
-    if (i < n) this.#carry(text, i)
+    if (i < text.length) this.#carry(text, i)
   }
 
   /**
@@ -149,19 +129,6 @@ export class SseLineScanner {
   /** Byte offset in the stream of the marked line's first byte (error path only: it rescans the chunk). */
   markOffset(): number {
     return offsetOf(this.#markText, this.#markIndex, this.#markTextStart)
-  }
-
-  /** Where the line after the one ending at `end` starts (-1: at the next chunk). */
-  #next(text: string, end: number): number {
-    const i = end + 1
-    if (text.charCodeAt(end) === CR) {
-      if (i === text.length) {
-        this.#afterCr = true
-        return -1
-      }
-      if (text.charCodeAt(i) === LF) return i + 1
-    }
-    return i
   }
 
   #carry(text: string, i: number): void {

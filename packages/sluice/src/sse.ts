@@ -119,13 +119,7 @@ export class SseParser implements SseLineSink, ResumeTracker<unknown> {
     this.#onComment = options.onComment
     this.#lastEventId = this.#idBuffer = lastEventId
     this.#end = new EndTracker(endPredicate(options.endMarker), options.requireEnd)
-    // An idle parser, and an event of each shape it makes (one with an id is a layout of its own).
-    keepLayout(SseParser, () => {
-      const parser = new SseParser()
-      const kept: unknown[] = [parser]
-      parser.push('id: 1\ndata: x\n\ndata: y\n\n', kept)
-      return kept
-    })
+    keepLayout(SseParser, () => new SseParser())
   }
 
   get lastEventId(): string {
@@ -289,17 +283,16 @@ export class SseParser implements SseLineSink, ResumeTracker<unknown> {
   /** Dispatches the event at a blank line (HTML §9.2.6, "dispatch the event"). */
   #dispatch(): void {
     const lines = this.#lines
+    // The block ends here (the next line that is not blank starts another); errors point at its first line.
+    const line = lines.markLine
+    lines.markLine = 0
     // Step 1: set the last event ID string to the last event ID buffer (which is not reset).
     this.#lastEventId = this.#idBuffer
     const data = this.#data
     const ownId = this.#ownId
     this.#ownId = undefined
     // Step 2: if the data buffer is empty (no data field), reset the buffers and return.
-    if (data === undefined) {
-      this.#type = ''
-      lines.markLine = 0
-      return
-    }
+    if (data === undefined) return void (this.#type = '')
     // Steps 3-5: the data (its final LF never added), the event type ("message" when empty), the last event ID.
     const raw = this.#raw(data)
     this.#data = undefined
@@ -307,17 +300,13 @@ export class SseParser implements SseLineSink, ResumeTracker<unknown> {
     this.#dataUnits = 0
     this.#dataBytes = -1
     // sluice's feed markers (sluice/protocol): a declared gap, and the caught-up point. Neither is a record.
-    if (raw.event === SSE_GAP_EVENT) {
-      const gap = sseGapOf(data)
-      if (gap !== undefined) {
-        const error = applyGap(this.#onGap, gap, lines.markLine)
-        lines.markLine = 0
-        if (error !== undefined) this.#fail(error)
-        return
-      }
+    const gap = raw.event === SSE_GAP_EVENT ? sseGapOf(data) : undefined
+    if (gap !== undefined) {
+      const error = applyGap(this.#onGap, gap, line)
+      if (error !== undefined) this.#fail(error)
+      return
     }
     if (isSseLive(raw.event, data)) {
-      lines.markLine = 0
       if (this.#marks) this.#box.items.push(LIVE)
       return
     }
@@ -325,7 +314,7 @@ export class SseParser implements SseLineSink, ResumeTracker<unknown> {
       this.#firstOwnId = ownId
       this.#firstEvent = raw
     }
-    const end = this.#end.test(raw, lines.markLine)
+    const end = this.#end.test(raw, line)
     if (end !== false) {
       lines.stopped = true
       if (end !== true) this.#fail(end)
@@ -337,79 +326,54 @@ export class SseParser implements SseLineSink, ResumeTracker<unknown> {
       event.retry = this.#retry
       this.#retry = undefined
     }
-    if (!this.#json) {
-      this.#box.items.push(event)
-      lines.markLine = 0
-      return
-    }
+    if (!this.#json) return void this.#box.items.push(event)
+    // Where the event starts, for errors (the offset costs a rescan, so only on the error path).
+    const position = (): RecordPosition => ({ line, offset: lines.markOffset(), snippet: snippetOf(data) })
     // Typed events: an event with no schema is skipped, or fails under onUnknownEvent: 'throw'.
     const validators = this.#validators
     if (validators !== undefined && !validators.has(event.event)) {
-      if (this.#unknownThrows) this.#fail(unknownEventError(event.event, this.#position(data), validators))
-      lines.markLine = 0
+      if (this.#unknownThrows) this.#fail(unknownEventError(event.event, position(), validators))
       return
     }
     let value: unknown
     try {
       value = JSON.parse(data)
     } catch (cause) {
-      this.#box.emit(this.gate.reject(new ParseError(this.#position(data), cause)))
-      lines.markLine = 0
+      this.#box.emit(this.gate.reject(new ParseError(position(), cause)))
       if (this.#box.failed) lines.stopped = true
       return
     }
-    const validate = this.#validate(event.event)
-    const checked =
-      validate !== undefined
-        ? this.gate.check(value, () => this.#position(data), validate)
-        : this.gate.validates
-          ? this.gate.check(value, () => this.#position(data))
-          : value
-    lines.markLine = 0
-    if (checked instanceof Pending) {
-      if (checked.promise === undefined) {
-        this.#box.emit(checked)
-        lines.stopped = true
-        return
-      }
-      this.#box.emit(
-        new Pending(
-          undefined,
-          checked.promise.then((data) => {
-            if (data === SKIPPED) return data
-            event.data = data
-            return event
-          }),
-        ),
-      )
+    // A typed event's schema, else the gate's own (the `schema` option), if any.
+    const validate = validators?.get(event.event)
+    const checked = validate !== undefined || this.gate.validates ? this.gate.check(value, position, validate) : value
+    if (checked instanceof Pending && checked.promise !== undefined) {
+      const settled = checked.promise.then((data) => {
+        if (data === SKIPPED) return data
+        event.data = data
+        return event
+      })
+      return this.#box.emit(new Pending(undefined, settled))
+    }
+    if (checked instanceof Pending || checked === SKIPPED) {
+      this.#box.emit(checked)
+      if (this.#box.failed) lines.stopped = true
       return
     }
-    if (checked === SKIPPED) return
     event.data = checked
     this.#box.items.push(event)
   }
 
-  /** The schema of a typed event's name, `undefined` without `events`. */
-  #validate(event: string) {
-    return this.#validators?.get(event)
-  }
-
   /** The event as a custom end marker sees it (§9.2.6 step 5: type "message" when the buffer is empty). */
   #raw(data: string): RawSseEvent {
-    const raw: RawSseEvent = { event: this.#type === '' ? 'message' : this.#type, data }
-    if (this.#lastEventId !== '') raw.id = this.#lastEventId
-    return raw
+    const event = this.#type === '' ? 'message' : this.#type
+    const id = this.#lastEventId
+    // One literal per shape (an object that gains `id` later would need its own layout kept alive, see layouts.ts).
+    return id === '' ? { event, data } : { event, data, id }
   }
 
   #fail(error: unknown): void {
     this.#lines.stopped = true
     this.#box.fail(error)
-  }
-
-  /** Where the event being dispatched starts: its block's first line (error path only: the offset costs a rescan). */
-  #position(data: string): RecordPosition {
-    const lines = this.#lines
-    return { line: lines.markLine, offset: lines.markOffset(), snippet: snippetOf(data) }
   }
 }
 

@@ -3,16 +3,19 @@
  * (Debian's redis-server, AOF `always`) behind a real nginx upstream, each cutting its streams
  * every 1-3 s, a publisher at 200 records/s. Every client must receive exactly the published
  * sequence: across instances, across a `kill -9` of an instance, and across a `kill -9` of Redis.
- * Without persistence, a Redis restart must reach every client as a `reset` gap. Figures printed.
+ * Without persistence, a Redis restart must reach every client as a `reset` gap; a client away
+ * longer than the history gets one `trimmed` gap. Figures printed, and kept in RELIABILITY.md by
+ * scripts/reliability.mjs.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { ndjson, type RecordStream, sse } from 'sluice'
+import { type Gap, ndjson, type RecordStream, sse } from 'sluice'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import type { Feed } from '../../src/index.js'
 import { redisFeed } from '../../src/redis.js'
 import { freePort } from '../helpers/daemon.js'
 import { freshKey, redisClient } from '../helpers/feeds.js'
+import { recordFigure } from '../helpers/figures.js'
 import { type Nginx, startNginx } from '../helpers/nginx.js'
 import { type RedisServer, startRedis } from '../helpers/redis.js'
 
@@ -146,6 +149,15 @@ const summary = (clients: Client[]) =>
     )
     .join('\n  ')
 
+/** A RELIABILITY.md row (scripts/reliability.mjs): the records each client should have had, and how many it lost or got twice. */
+function recordClients(scenario: string, count: number, clients: Client[], detail: string): void {
+  const lost = clients.reduce((n, c) => n + count - new Set(c.seqs.filter((seq) => seq < count)).size, 0)
+  const duplicated = clients.reduce((n, c) => n + c.seqs.length - new Set(c.seqs).size, 0)
+  recordFigure({ scenario, records: count * clients.length, lost, duplicated, detail })
+}
+
+const reconnects = (clients: Client[]) => clients.reduce((n, c) => n + c.stream.counters.reconnects, 0)
+
 describe('three instances on Redis (AOF always) behind nginx', () => {
   let redis: RedisServer
   let nginx: Nginx
@@ -196,6 +208,13 @@ describe('three instances on Redis (AOF always) behind nginx', () => {
     console.log(
       `cross-instance resume, ${count} records at ${RATE_PER_S}/s (published in ${Math.round(ms)} ms), streams cut every 1-3 s:\n  ${summary(clients)}`,
     )
+    const servedBy = clients.map((c) => new Set(c.servedBy).size)
+    recordClients(
+      'feeds: cross-instance resume',
+      count,
+      clients,
+      `4 clients (2 NDJSON, 2 SSE) through nginx to 3 instances, each cutting its streams every 1-3 s; ${count.toLocaleString('en-US')} records at ${RATE_PER_S}/s; ${reconnects(clients)} reconnects, every client served by ${Math.min(...servedBy) === Math.max(...servedBy) ? Math.min(...servedBy) : `${Math.min(...servedBy)}-${Math.max(...servedBy)}`} instances`,
+    )
     expect(errors).toEqual([undefined, undefined, undefined, undefined])
     for (const c of clients) {
       expect(c.seqs).toEqual(range(count))
@@ -208,15 +227,17 @@ describe('three instances on Redis (AOF always) behind nginx', () => {
     const count = 800
     const clients = await clientsOf(key)
     let killed = ''
+    let serving = 0
     let restarted: Promise<void> = Promise.resolve()
     const ms = await publish(feed, key, count, {
       at: 300,
       run: async () => {
-        const serving = clients.map((c) => c.servedBy.at(-1))
+        const current = clients.map((c) => c.servedBy.at(-1))
         const busiest = instances.reduce((a, b) =>
-          serving.filter((s) => s === b.name).length > serving.filter((s) => s === a.name).length ? b : a,
+          current.filter((s) => s === b.name).length > current.filter((s) => s === a.name).length ? b : a,
         )
         killed = busiest.name
+        serving = current.filter((s) => s === killed).length
         await kill9(busiest)
         // Restarted while the stream goes on; awaited below, so it never outlives this test.
         restarted = new Promise((r) => setTimeout(r, 500)).then(() => startInstance(busiest, redis.url))
@@ -226,6 +247,12 @@ describe('three instances on Redis (AOF always) behind nginx', () => {
     await restarted
     console.log(
       `kill -9 of instance ${killed} at record 300 of ${count} (published in ${Math.round(ms)} ms), restarted 500 ms later:\n  ${summary(clients)}`,
+    )
+    recordClients(
+      'feeds: kill -9 of an instance',
+      count,
+      clients,
+      `the busiest of 3 instances (serving ${serving} of 4 clients) killed at record 300 of ${count}, restarted 500 ms later; ${reconnects(clients)} reconnects`,
     )
     expect(errors).toEqual([undefined, undefined, undefined, undefined])
     for (const c of clients) expect(c.seqs).toEqual(range(count))
@@ -252,52 +279,123 @@ describe('three instances on Redis (AOF always) behind nginx', () => {
     console.log(
       `kill -9 of Redis (AOF always) at record 300 of ${count} (published in ${Math.round(ms)} ms), down ${Math.round(downMs)} ms:\n  ${summary(clients)}`,
     )
+    recordClients(
+      'feeds: kill -9 of Redis (AOF always)',
+      count,
+      clients,
+      `killed at record 300 of ${count}, restarted on its directory ${Math.round(downMs)} ms later (appendfsync always); ${reconnects(clients)} reconnects through 3 instances`,
+    )
     expect(errors).toEqual([undefined, undefined, undefined, undefined])
     for (const c of clients) expect(c.seqs).toEqual(range(count))
   }, 40_000)
+
+  test.each(['ndjson', 'sse'] as const)(
+    '%s: a client away longer than the history gets one trimmed gap naming resumeFrom; a forged id an unknown one',
+    async (format) => {
+      const key = freshKey()
+      // maxLen 10 on the publishing side: Redis trims whole macro nodes (100 entries), so publish several.
+      const trimmed = redisFeed(publisherClient, { maxLen: 10, timeoutMs: 10_000 })
+      const count = 400
+      const ids = [await trimmed.publish(key, { seq: 0 })]
+      // Pipelined, in call order (see publish).
+      ids.push(...(await Promise.all(range(count - 1).map((i) => trimmed.publish(key, { seq: i + 1 })))))
+      await trimmed.end(key)
+      const url = `${nginx.urls['feeds']}/feed?key=${key}&format=${format}`
+      const read = async (lastEventId: string, onGap?: (gap: Gap) => void) => {
+        const seqs: number[] = []
+        const options = { lastEventId, retry, ...(onGap ? { onGap } : {}) }
+        try {
+          if (format === 'ndjson') {
+            for await (const r of ndjson<{ seq: number }>(url, { ...options, requireEnd: true })) seqs.push(r.seq)
+          } else {
+            for await (const e of sse<{ seq: number }>(url, { ...options, json: true }))
+              if (e.event === 'message') seqs.push(e.data.seq)
+          }
+          return { seqs, error: undefined }
+        } catch (error) {
+          return { seqs, error }
+        }
+      }
+      // The client had records 0-4, then was away while 395 more were published.
+      const gaps: Gap[] = []
+      const away = await read(ids[4]!, (gap) => gaps.push(gap))
+      expect(away.error).toBeUndefined()
+      expect(gaps).toHaveLength(1)
+      const gap = gaps[0]!
+      const resumeAt = ids.indexOf(gap.resumeFrom!)
+      expect(gap).toEqual({ reason: 'trimmed', lastEventId: ids[4], resumeFrom: ids[resumeAt] })
+      expect(resumeAt).toBeGreaterThan(5)
+      expect(away.seqs).toEqual(range(count).slice(resumeAt))
+      // Had + declared missing + delivered = published.
+      const missed = resumeAt - 5
+      expect(5 + missed + away.seqs.length).toBe(count)
+      // By default the gap ends the stream with a GapError: the app reloads its state.
+      const strict = await read(ids[4]!)
+      expect(strict.seqs).toEqual([])
+      expect(strict.error).toMatchObject({ code: 'STREAM_GAP', reason: 'trimmed', resumeFrom: gap.resumeFrom })
+      const forged = await read('forged')
+      expect(forged.error).toMatchObject({ code: 'STREAM_GAP', reason: 'unknown', lastEventId: 'forged' })
+      recordFigure({
+        scenario: `feeds: trimming gap (${format})`,
+        records: count,
+        lost: count - 5 - missed - away.seqs.length,
+        duplicated: away.seqs.length - new Set(away.seqs).size,
+        detail: `maxLen 10 (MAXLEN ~ keeps whole macro nodes), ${count} published, a client resuming after record 4 got one 'trimmed' gap naming resumeFrom = record ${resumeAt}: 5 had + ${missed} declared missing + ${away.seqs.length} delivered = ${count}; GapError by default; a forged Last-Event-ID got an 'unknown' gap`,
+      })
+    },
+  )
 })
 
 describe('Redis without persistence', () => {
+  // Stopped by afterAll, which runs even when the test times out (a finally there would wait for the await that hung).
+  let redis: RedisServer | undefined
+  const instance: Instance = { name: 'solo', port: 0, child: undefined }
+  let publisherClient: Awaited<ReturnType<typeof redisClient>> | undefined
+  let feed: Feed | undefined
+  const clients: Client[] = []
+
+  afterAll(async () => {
+    for (const c of clients) c.stream.close()
+    await kill9(instance)
+    await feed?.close()
+    publisherClient?.destroy()
+    await redis?.stop()
+  })
+
   test('kill -9 and a restart empty: every client hears a reset gap, never a silent jump', async () => {
-    const redis = await startRedis()
-    const instance: Instance = { name: 'solo', port: await freePort(), child: undefined }
+    redis = await startRedis()
+    instance.port = await freePort()
     await startInstance(instance, redis.url)
-    const publisherClient = await redisClient(redis.url)
-    const feed = redisFeed(publisherClient, { timeoutMs: 1_000 })
+    publisherClient = await redisClient(redis.url)
+    feed = redisFeed(publisherClient, { timeoutMs: 1_000 })
     const url = `http://127.0.0.1:${instance.port}/feed?key=k`
-    try {
-      const clients = ['ndjson', 'ndjson', 'sse'].map((f) => client(url, f as 'ndjson' | 'sse', false))
-      for (let seq = 0; seq < 100; seq++) await feed.publish('k', { seq })
-      // Every client holds the first history before Redis goes (a poll bounded at 4 s used to go on regardless).
-      await until('every client to receive 100 records', () => clients.every((c) => c.seqs.length >= 100))
-      await redis.kill9()
-      await redis.restart()
-      // The new history: its own epoch. Publish until every ndjson client has ended with its gap.
-      for (
-        let seq = 100;
-        seq < 400 && clients.some((c) => c.format === 'ndjson' && c.stream.state !== 'closed');
-        seq++
-      ) {
-        await feed.publish('k', { seq }).catch(() => undefined)
-        await new Promise((r) => setTimeout(r, 10))
-      }
-      const ndjsonErrors = await Promise.all(clients.filter((c) => c.format === 'ndjson').map((c) => c.done))
-      console.log(
-        `Redis without persistence killed and restarted empty: ${ndjsonErrors.map((e) => String(e)).join('; ')}`,
-      )
-      for (const error of ndjsonErrors) {
-        expect(error).toMatchObject({ code: 'STREAM_GAP', reason: 'reset' })
-        expect((error as { lastEventId: string }).lastEventId).toMatch(/:/)
-      }
-      for (const c of clients) expect(c.seqs.slice(0, 100)).toEqual(range(100))
-      // ndjson clients stopped at the gap: nothing after it was taken as continuity.
-      for (const c of clients.filter((x) => x.format === 'ndjson')) expect(c.seqs).toEqual(range(100))
-      clients.forEach((c) => c.stream.close())
-    } finally {
-      await kill9(instance)
-      await feed.close()
-      publisherClient.destroy()
-      await redis.stop()
+    clients.push(...['ndjson', 'ndjson', 'sse'].map((f) => client(url, f as 'ndjson' | 'sse', false)))
+    for (let seq = 0; seq < 100; seq++) await feed.publish('k', { seq })
+    // Every client holds the first history before Redis goes (a poll bounded at 4 s used to go on regardless).
+    await until('every client to receive 100 records', () => clients.every((c) => c.seqs.length >= 100))
+    await redis.kill9()
+    await redis.restart()
+    // The new history: its own epoch. Publish until every ndjson client has ended with its gap.
+    for (let seq = 100; seq < 400 && clients.some((c) => c.format === 'ndjson' && c.stream.state !== 'closed'); seq++) {
+      await feed.publish('k', { seq }).catch(() => undefined)
+      await new Promise((r) => setTimeout(r, 10))
     }
+    const ndjsonErrors = await Promise.all(clients.filter((c) => c.format === 'ndjson').map((c) => c.done))
+    console.log(
+      `Redis without persistence killed and restarted empty: ${ndjsonErrors.map((e) => String(e)).join('; ')}`,
+    )
+    for (const error of ndjsonErrors) {
+      expect(error).toMatchObject({ code: 'STREAM_GAP', reason: 'reset' })
+      expect((error as { lastEventId: string }).lastEventId).toMatch(/:/)
+    }
+    recordClients(
+      'feeds: kill -9 of Redis (no persistence)',
+      100,
+      clients,
+      `restarted empty after 100 records: both NDJSON clients ended with a 'reset' GapError naming their last id, and no client (2 NDJSON, 1 SSE) took the new history as continuity`,
+    )
+    for (const c of clients) expect(c.seqs.slice(0, 100)).toEqual(range(100))
+    // ndjson clients stopped at the gap: nothing after it was taken as continuity.
+    for (const c of clients.filter((x) => x.format === 'ndjson')) expect(c.seqs).toEqual(range(100))
   }, 60_000) // the instance's start alone may take up to 45 s (startInstance's bound) on two loaded cores
 })

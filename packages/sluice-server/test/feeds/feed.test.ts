@@ -75,6 +75,16 @@ describe.each(kinds)('$name feed', (kind) => {
     await feed.end(key) // ending twice is harmless
   })
 
+  test('publishes made at once are stored in call order, each resolving to its own id', async () => {
+    const fresh = await kind.create()
+    const key = freshKey()
+    const ids = await Promise.all(Array.from({ length: 50 }, (_, n) => fresh.publish(key, { n })))
+    await fresh.end(key)
+    const entries = records(await take(fresh.read<{ n: number }>(key), 60))
+    expect(entries.map((e) => e.data.n)).toEqual(Array.from({ length: 50 }, (_, n) => n))
+    expect(entries.map((e) => e.id)).toEqual(ids)
+  })
+
   test('publish with the same msgId writes once and resolves to the first id', async () => {
     const key = freshKey()
     const first = await feed.publish(key, { n: 0 }, { msgId: 'm-1' })
@@ -150,6 +160,43 @@ describe.each(kinds)('$name feed', (kind) => {
     expect(1 + (resumeAt - 1) + delivered.length).toBe(total)
     if (kind.name === 'memory') expect(delivered).toHaveLength(10)
     else expect(delivered.length).toBeLessThan(total)
+  })
+
+  test('maxAgeMs trims what is older at the next publish: a resume from an aged-out id gets one trimmed gap', async () => {
+    const maxAgeMs = 1_000
+    const aged = await kind.create({ maxAgeMs })
+    const key = freshKey()
+    // Redis trims whole macro nodes (up to 100 entries): age out several.
+    const old = await publishAll(aged, key, kind.name === 'memory' ? 5 : 300)
+    await kind.advanceClock(maxAgeMs)
+    const young = await publishAll(aged, key, 2, old.length)
+    if (kind.name === 'memory') {
+      // Exactly maxAgeMs old is not older than maxAgeMs: a resume from the first id is continuous.
+      const kept = await take(aged.read(key, { after: old[0] }), old.length + 1)
+      expect(kept.map((e) => ('gap' in e ? 'gap' : e.id))).toEqual([...old.slice(1), ...young])
+    }
+    await kind.advanceClock(1)
+    const fresh = await publishAll(aged, key, 3, old.length + young.length)
+    await aged.end(key)
+    const ids = [...old, ...young, ...fresh]
+    const entries = await take(aged.read(key, { after: old[0] }), ids.length + 1)
+    const delivered = records(entries).map((e) => e.id)
+    expect(entries.filter((e) => 'gap' in e)).toEqual([
+      { gap: { reason: 'trimmed', lastEventId: old[0], resumeFrom: delivered[0] } },
+    ])
+    expect('gap' in entries[0]!).toBe(true)
+    // Delivered: the held suffix, each once and in order, the young entries in it; missed: at least one.
+    const resumeAt = ids.indexOf(delivered[0]!)
+    expect(resumeAt).toBeGreaterThan(1)
+    expect(resumeAt).toBeLessThanOrEqual(old.length)
+    expect(delivered).toEqual(ids.slice(resumeAt))
+    if (kind.name === 'memory') expect(delivered).toEqual([...young, ...fresh])
+  })
+
+  test('maxAgeMs must be a positive integer of milliseconds', async () => {
+    for (const maxAgeMs of [0, -1, 1.5, Number.NaN]) {
+      await expect(kind.create({ maxAgeMs })).rejects.toThrow(/Cannot use maxAgeMs/)
+    }
   })
 
   test('a resume from exactly the last trimmed id: memory is continuous, Redis declares a trimmed gap', async () => {

@@ -13,7 +13,12 @@ export interface FeedKind {
   setup(): Promise<void>
   teardown(): Promise<void>
   /** A new feed (on a new connection, for redis); closed at teardown. */
-  create(options?: { maxLen?: number }): Promise<Feed>
+  create(options?: { maxLen?: number; maxAgeMs?: number }): Promise<Feed>
+  /**
+   * Moves the clock `maxAgeMs` is measured on by `ms`: memory feeds' injected clock at once; for
+   * Redis, whose own clock stamps the stream ids, waits until that clock has moved that far.
+   */
+  advanceClock(ms: number): Promise<void>
 }
 
 /** A connected node-redis client with an error listener (a lost connection must not crash the test process). */
@@ -26,6 +31,7 @@ export async function redisClient(url: string): Promise<ReturnType<typeof create
 
 export function memoryKind(): FeedKind {
   const feeds: Feed[] = []
+  let clock = Date.now()
   return {
     name: 'memory',
     setup: async () => {},
@@ -33,9 +39,12 @@ export function memoryKind(): FeedKind {
       await Promise.all(feeds.map((feed) => feed.close()))
     },
     create: async (options = {}) => {
-      const feed = memoryFeed(options)
+      const feed = memoryFeed({ ...options, now: () => clock })
       feeds.push(feed)
       return feed
+    },
+    advanceClock: async (ms) => {
+      clock += ms
     },
   }
 }
@@ -61,9 +70,27 @@ export function redisKind(
     },
     create: async (options = {}) => {
       const client = await redisClient(server!.url)
-      const feed = redisFeed(client, { blockMs: 1_000, ...feedOptions, ...options })
-      opened.push({ feed, client })
-      return feed
+      try {
+        const feed = redisFeed(client, { blockMs: 1_000, ...feedOptions, ...options })
+        opened.push({ feed, client })
+        return feed
+      } catch (error) {
+        client.destroy()
+        throw error
+      }
+    },
+    advanceClock: async (ms) => {
+      const client = await redisClient(server!.url)
+      try {
+        const time = async () => {
+          const [seconds, micros] = (await client.sendCommand(['TIME'])) as [string, string]
+          return Number(seconds) * 1_000 + Number(micros) / 1_000
+        }
+        const target = (await time()) + ms
+        for (let i = 0; i < 1_000 && (await time()) < target; i++) await new Promise((r) => setTimeout(r, 10))
+      } finally {
+        client.destroy()
+      }
     },
   }
 }

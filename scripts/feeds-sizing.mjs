@@ -1,0 +1,129 @@
+// Redis memory per feed entry, for docs/deployment.md's sizing: publishes N entries through
+// redisFeed (the publish script sluice runs) into a fresh redis-server (Debian's, temp dir, free
+// loopback port, no persistence), reads `MEMORY USAGE <stream> SAMPLES 0` (every node counted), and
+// rewrites the generated table of docs/deployment.md. Records: the demo's metric sample
+// (demo/src/metric.ts) and a 1 KiB one; then what an idempotent publish's msgId key adds (`INFO
+// memory` before and after, less the stream).
+//
+//   node scripts/feeds-sizing.mjs      # about half a minute
+import { spawnSync } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = resolve(import.meta.dirname, '..')
+
+// The feed and the test helpers are TypeScript: run again under tsx, resolving sluice from its sources.
+if (process.env.SLUICE_SIZING_CHILD === undefined) {
+  const child = spawnSync(
+    process.execPath,
+    ['--conditions=sluice-source', '--import', 'tsx', fileURLToPath(import.meta.url), ...process.argv.slice(2)],
+    { cwd: root, env: { ...process.env, SLUICE_SIZING_CHILD: '1' }, stdio: 'inherit' },
+  )
+  process.exit(child.status ?? 1)
+}
+
+const { redisFeed } = await import('../packages/sluice-server/src/redis.ts')
+const { startRedis } = await import('../packages/sluice-server/test/helpers/redis.ts')
+const { redisClient } = await import('../packages/sluice-server/test/helpers/feeds.ts')
+const { metricAt } = await import('../demo/src/metric.ts')
+
+const COUNTS = [1_000, 10_000, 100_000]
+const CHUNK = 1_000
+const started = Date.now()
+const startedAt = Date.UTC(2026, 0, 1)
+const records = {
+  'demo metric sample': (seq) => metricAt(seq, startedAt),
+  // Padded so its JSON is 1,024 bytes at every seq below 1,000,000.
+  '1 KiB record': (seq) => ({ seq: seq + 1_000_000, text: 'x'.repeat(1_024 - 25) }),
+}
+
+const redis = await startRedis()
+const client = await redisClient(redis.url)
+const feed = redisFeed(client)
+const command = (...args) => client.sendCommand(args.map(String))
+const usedMemory = async () => Number(/used_memory:(\d+)/.exec(String(await command('INFO', 'memory')))[1])
+const version = /redis_version:([\d.]+)/.exec(String(await command('INFO', 'server')))[1]
+let keys = 0
+
+/** Publishes `count` records of `make` to a fresh key, pipelined a chunk at a time (in call order). */
+async function fill(make, count, withMsgId = false) {
+  const key = `sizing-${++keys}`
+  let jsonBytes = 0
+  for (let from = 0; from < count; from += CHUNK) {
+    const batch = []
+    for (let seq = from; seq < Math.min(count, from + CHUNK); seq++) {
+      const record = make(seq)
+      jsonBytes += Buffer.byteLength(JSON.stringify(record))
+      batch.push(feed.publish(key, record, withMsgId ? { msgId: `m-${seq}` } : {}))
+    }
+    await Promise.all(batch)
+  }
+  const usage = Number(await command('MEMORY', 'USAGE', `sluice:{${key}}`, 'SAMPLES', '0'))
+  return { key, usage, json: jsonBytes / count }
+}
+
+const rows = []
+try {
+  await feed.publish('warm-up', {}) // the script loaded once
+  for (const [name, make] of Object.entries(records)) {
+    for (const count of COUNTS) {
+      const { usage, json } = await fill(make, count)
+      rows.push({ name, count, usage, perEntry: usage / count, json })
+      console.log(
+        `${name}, ${count} entries: ${usage} B, ${(usage / count).toFixed(1)} B per entry, JSON ${json.toFixed(1)} B`,
+      )
+    }
+  }
+  // A node holds at most 4 KiB: three 1 KiB entries, each node repeating its header and field names.
+  await command('CONFIG', 'SET', 'stream-node-max-bytes', String(64 * 1024))
+  const bigNodes = await fill(records['1 KiB record'], 100_000)
+  rows.push({
+    name: '1 KiB record, stream-node-max-bytes 64 KiB',
+    count: 100_000,
+    ...bigNodes,
+    perEntry: bigNodes.usage / 100_000,
+  })
+  await command('CONFIG', 'SET', 'stream-node-max-bytes', '4096')
+  const count = 10_000
+  const before = await usedMemory()
+  const { usage } = await fill(records['demo metric sample'], count, true)
+  const msgIdBytes = ((await usedMemory()) - before - usage) / count
+  console.log(`msgId keys: ${msgIdBytes.toFixed(1)} B per publish`)
+
+  const kib = (bytes) => `${(bytes / 1024).toFixed(bytes < 10 * 1024 ? 1 : 0)} KiB`
+  const mib = (bytes) => `${(bytes / 2 ** 20).toFixed(1)} MiB`
+  const overheads = rows.filter((r) => r.count === 100_000).map((r) => (r.perEntry - r.json).toFixed(0))
+  const table = [
+    '| record (JSON size) | entries | `MEMORY USAGE` of the stream | per entry | per entry beyond the JSON |',
+    '| --- | --: | --: | --: | --: |',
+    ...rows.map(
+      (r) =>
+        `| ${r.name} (${r.json.toFixed(0)} B) | ${r.count.toLocaleString('en-US')} | ${r.usage >= 2 ** 20 ? mib(r.usage) : kib(r.usage)} | ${r.perEntry.toFixed(0)} B | ${(r.perEntry - r.json).toFixed(0)} B |`,
+    ),
+  ].join('\n')
+  const START = '<!-- feeds-sizing:start (generated by `node scripts/feeds-sizing.mjs`: do not edit by hand) -->'
+  const END = '<!-- feeds-sizing:end -->'
+  const block = `${START}
+Measured on Redis ${version} (default \`stream-node-max-entries\` 100 and \`stream-node-max-bytes\` 4 KiB), ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores, Node ${process.version}, in ${Math.round((Date.now() - started) / 1000)} s.
+At 100,000 entries each costs its JSON plus ${overheads[0]} B (metric sample) or ${overheads[1]} B (1 KiB record) of id,
+epoch, number and framing. A node holds at most \`stream-node-max-bytes\`, so 1 KiB records fill one every three
+entries, each node with its own header and field names: with \`stream-node-max-bytes\` at 64 KiB the 1 KiB record
+costs ${overheads[2]} B beyond its JSON. An idempotent publish (\`msgId\`) adds a key that lives \`msgIdTtlMs\`
+(default a day): ${msgIdBytes.toFixed(0)} B per publish (\`INFO memory\`, ${count.toLocaleString('en-US')} publishes with a msgId, less their stream).
+
+${table}
+${END}`
+  const file = join(root, 'docs', 'deployment.md')
+  const text = readFileSync(file, 'utf8')
+  const from = text.indexOf(START)
+  const to = text.indexOf(END)
+  if (from === -1 || to === -1) throw new Error('docs/deployment.md lost its feeds-sizing markers')
+  writeFileSync(file, text.slice(0, from) + block + text.slice(to + END.length))
+  console.log('wrote docs/deployment.md (feeds sizing)')
+} finally {
+  await feed.close()
+  client.destroy()
+  await redis.stop()
+}
