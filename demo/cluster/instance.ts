@@ -21,7 +21,9 @@ redis.on('error', () => {})
 await redis.connect()
 
 const api = demoApi({
-  feed: redisFeed(redis, { maxLen: HISTORY, blockMs: 1000 }),
+  // A msgId only guards a publisher's retry or a lease takeover (seconds), so it is kept a minute, not the
+  // default day: at 8 samples/s a day of msgId keys would hold about 110 MiB (169 B each, docs/deployment.md).
+  feed: redisFeed(redis, { maxLen: HISTORY, blockMs: 1000, msgIdTtlMs: 60_000 }),
   instance: name,
   turn: redisTurn(redis, name),
   sent: redisSentIds(redis),

@@ -158,7 +158,9 @@ export function redisFeed(client: RedisClientLike, options: RedisFeedOptions = {
   const pageSize = positive(options.pageSize ?? 500, 'pageSize')
   const timeoutMs = positive(options.timeoutMs ?? 5_000, 'timeoutMs')
   let closed = false
-  let sha: string | undefined
+  // One digest, shared: publishes made at once all await this same promise, so they resume (and send
+  // their EVALSHA) in call order; a digest each could settle in any order and reorder the first ones.
+  let sha: Promise<string> | undefined
 
   const keysOf = (key: string): Keys => {
     const tag = `${prefix}{${key}}`
@@ -182,11 +184,14 @@ export function redisFeed(client: RedisClientLike, options: RedisFeedOptions = {
     const keys = keysOf(key)
     const keyArgs = ['3', keys.stream, keys.meta, `${keys.stream}:msg:${msgId ?? ''}`]
     const argv = [newEpoch(), String(maxLen), kind, msgId ?? '', String(msgIdTtlMs), data, String(maxAgeMs)]
-    sha ??= await sha1(PUBLISH_SCRIPT)
+    const digest = await (sha ??= sha1(PUBLISH_SCRIPT))
     try {
-      return String(await command(['EVALSHA', sha, ...keyArgs, ...argv]))
+      return String(await command(['EVALSHA', digest, ...keyArgs, ...argv]))
     } catch (error) {
       // The script cache is empty after a Redis restart (or on another node): send the script itself.
+      // Known edge: publishes in flight at once right then retry as each hears NOSCRIPT, so a later one
+      // that arrives after the first EVAL may land before an earlier one's retry (await each publish
+      // where their order matters across a Redis restart).
       if (!isReplyError(error) || !messageOf(error).startsWith('NOSCRIPT')) throw error
       return String(await command(['EVAL', PUBLISH_SCRIPT, ...keyArgs, ...argv]))
     }

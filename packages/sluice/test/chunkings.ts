@@ -5,6 +5,7 @@
  * (`Uint8Array` chunks) and to the string (string chunks), so both source kinds are covered.
  */
 
+// A small seeded PRNG: the same seed gives the same chunking on every run (shared with the portable suite).
 import { mulberry32 as prng } from './portable/chunkings.js'
 
 /** One way of splitting an input, with a label that names it in failure messages. */
@@ -23,11 +24,6 @@ export interface ChunkingOptions {
 }
 
 const encoder = new TextEncoder()
-
-/** A small seeded PRNG: the same seed gives the same chunking on every run (shared with the portable suite). */
-{
-  prng
-}
 
 /** Splits `length` units at the given points (sorted, deduplicated, inside `(0, length)`). */
 function splitPoints(length: number, points: Iterable<number>): number[] {

@@ -10,9 +10,9 @@ import { describe, expect, test } from 'vitest'
 import { decodeNdjson } from '../src/index.js'
 import { chunksAt } from './chunkings.js'
 import { collect, utf8 } from './collect.js'
-import { oneByteAtATime, points, record } from './support/arbitraries.js'
+import { oneByteAtATime, points, propertyRuns, record } from './support/arbitraries.js'
 
-const RUNS = 150
+const RUNS = propertyRuns(150)
 
 /** What JSON gives back for a value (`-0` becomes `0`, and so on). */
 const roundTrip = (value: unknown): unknown => JSON.parse(JSON.stringify(value))

@@ -12,10 +12,10 @@ import { decodeSse } from '../src/index.js'
 import { type SseEvent, SseParser } from '../src/sse.js'
 import { chunkings, chunksAt } from './chunkings.js'
 import { collect, utf8 } from './collect.js'
-import { oneByteAtATime, points, record, tricky } from './support/arbitraries.js'
+import { oneByteAtATime, points, propertyRuns, record, tricky } from './support/arbitraries.js'
 
 /** fast-check runs per property. */
-const RUNS = 150
+const RUNS = propertyRuns(150)
 
 test('sse onComment sees every complete comment line, without the colon and one space', async () => {
   const input = ': ping\r\n:pong\r:  two\n\ndata: x\n: in event\n\n: unterminated'
@@ -134,7 +134,7 @@ describe('sse against eventsource-parser (differential oracle)', () => {
           expect(parser.retryMs).toBe(want.retries.at(-1))
         }
       }),
-      { numRuns: 300 },
+      { numRuns: propertyRuns(300) },
     )
   })
 })

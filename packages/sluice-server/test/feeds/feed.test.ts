@@ -75,6 +75,16 @@ describe.each(kinds)('$name feed', (kind) => {
     await feed.end(key) // ending twice is harmless
   })
 
+  test('publishes made at once are stored in call order, each resolving to its own id', async () => {
+    const fresh = await kind.create()
+    const key = freshKey()
+    const ids = await Promise.all(Array.from({ length: 50 }, (_, n) => fresh.publish(key, { n })))
+    await fresh.end(key)
+    const entries = records(await take(fresh.read<{ n: number }>(key), 60))
+    expect(entries.map((e) => e.data.n)).toEqual(Array.from({ length: 50 }, (_, n) => n))
+    expect(entries.map((e) => e.id)).toEqual(ids)
+  })
+
   test('publish with the same msgId writes once and resolves to the first id', async () => {
     const key = freshKey()
     const first = await feed.publish(key, { n: 0 }, { msgId: 'm-1' })

@@ -18,6 +18,15 @@ export const record = fc.oneof(
 /** Split points for a chunking: fast-check shrinks them toward the failing cut. */
 export const points = fc.array(fc.nat(), { maxLength: 40 })
 
+/**
+ * How many cases a property runs: `n`, or at most `$SLUICE_PROPERTY_RUNS` when it is set (`npm run
+ * test:quick` sets it, for an inner loop of seconds; `npm test` runs every case).
+ */
+export function propertyRuns(n: number): number {
+  const cap = Number(process.env['SLUICE_PROPERTY_RUNS'])
+  return cap > 0 ? Math.min(n, cap) : n
+}
+
 /** A seeded stream of whole numbers, `next(max)` in `[0, max)`: the same faults on every run of a soak. */
 export function seededInts(seed: number, runs: number): (max: number) => number {
   const random = fc.sample(fc.integer({ min: 0, max: 1_000_000 }), { numRuns: runs, seed })
