@@ -165,12 +165,9 @@ export function ndjson(
 ): RecordStream<unknown> {
   const { idOf, contentTypes } = options
   const id = idOf && ((record: unknown) => String(idOf(record)))
-  // NDJSON tracks no position of its own: a record's id is its resume position and its replay test.
-  const resume: ResumeTracker<unknown> = {
-    lastEventId: undefined,
-    retryMs: undefined,
-    isReplay: (record, sentId) => id?.(record) === sentId,
-  }
+  // NDJSON tracks no position of its own (no lastEventId, no retryMs): a record's id is its resume
+  // position and its replay test.
+  const resume: ResumeTracker<unknown> = { isReplay: (record, sentId) => id?.(record) === sentId }
   return new ResilientStream<unknown>(input, options, {
     accept: contentTypes === '*' ? '*' : [...NDJSON_CONTENT_TYPES, ...(contentTypes ?? [])],
     acceptHeader: 'application/x-ndjson, application/jsonl;q=0.9, */*;q=0.1',
