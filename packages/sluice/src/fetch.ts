@@ -27,7 +27,7 @@ import {
 import { mapStream, type RecordStream, type StreamCounters, type StreamState } from './record-stream.js'
 import type { ResumeTracker } from './resume.js'
 import { isIdempotent, type ResolvedRetryPolicy, type RetryPolicy, resolveRetry, retryDelay } from './retry.js'
-import { BodySniffer, FOREIGN_BODY_FIX } from './sniff.js'
+import { bodySniffer, FOREIGN_BODY_FIX } from './sniff.js'
 import { readerOf } from './source.js'
 import { type SseEvent, type SseOptions, SseParser } from './sse.js'
 import type { StandardSchemaV1 } from './standard-schema.js'
@@ -165,21 +165,17 @@ export function ndjson(
 ): RecordStream<unknown> {
   const { idOf, contentTypes } = options
   const id = idOf && ((record: unknown) => String(idOf(record)))
-  // NDJSON tracks no position of its own: a record's id is its resume position and its replay test.
-  const resume: ResumeTracker<unknown> = {
-    lastEventId: undefined,
-    retryMs: undefined,
-    isReplay: (record, sentId) => id?.(record) === sentId,
-  }
+  // NDJSON tracks no position of its own (no lastEventId, no retryMs): a record's id is its resume
+  // position and its replay test.
+  const resume: ResumeTracker<unknown> = { isReplay: (record, sentId) => id?.(record) === sentId }
   return new ResilientStream<unknown>(input, options, {
     accept: contentTypes === '*' ? '*' : [...NDJSON_CONTENT_TYPES, ...(contentTypes ?? [])],
     acceptHeader: 'application/x-ndjson, application/jsonl;q=0.9, */*;q=0.1',
     typeFix: (type) => `if it is NDJSON, accept it with contentTypes: ['${type}']`,
     starts: '<',
     open: () => ({ parser: new NdjsonParser(options, true), resume }),
+    // With idOf, or once a feed line carried its id (feedResponse), a record has a resume position; else none.
     idOf: id,
-    // With idOf, or once a feed line carried its id (feedResponse); a record with neither has no position.
-    canResume: true,
     openEnded: false,
   })
 }
@@ -223,7 +219,6 @@ export function sse(
       return { parser, resume: parser }
     },
     idOf: (event) => event.id ?? '',
-    canResume: true,
     openEnded: true,
   })
 }
@@ -244,8 +239,6 @@ interface Format<T> extends Accepts {
   idOf: ((record: T) => string) | undefined
   /** The first characters by which a body under the right type is something else (see sniff.ts). */
   starts: string
-  /** Whether a failure after records were delivered can resume without replaying them. */
-  canResume: boolean
   /** Whether end-of-stream without the end marker means "reconnect" (SSE) rather than "done" (NDJSON). */
   openEnded: boolean
 }
@@ -293,13 +286,11 @@ class ResilientStream<T> implements RecordStream<T> {
     this.#format = format
     this.#method = (options.method ?? (isRequest(input) ? input.method : 'GET')).toUpperCase()
     // A non-idempotent request (a POST that starts a paid generation) is only re-sent when asked.
-    const { retry, resume, shouldRetry, persist } = options
+    const { retry, persist } = options
     this.#resendable = retry !== undefined || isIdempotent(this.#method)
     this.#retry = retry === false ? undefined : resolveRetry(retry as RetryPolicy | true | undefined)
-    for (const [name, fn] of [
-      ['resume', resume],
-      ['shouldRetry', shouldRetry],
-    ] as const) {
+    for (const name of ['resume', 'shouldRetry'] as const) {
+      const fn = options[name]
       if (fn !== undefined && typeof fn !== 'function') throw new TypeError(`Cannot use ${name}: expected a function`)
     }
     const fetchImpl = options.fetch ?? globalThis.fetch
@@ -440,8 +431,7 @@ class ResilientStream<T> implements RecordStream<T> {
    */
   #resumable(): boolean {
     const id = this.#lastEventId
-    const { canResume, openEnded } = this.#format
-    return this.#counters.records === 0 || (canResume && isSendableId(id) && (openEnded || !!id))
+    return this.#counters.records === 0 || (isSendableId(id) && (this.#format.openEnded || !!id))
   }
 
   /** The resume position the next attempt sends through `resume`, if it has one and that option is set. */
@@ -531,18 +521,11 @@ class ResilientStream<T> implements RecordStream<T> {
     this.#gate = parser.gate
     const type = (response.headers.get('content-type') ?? '').split(';', 1)[0]!.trim().toLowerCase()
     const { accept, starts } = this.#format
-    const sniffer = new BodySniffer(
+    const sniff = bodySniffer(
       starts,
       (kind, snippet) => new ContentTypeError(type, accept === '*' ? [] : accept, FOREIGN_BODY_FIX, { kind, snippet }),
     )
-    const reader = watch(
-      readerOf(response),
-      attempt,
-      this.#counters,
-      timers,
-      () => parser.received,
-      (chunk) => sniffer.check(chunk),
-    )
+    const reader = watch(readerOf(response), attempt, this.#counters, timers, () => parser.received, sniff)
     let first = true
     let atYield = false
     // The id the last NDJSON feed line carried: the next record's resume position when there is no idOf.

@@ -46,5 +46,9 @@ export function applyGap(onGap: OnGap, gap: Gap, line: number): unknown {
  * carried (`{"$sluice":"entry","id":...}`), its resume position when there is no `idOf`.
  */
 export class EntryId {
-  constructor(readonly id: string) {}
+  declare readonly id: string
+
+  constructor(id: string) {
+    this.id = id
+  }
 }

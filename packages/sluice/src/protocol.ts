@@ -87,12 +87,14 @@ export const SSE_LIVE_EVENT = 'live'
  * (history read from storage), the records after it are live. A producer sends it at most once per
  * response; it is not a record (not counted by the end marker, no id).
  */
-export const LIVE_JSON = `{"${END_KEY}":"${LIVE_VALUE}"}`
+export const LIVE_JSON = '{"$sluice":"live"}'
 
+// The marker strings are spelled out, not built from END_KEY and LIVE_VALUE: a bundler drops an
+// unused plain string but keeps an unused template, and the client never sends these lines.
 /** The NDJSON caught-up line, newline included. */
-export const NDJSON_LIVE_LINE = `${LIVE_JSON}\n`
+export const NDJSON_LIVE_LINE = '{"$sluice":"live"}\n'
 /** The SSE caught-up event, blank line included (a named event: an EventSource's `onmessage` never sees it). */
-export const SSE_LIVE_BLOCK = `event: ${SSE_LIVE_EVENT}\ndata: ${LIVE_JSON}\n\n`
+export const SSE_LIVE_BLOCK = 'event: live\ndata: {"$sluice":"live"}\n\n'
 
 /** Whether a parsed NDJSON value is the caught-up marker. */
 export function isNdjsonLive(value: unknown): boolean {

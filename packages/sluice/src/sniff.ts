@@ -12,30 +12,26 @@ import type { ContentTypeError } from './errors.js'
 export const FOREIGN_BODY_FIX =
   'a captive portal, a login page or a proxy answered instead: check the URL and the network'
 
-/** Looks at a body's first chunks until one holds a character that is not blank. */
-export class BodySniffer {
-  #done = false
-  readonly #starts: string
-  readonly #error: (kind: string, snippet: string) => ContentTypeError
-
-  /** `starts`: the characters that cannot begin this format's body; `error` builds the error for one that does. */
-  constructor(starts: string, error: (kind: string, snippet: string) => ContentTypeError) {
-    this.#starts = starts
-    this.#error = error
-  }
-
-  /** The error for a body that is not the stream, once its first character shows it; `undefined` otherwise. */
-  check(chunk: Uint8Array): ContentTypeError | undefined {
-    if (this.#done) return undefined
+/**
+ * A check for a body's first chunks: it looks at each until one holds a character that is not
+ * blank, then returns the error for a body that is not the stream (`undefined`: it is, or it is
+ * still blank), and `undefined` for every later chunk.
+ *
+ * `starts`: the characters that cannot begin this format's body; `error` builds the error for one that does.
+ */
+export function bodySniffer(
+  starts: string,
+  error: (kind: string, snippet: string) => ContentTypeError,
+): (chunk: Uint8Array) => ContentTypeError | undefined {
+  let done = false
+  return (chunk) => {
+    if (done) return undefined
     // Once per connection, so decoding the whole chunk costs nothing that matters. `\s` covers a BOM.
     const text = new TextDecoder().decode(chunk).replace(/\s+/g, ' ').trimStart()
     if (text === '') return undefined
-    this.#done = true
+    done = true
     const first = text[0]!
-    if (!this.#starts.includes(first)) return undefined
-    return this.#error(
-      first === '<' ? 'an HTML page' : 'a JSON document',
-      text.length > 80 ? `${text.slice(0, 80)}…` : text,
-    )
+    if (!starts.includes(first)) return undefined
+    return error(first === '<' ? 'an HTML page' : 'a JSON document', text.length > 80 ? `${text.slice(0, 80)}…` : text)
   }
 }

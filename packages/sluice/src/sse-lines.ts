@@ -9,7 +9,7 @@
  * @module
  */
 import { LineTooLongError, snippetOf } from './errors.js'
-import { utf8Length } from './text.js'
+import { offsetOf, utf8Length } from './text.js'
 
 const LF = 10
 const CR = 13
@@ -161,8 +161,4 @@ export class SseLineScanner {
         : offsetOf(this.#text, index, this.#textStart)
     throw new LineTooLongError(this.#maxLineBytes, line, snippetOf(head), offset)
   }
-}
-
-function offsetOf(text: string, index: number, textStart: number): number {
-  return textStart + utf8Length(text.slice(0, index))
 }

@@ -57,6 +57,8 @@ export interface SseOptions<S extends StandardSchemaV1 | undefined = undefined> 
 
 const COLON = 58
 const SPACE = 32
+/** One or more ASCII digits, nothing else (a `retry` value). */
+const DIGITS = /^\d+$/
 
 /**
  * Decodes an event stream chunk by chunk: `push` returns what completed, `end` finishes the stream.
@@ -67,14 +69,14 @@ export class SseParser implements SseLineSink, ResumeTracker<unknown> {
   /** The last-event-id string: persists across events, updated at each dispatch (HTML §9.2.6, dispatch step 1). */
   #lastEventId: string
   /** The last valid `retry` field, whether or not an event was dispatched. */
-  #retryMs: number | undefined = undefined
+  #retryMs: number | undefined
   /**
    * The `id` field of the first event dispatched, `null` before it: whether a server replaying from
    * `Last-Event-ID` included the last event already seen (the seeded last-event-id cannot tell).
    */
   #firstOwnId: string | undefined | null = null
   /** The first event dispatched, as delivered (if it is): only it can be that replay. */
-  #firstEvent: unknown = undefined
+  #firstEvent: unknown
   readonly #decoder: ChunkDecoder
   readonly #lines: SseLineScanner
   readonly #end: EndTracker<RawSseEvent>
@@ -90,14 +92,14 @@ export class SseParser implements SseLineSink, ResumeTracker<unknown> {
   readonly #unknownThrows: boolean
   // The buffers of §9.2.6: data (undefined: no data field yet; joined with LF as lines come), event
   // type, last event ID. `#ownId` is this block's own id field, for `firstOwnId`.
-  #data: string | undefined = undefined
+  #data: string | undefined
   #type = ''
   #idBuffer: string
-  #ownId: string | undefined = undefined
+  #ownId: string | undefined
   // UTF-16 units of the data buffer, then (past a third of the limit) its exact UTF-8 bytes: one event's data is bounded too.
   #dataUnits = 0
   #dataBytes = -1
-  #retry: number | undefined = undefined
+  #retry: number | undefined
   // At end of stream, the unterminated last line is read only to report what was cut off.
   #probing = false
 
@@ -178,23 +180,18 @@ export class SseParser implements SseLineSink, ResumeTracker<unknown> {
       if (partial !== undefined) this.line(partial, 0, partial.length)
       if (this.done) return
       const data = this.#data
-      if (data !== undefined) {
-        const raw = this.#raw(data)
-        const end = this.#end.test(raw, lines.markLine)
-        if (end === true) return
-        if (end !== false) return this.#fail(end)
-        const snippet = snippetOf(data)
-        return this.#fail(
+      // An open block is the end event, or an event cut off; without one, the end event may be missing.
+      const end = data === undefined ? this.#end.missing(lastLine) : this.#end.test(this.#raw(data), lines.markLine)
+      if (end === false) {
+        this.#fail(
           new TruncatedStreamError('partial-record', {
             line: lastLine,
             offset: lines.markOffset(),
             received: this.#end.received,
-            snippet,
+            snippet: snippetOf(data!),
           }),
         )
-      }
-      const missing = this.#end.missing(lastLine)
-      if (missing) this.#fail(missing)
+      } else if (end instanceof Error) this.#fail(end)
     } catch (error) {
       this.#fail(error)
     }
@@ -256,7 +253,7 @@ export class SseParser implements SseLineSink, ResumeTracker<unknown> {
     } else if (length === 5 && text.startsWith('retry', start)) {
       // "retry": if the value consists of only ASCII digits, set the reconnection time to it
       // (base ten); otherwise ignore the field. An empty value sets nothing.
-      if (value.length > 0 && isDigits(value) && !this.#probing) {
+      if (DIGITS.test(value) && !this.#probing) {
         this.#retry = this.#retryMs = Number(value)
       }
     }
@@ -375,15 +372,6 @@ export class SseParser implements SseLineSink, ResumeTracker<unknown> {
     this.#lines.stopped = true
     this.#box.fail(error)
   }
-}
-
-/** Whether `value` is only ASCII digits. */
-function isDigits(value: string): boolean {
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i)
-    if (c < 48 || c > 57) return false
-  }
-  return true
 }
 
 const endOf =

@@ -21,12 +21,10 @@ export class ChunkDecoder {
   #heldLength = 0
   #atStart = true
   readonly #decoder: TextDecoder
-  readonly #fatal: boolean
 
   constructor(options: TextOptions = {}) {
-    this.#fatal = options.fatal === true
     // ignoreBOM keeps the BOM in the output so its three bytes are counted before it is dropped.
-    this.#decoder = new TextDecoder('utf-8', { fatal: this.#fatal, ignoreBOM: true })
+    this.#decoder = new TextDecoder('utf-8', { fatal: options.fatal === true, ignoreBOM: true })
   }
 
   /** Decodes one chunk; characters split at its end are completed by the next call. */
@@ -94,11 +92,11 @@ export class ChunkDecoder {
       throw new EncodingError(this.#bytesSeen - this.#held, error)
     }
   }
+}
 
-  /** Byte offset of `text[index]`, for error reports (O(index): not for the hot path). */
-  offsetIn(text: string, index: number, textStart = this.textStart): number {
-    return textStart + utf8Length(text.slice(0, index))
-  }
+/** Byte offset of `text[index]`, `text` starting at byte `textStart`, for error reports (O(index): not for the hot path). */
+export function offsetOf(text: string, index: number, textStart: number): number {
+  return textStart + utf8Length(text.slice(0, index))
 }
 
 /**

@@ -15,10 +15,13 @@ export type OnInvalid = 'throw' | 'skip' | ((error: SluiceError) => void)
  * before it are delivered, or a record still being validated by an async schema.
  */
 export class Pending {
-  constructor(
-    readonly error: unknown,
-    readonly promise?: Promise<unknown>,
-  ) {}
+  declare readonly error: unknown
+  declare readonly promise: Promise<unknown> | undefined
+
+  constructor(error: unknown, promise?: Promise<unknown>) {
+    this.error = error
+    this.promise = promise
+  }
 
   /**
    * What the slot comes to, the one rule every consumer of a decoder's output follows (the record

@@ -31,9 +31,11 @@ export function watch(
   received: () => number,
   sniff: (chunk: Uint8Array) => SluiceError | undefined = () => undefined,
 ): ChunkReader {
-  const abort = (error: SluiceError) => {
+  /** Ends the attempt and its body with `error`, and returns it (to throw). */
+  const abort = (error: SluiceError): SluiceError => {
     attempt.abort(error)
     void reader.cancel(error)
+    return error
   }
   let waitingSince = 0
   let seen = -1
@@ -48,11 +50,7 @@ export function watch(
         }
         const stallLeft = stallTimeoutMs === undefined ? Infinity : waitingSince + stallTimeoutMs - now
         const idle = idleTimeoutMs ?? Infinity
-        if (stallLeft <= 0) {
-          const error = new TimeoutError('stall', stallTimeoutMs!)
-          abort(error)
-          throw error
-        }
+        if (stallLeft <= 0) throw abort(new TimeoutError('stall', stallTimeoutMs!))
         const stalls = stallLeft < idle
         timer = setTimeout(
           () => abort(stalls ? new TimeoutError('stall', stallTimeoutMs!) : new TimeoutError('idle', idle)),
@@ -68,10 +66,7 @@ export function watch(
           counters.bytes += result.value.byteLength
           // A page or a document under the stream's type (see sniff.ts): final, so the attempt ends here.
           const foreign = sniff(result.value as Uint8Array)
-          if (foreign !== undefined) {
-            abort(foreign)
-            throw foreign
-          }
+          if (foreign !== undefined) throw abort(foreign)
         }
         return result
       } catch (error) {

@@ -1,12 +1,12 @@
 /**
  * Errors that say the fix, tried as a new user would over real loopback servers: a response of
- * another type, and a page or a document served under the stream's type (BodySniffer, sniff.ts).
+ * another type, and a page or a document served under the stream's type (bodySniffer, sniff.ts).
  */
 import type { ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { describe, expect, test } from 'vitest'
 import { ContentTypeError, ndjson, type SluiceError, sse } from '../src/index.js'
-import { BodySniffer } from '../src/sniff.js'
+import { bodySniffer } from '../src/sniff.js'
 import { listen } from './support/loopback.js'
 
 const fast = { initialDelayMs: 1, maxDelayMs: 5, minDelayMs: 0 }
@@ -113,24 +113,24 @@ describe('a page or a document under the stream type', () => {
   })
 })
 
-describe('BodySniffer', () => {
+describe('bodySniffer', () => {
   const sniffer = () =>
-    new BodySniffer('<{[', (kind, snippet) => new ContentTypeError('text/event-stream', [], '', { kind, snippet }))
+    bodySniffer('<{[', (kind, snippet) => new ContentTypeError('text/event-stream', [], '', { kind, snippet }))
   const bytes = (text: string) => new TextEncoder().encode(text)
 
   test('decides on the first character that is not blank or a BOM, in whatever chunk it comes', () => {
     const s = sniffer()
-    expect(s.check(bytes(''))).toBeUndefined()
-    expect(s.check(bytes('\ufeff \r\n\t'))).toBeUndefined()
-    expect(s.check(bytes('<html>'))?.body).toBe('an HTML page')
+    expect(s(bytes(''))).toBeUndefined()
+    expect(s(bytes('\ufeff \r\n\t'))).toBeUndefined()
+    expect(s(bytes('<html>'))?.body).toBe('an HTML page')
     const ok = sniffer()
-    expect(ok.check(bytes('data: x\n\n'))).toBeUndefined()
+    expect(ok(bytes('data: x\n\n'))).toBeUndefined()
     // Decided once: a later chunk is never looked at.
-    expect(ok.check(bytes('<html>'))).toBeUndefined()
+    expect(ok(bytes('<html>'))).toBeUndefined()
   })
 
   test('keeps the snippet short', () => {
-    const error = sniffer().check(bytes(`<p>${'x'.repeat(500)}</p>`))!
+    const error = sniffer()(bytes(`<p>${'x'.repeat(500)}</p>`))!
     expect(error.snippet.length).toBe(81)
     expect(error.snippet.endsWith('…')).toBe(true)
   })
