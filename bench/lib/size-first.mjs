@@ -12,14 +12,14 @@
  * @module
  */
 const snippetOf = (text) => (text.length > 200 ? `${text.slice(0, 199)}…` : text)
-export class SluiceError extends Error {
+class SluiceError extends Error {
   constructor(message, fields, cause) {
     super(message, cause === undefined ? undefined : { cause })
     this.name = new.target.name
     Object.assign(this, fields)
   }
 }
-export class ParseError extends SluiceError {
+class ParseError extends SluiceError {
   constructor(position, cause) {
     super(
       `Cannot parse JSON on line ${position.line} (byte ${position.offset})${cause instanceof Error ? `: ${cause.message}` : ''}`,
@@ -28,7 +28,7 @@ export class ParseError extends SluiceError {
     )
   }
 }
-export class ValidationError extends SluiceError {
+class ValidationError extends SluiceError {
   constructor(position, issues) {
     const first = issues[0]
     const where = first?.path?.length
@@ -40,7 +40,7 @@ export class ValidationError extends SluiceError {
     )
   }
 }
-export class TruncatedStreamError extends SluiceError {
+class TruncatedStreamError extends SluiceError {
   constructor(reason, { line, received, expected, snippet = '', offset }) {
     super(
       `Cannot complete stream: ${reason === 'partial-record' ? `it ended inside a record on line ${line}` : reason === 'missing-end' ? `it ended after ${received} records without the end marker` : `end marker on line ${line} counts ${expected} records but ${received} arrived`}`,
@@ -48,7 +48,7 @@ export class TruncatedStreamError extends SluiceError {
     )
   }
 }
-export class LineTooLongError extends SluiceError {
+class LineTooLongError extends SluiceError {
   constructor(limit, line, snippet, offset) {
     super(`Cannot buffer line ${line}: longer than maxLineBytes (${limit})`, {
       code: 'LINE_TOO_LONG',
@@ -59,7 +59,7 @@ export class LineTooLongError extends SluiceError {
     })
   }
 }
-export class EncodingError extends SluiceError {
+class EncodingError extends SluiceError {
   constructor(offset, cause) {
     super(
       `Cannot decode UTF-8: invalid bytes in the chunk at byte ${offset}`,
@@ -68,7 +68,7 @@ export class EncodingError extends SluiceError {
     )
   }
 }
-export class GapError extends SluiceError {
+class GapError extends SluiceError {
   constructor({ reason, lastEventId, resumeFrom }, line) {
     super(
       `Cannot continue stream: the records after ${snippetOf(lastEventId)} are gone (${reason}); it resumes from ${snippetOf(resumeFrom ?? 'its next record')}`,
