@@ -81,7 +81,9 @@ export class SseLineScanner {
         sink.line(line, 0, line.length)
         this.#carried = false
       } else {
-        if (end - i > this.#safeUnits) this.#check(text, i, end)
+        if (end - i > this.#safeUnits && utf8Length(text.slice(i, end)) > this.#maxLineBytes) {
+          this.#tooLong(text.slice(i, i + 200), i)
+        }
         sink.line(text, i, end)
       }
       if (this.stopped) return
@@ -145,11 +147,6 @@ export class SseLineScanner {
       this.#parts = []
       this.#tooLong(head, -1, this.line + 1)
     }
-  }
-
-  /** Refuses the line `text[i, end)` if it is over the limit in bytes. */
-  #check(text: string, i: number, end: number): void {
-    if (utf8Length(text.slice(i, end)) > this.#maxLineBytes) this.#tooLong(text.slice(i, i + 200), i)
   }
 
   /** Raises LineTooLongError for line `line`, starting at `index` of the chunk scanned (-1: the carried line's start). */

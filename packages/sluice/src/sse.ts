@@ -205,10 +205,9 @@ export class SseParser implements SseLineSink, ResumeTracker<unknown> {
       return
     }
     if (this.#lines.markLine === 0) this.#lines.mark(start)
-    const first = text.charCodeAt(start)
     // The usual line, `data:` (checked before the general case; unrolled, it is the hot path).
     if (
-      first === 100 &&
+      text.charCodeAt(start) === 100 &&
       text.charCodeAt(start + 4) === COLON &&
       text.charCodeAt(start + 1) === 97 &&
       text.charCodeAt(start + 2) === 116 &&
@@ -217,18 +216,12 @@ export class SseParser implements SseLineSink, ResumeTracker<unknown> {
       this.#addData(text.slice(text.charCodeAt(start + 5) === SPACE ? start + 6 : start + 5, end))
       return
     }
-    // Step: "If the line starts with a U+003A COLON character (:): ignore the line" (a comment).
-    if (first === COLON) {
-      if (this.#onComment !== undefined && !this.#probing) {
-        this.#onComment(text.slice(text.charCodeAt(start + 1) === SPACE ? start + 2 : start + 1, end))
-      }
-      return
-    }
     // Step: "If the line contains a U+003A COLON character (:)": the field name is what comes
     // before the first colon, the value what comes after it, less one leading space.
     // Step: "Otherwise, the string is not empty but does not contain a U+003A COLON character
     // (:)": the whole line is the field name, and the value is the empty string.
-    let colon = start + 1
+    // (A line that starts with a colon, a comment, has an empty name: #field tells it apart.)
+    let colon = start
     while (colon < end && text.charCodeAt(colon) !== COLON) colon++
     let from = colon + 1
     if (from < end && text.charCodeAt(from) === SPACE) from++
@@ -238,7 +231,10 @@ export class SseParser implements SseLineSink, ResumeTracker<unknown> {
 
   /** "Process the field" (§9.2.6): names are compared literally, with no case folding. */
   #field(text: string, start: number, length: number, value: string): void {
-    if (length === 4 && text.startsWith('data', start)) {
+    if (length === 0) {
+      // Step: "If the line starts with a U+003A COLON character (:): ignore the line" (a comment).
+      if (!this.#probing) this.#onComment?.(value)
+    } else if (length === 4 && text.startsWith('data', start)) {
       // "data": append the value, then a LF, to the data buffer.
       this.#addData(value)
     } else if (length === 5 && text.startsWith('event', start)) {
@@ -253,9 +249,7 @@ export class SseParser implements SseLineSink, ResumeTracker<unknown> {
     } else if (length === 5 && text.startsWith('retry', start)) {
       // "retry": if the value consists of only ASCII digits, set the reconnection time to it
       // (base ten); otherwise ignore the field. An empty value sets nothing.
-      if (DIGITS.test(value) && !this.#probing) {
-        this.#retry = this.#retryMs = Number(value)
-      }
+      if (DIGITS.test(value) && !this.#probing) this.#retry = this.#retryMs = Number(value)
     }
     // Otherwise: the field is ignored.
   }
