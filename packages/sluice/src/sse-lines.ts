@@ -49,11 +49,6 @@ export class SseLineScanner {
     this.#safeUnits = Math.floor(maxLineBytes / 3)
   }
 
-  /** The last line received, an unterminated one included: where a stream that ends now was cut. */
-  get lastLine(): number {
-    return this.line + (this.#parts.length > 0 ? 1 : 0)
-  }
-
   /** Scans one chunk of decoded text; `textStart` is its byte offset in the stream. */
   scan(text: string, textStart: number, sink: SseLineSink): void {
     if (text.length === 0 || this.stopped) return
@@ -149,9 +144,11 @@ export class SseLineScanner {
     }
   }
 
-  /** Raises LineTooLongError for line `line`, starting at `index` of the chunk scanned (-1: the carried line's start). */
+  /**
+   * Raises LineTooLongError for line `line`, starting at `index` of the chunk scanned (-1: the carried
+   * line's start). The sink catches it where it called {@link scan} and stops the scan.
+   */
   #tooLong(head: string, index: number, line = this.line): never {
-    this.stopped = true
     const offset =
       index === -1
         ? offsetOf(this.#carryText, this.#carryIndex, this.#carryTextStart)

@@ -152,9 +152,8 @@ export class SseParser implements SseLineSink, ResumeTracker<unknown> {
     if (this.done) return
     this.#box.items = out
     try {
-      // The decoder drops the stream's one leading BOM (§9.2.5) and keeps byte offsets.
-      const text = this.#decoder.decode(chunk)
-      this.#lines.scan(text, this.#decoder.textStart, this)
+      // The decoder drops the stream's one leading BOM (§9.2.5) and keeps byte offsets (read once it has decoded).
+      this.#lines.scan(this.#decoder.decode(chunk), this.#decoder.textStart, this)
     } catch (error) {
       this.#fail(error)
     }
@@ -172,11 +171,12 @@ export class SseParser implements SseLineSink, ResumeTracker<unknown> {
       if (rest) this.push(rest, out)
       if (this.done) return
       const lines = this.#lines
-      const lastLine = lines.lastLine
       // "Once the end of the file is reached, any pending data must be discarded" (§9.2.6): the
       // unterminated line and the open block are read only to tell a cut event from a clean end.
       this.#probing = true
       const partial = lines.end()
+      // The last line received, an unterminated one included: where a stream that ends now was cut.
+      const lastLine = lines.line
       if (partial !== undefined) this.line(partial, 0, partial.length)
       if (this.done) return
       const data = this.#data
@@ -205,28 +205,25 @@ export class SseParser implements SseLineSink, ResumeTracker<unknown> {
       return
     }
     if (this.#lines.markLine === 0) this.#lines.mark(start)
-    // The usual line, `data:` (checked before the general case; unrolled, it is the hot path).
-    if (
+    // The usual line, `data:` (recognised unrolled: it is the hot path).
+    const data =
       text.charCodeAt(start) === 100 &&
       text.charCodeAt(start + 4) === COLON &&
       text.charCodeAt(start + 1) === 97 &&
       text.charCodeAt(start + 2) === 116 &&
       text.charCodeAt(start + 3) === 97
-    ) {
-      this.#addData(text.slice(text.charCodeAt(start + 5) === SPACE ? start + 6 : start + 5, end))
-      return
-    }
     // Step: "If the line contains a U+003A COLON character (:)": the field name is what comes
     // before the first colon, the value what comes after it, less one leading space.
     // Step: "Otherwise, the string is not empty but does not contain a U+003A COLON character
     // (:)": the whole line is the field name, and the value is the empty string.
     // (A line that starts with a colon, a comment, has an empty name: #field tells it apart.)
-    let colon = start
+    let colon = data ? start + 4 : start
     while (colon < end && text.charCodeAt(colon) !== COLON) colon++
     let from = colon + 1
     if (from < end && text.charCodeAt(from) === SPACE) from++
     const value = from < end ? text.slice(from, end) : ''
-    this.#field(text, start, colon - start, value)
+    if (data) this.#addData(value)
+    else this.#field(text, start, colon - start, value)
   }
 
   /** "Process the field" (§9.2.6): names are compared literally, with no case folding. */
@@ -265,10 +262,10 @@ export class SseParser implements SseLineSink, ResumeTracker<unknown> {
 
   #checkData(value: string): void {
     this.#dataBytes = this.#dataBytes === -1 ? utf8Length(this.#data!) : this.#dataBytes + utf8Length(value) + 1
-    if (this.#dataBytes <= this.#maxLineBytes) return
-    const lines = this.#lines
-    lines.stopped = true
-    throw new LineTooLongError(this.#maxLineBytes, lines.line, '', lines.markOffset())
+    // Thrown through the scanner to push or end, whose #fail stops it.
+    if (this.#dataBytes > this.#maxLineBytes) {
+      throw new LineTooLongError(this.#maxLineBytes, this.#lines.line, '', this.#lines.markOffset())
+    }
   }
 
   /** Dispatches the event at a blank line (HTML §9.2.6, "dispatch the event"). */
