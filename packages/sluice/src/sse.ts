@@ -319,7 +319,9 @@ export class SseParser implements SseLineSink, ResumeTracker<unknown> {
     const position = (): RecordPosition => ({ line, offset: lines.markOffset(), snippet: snippetOf(data) })
     // Typed events: an event with no schema is skipped, or fails under onUnknownEvent: 'throw'.
     const validators = this.#validators
-    if (validators !== undefined && !validators.has(event.event)) {
+    // A typed event's schema, else the gate's own (the `schema` option), if any.
+    const validate = validators?.get(event.event)
+    if (validators !== undefined && validate === undefined) {
       if (this.#unknownThrows) this.#fail(unknownEventError(event.event, position(), validators))
       return
     }
@@ -331,8 +333,6 @@ export class SseParser implements SseLineSink, ResumeTracker<unknown> {
       if (this.#box.failed) lines.stopped = true
       return
     }
-    // A typed event's schema, else the gate's own (the `schema` option), if any.
-    const validate = validators?.get(event.event)
     const checked = validate !== undefined || this.gate.validates ? this.gate.check(value, position, validate) : value
     if (checked instanceof Pending && checked.promise !== undefined) {
       const settled = checked.promise.then((data) => {

@@ -105,8 +105,7 @@ export function utf8Length(text: string): number {
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i)
     if (code < 0x80) continue
-    if (code < 0x800 || (code >= 0xd800 && code <= 0xdfff)) bytes += 1
-    else bytes += 2
+    bytes += code < 0x800 || (code >= 0xd800 && code <= 0xdfff) ? 1 : 2
   }
   return bytes
 }
