@@ -26,7 +26,14 @@ import {
 } from './protocol.js'
 import { mapStream, type RecordStream, type StreamCounters, type StreamState } from './record-stream.js'
 import type { ResumeTracker } from './resume.js'
-import { isIdempotent, type ResolvedRetryPolicy, type RetryPolicy, resolveRetry, retryDelay } from './retry.js'
+import {
+  isIdempotent,
+  type ResolvedRetryPolicy,
+  type RetryHistory,
+  type RetryPolicy,
+  resolveRetry,
+  retryDelay,
+} from './retry.js'
 import { bodySniffer, FOREIGN_BODY_FIX } from './sniff.js'
 import { readerOf } from './source.js'
 import { type SseEvent, type SseOptions, SseParser } from './sse.js'
@@ -250,7 +257,11 @@ const ENDED = Symbol('ended')
 
 /** A failure that is not the network's (a hook that threw, a record a schema or `idOf` chokes on): thrown as it is, never retried. */
 class Final {
-  constructor(readonly error: unknown) {}
+  declare readonly error: unknown
+
+  constructor(error: unknown) {
+    this.error = error
+  }
 }
 
 class ResilientStream<T> implements RecordStream<T> {
@@ -397,12 +408,7 @@ class ResilientStream<T> implements RecordStream<T> {
               : ended,
         )
         failures = this.#counters.records > before ? 1 : failures + 1
-        const history = {
-          failures,
-          resumable,
-          serverRetryMs: this.#serverRetryMs,
-          verdict: undefined as RetryVerdict | undefined,
-        }
+        const history: RetryHistory = { failures, resumable, serverRetryMs: this.#serverRetryMs }
         const { shouldRetry } = this.#options
         if (shouldRetry && retryDelay(failure, { ...history, verdict: true }, policy) !== undefined) {
           history.verdict = await shouldRetry(failure, { attempt: failures, lastEventId: this.#lastEventId })

@@ -40,7 +40,8 @@ export function resolveRetry(policy: RetryPolicy | true | undefined): ResolvedRe
   const resolved = { ...DEFAULT_RETRY, ...(policy === true || policy === undefined ? {} : policy) }
   for (const key of ['initialDelayMs', 'maxDelayMs', 'minDelayMs', 'factor', 'maxAttempts'] as const) {
     const value = resolved[key]
-    if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
+    // NaN is not >= 0 either.
+    if (typeof value !== 'number' || !(value >= 0)) {
       throw new RangeError(`Cannot use retry.${key}: expected a non-negative number, got ${String(value)}`)
     }
   }
