@@ -99,11 +99,7 @@ export class LineSplitter {
     }
     this.#carryBytes += utf8Length(fragment)
     this.#parts.push(fragment)
-    if (this.#carryBytes > this.#maxLineBytes) {
-      const head = this.#parts[0]!
-      this.#parts = []
-      throw new LineTooLongError(this.#maxLineBytes, this.lineNumber + 1, snippetOf(head), this.offsetOf(-1))
-    }
+    this.#checkLength(fragment, this.#carryBytes, -1)
   }
 
   #checkLength(head: string, bytes: number, start: number): void {

@@ -30,29 +30,26 @@ export class ChunkDecoder {
   /** Decodes one chunk; characters split at its end are completed by the next call. */
   decode(chunk: Uint8Array | string): string {
     let text: string
-    let bytes: number
+    // The text starts with the bytes held back from the last chunk, if any.
+    this.textStart = this.#bytesSeen - this.#held
     if (typeof chunk === 'string') {
       text = chunk
-      bytes = utf8Length(chunk)
-      this.textStart = this.#bytesSeen
       // Bytes held back for a character the string cannot finish: they are invalid now (U+FFFD, or
       // an error with fatal), and come before the string, not after it with the next byte chunk.
       if (this.#held > 0) {
-        this.textStart -= this.#held
         text = this.end() + text
         this.#held = 0
       }
+      this.#bytesSeen += utf8Length(chunk)
     } else {
       try {
         text = this.#decoder.decode(chunk, { stream: true })
       } catch (error) {
         throw new EncodingError(this.#bytesSeen, error)
       }
-      this.textStart = this.#bytesSeen - this.#held
-      bytes = chunk.length
+      this.#bytesSeen += chunk.length
       this.#hold(chunk)
     }
-    this.#bytesSeen += bytes
     if (this.#atStart && text.length > 0) {
       this.#atStart = false
       // HTML §9.2.5 and RFC 8259 §8.1 both let a reader drop one leading U+FEFF.
@@ -108,8 +105,7 @@ export function utf8Length(text: string): number {
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i)
     if (code < 0x80) continue
-    if (code < 0x800 || (code >= 0xd800 && code <= 0xdfff)) bytes += 1
-    else bytes += 2
+    bytes += code < 0x800 || (code >= 0xd800 && code <= 0xdfff) ? 1 : 2
   }
   return bytes
 }
