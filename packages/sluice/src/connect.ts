@@ -131,9 +131,8 @@ export function isRequest(input: unknown): input is Request {
 
 /** Reads at most a few hundred bytes of an error body for the error message, then lets it go. */
 async function readSnippet(response: Response): Promise<string> {
-  const body = response.body
-  if (body === null) return ''
-  const reader = body.getReader()
+  const reader = response.body?.getReader()
+  if (reader === undefined) return ''
   const decoder = new TextDecoder()
   let text = ''
   try {

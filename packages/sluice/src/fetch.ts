@@ -26,7 +26,14 @@ import {
 } from './protocol.js'
 import { mapStream, type RecordStream, type StreamCounters, type StreamState } from './record-stream.js'
 import type { ResumeTracker } from './resume.js'
-import { isIdempotent, type ResolvedRetryPolicy, type RetryPolicy, resolveRetry, retryDelay } from './retry.js'
+import {
+  isIdempotent,
+  type ResolvedRetryPolicy,
+  type RetryHistory,
+  type RetryPolicy,
+  resolveRetry,
+  retryDelay,
+} from './retry.js'
 import { bodySniffer, FOREIGN_BODY_FIX } from './sniff.js'
 import { readerOf } from './source.js'
 import { type SseEvent, type SseOptions, SseParser } from './sse.js'
@@ -165,18 +172,15 @@ export function ndjson(
 ): RecordStream<unknown> {
   const { idOf, contentTypes } = options
   const id = idOf && ((record: unknown) => String(idOf(record)))
-  // NDJSON tracks no position of its own: a record's id is its resume position and its replay test.
-  const resume: ResumeTracker<unknown> = {
-    lastEventId: undefined,
-    retryMs: undefined,
-    isReplay: (record, sentId) => id?.(record) === sentId,
-  }
+  // NDJSON tracks no position of its own (no lastEventId, no retryMs): a record's id is its resume
+  // position and its replay test.
+  const resume: ResumeTracker<unknown> = { isReplay: (record, sentId) => id?.(record) === sentId }
   return new ResilientStream<unknown>(input, options, {
     accept: contentTypes === '*' ? '*' : [...NDJSON_CONTENT_TYPES, ...(contentTypes ?? [])],
     acceptHeader: 'application/x-ndjson, application/jsonl;q=0.9, */*;q=0.1',
     typeFix: (type) => `if it is NDJSON, accept it with contentTypes: ['${type}']`,
     starts: '<',
-    open: () => ({ parser: new NdjsonParser(options, true), resume }),
+    open: () => [new NdjsonParser(options, true), resume],
     // With idOf, or once a feed line carried its id (feedResponse), a record has a resume position; else none.
     idOf: id,
     openEnded: false,
@@ -219,7 +223,7 @@ export function sse(
     open: (lastEventId) => {
       // The parser tracks the last-event-id itself (HTML §9.2.6): it is its own resume tracker.
       const parser = new SseParser(options, lastEventId, true)
-      return { parser, resume: parser }
+      return [parser, parser]
     },
     idOf: (event) => event.id ?? '',
     openEnded: true,
@@ -237,7 +241,7 @@ interface StreamParser extends PushParser {
 /** How `ndjson()` and `sse()` differ. */
 interface Format<T> extends Accepts {
   /** A parser for one connection, starting from `lastEventId` (`''`: none), and its resume tracker. */
-  open(lastEventId: string): { parser: StreamParser; resume: ResumeTracker<T> }
+  open(lastEventId: string): [parser: StreamParser, resume: ResumeTracker<T>]
   /** The resume id of a delivered record (`''`: none). */
   idOf: ((record: T) => string) | undefined
   /** The first characters by which a body under the right type is something else (see sniff.ts). */
@@ -253,7 +257,11 @@ const ENDED = Symbol('ended')
 
 /** A failure that is not the network's (a hook that threw, a record a schema or `idOf` chokes on): thrown as it is, never retried. */
 class Final {
-  constructor(readonly error: unknown) {}
+  declare readonly error: unknown
+
+  constructor(error: unknown) {
+    this.error = error
+  }
 }
 
 class ResilientStream<T> implements RecordStream<T> {
@@ -400,12 +408,7 @@ class ResilientStream<T> implements RecordStream<T> {
               : ended,
         )
         failures = this.#counters.records > before ? 1 : failures + 1
-        const history = {
-          failures,
-          resumable,
-          serverRetryMs: this.#serverRetryMs,
-          verdict: undefined as RetryVerdict | undefined,
-        }
+        const history: RetryHistory = { failures, resumable, serverRetryMs: this.#serverRetryMs }
         const { shouldRetry } = this.#options
         if (shouldRetry && retryDelay(failure, { ...history, verdict: true }, policy) !== undefined) {
           history.verdict = await shouldRetry(failure, { attempt: failures, lastEventId: this.#lastEventId })
@@ -520,7 +523,7 @@ class ResilientStream<T> implements RecordStream<T> {
     timers: WatchOptions,
   ): AsyncGenerator<T, unknown, undefined> {
     const sentId = this.#lastEventId
-    const { parser, resume } = this.#format.open(sentId ?? '')
+    const [parser, resume] = this.#format.open(sentId ?? '')
     this.#gate = parser.gate
     const type = (response.headers.get('content-type') ?? '').split(';', 1)[0]!.trim().toLowerCase()
     const { accept, starts } = this.#format

@@ -8,7 +8,7 @@
  * @module
  */
 import { LineTooLongError, snippetOf } from './errors.js'
-import { type ChunkDecoder, utf8Length } from './text.js'
+import { type ChunkDecoder, offsetOf, utf8Length } from './text.js'
 
 /** Receives each complete line: its text, and where it starts in the chunk (`-1`: in an earlier chunk). */
 export interface LineSink {
@@ -86,8 +86,8 @@ export class LineSplitter {
 
   /** Byte offset of a line handed to the sink, `start` as it was given. */
   offsetOf(start: number): number {
-    if (start === -1) return this.#decoder.offsetIn(this.#carryText, this.#carryIndex, this.#carryTextStart)
-    return this.#decoder.offsetIn(this.#text, start)
+    if (start === -1) return offsetOf(this.#carryText, this.#carryIndex, this.#carryTextStart)
+    return offsetOf(this.#text, start, this.#decoder.textStart)
   }
 
   #carry(text: string, start: number): void {
@@ -99,11 +99,7 @@ export class LineSplitter {
     }
     this.#carryBytes += utf8Length(fragment)
     this.#parts.push(fragment)
-    if (this.#carryBytes > this.#maxLineBytes) {
-      const head = this.#parts[0]!
-      this.#parts = []
-      throw new LineTooLongError(this.#maxLineBytes, this.lineNumber + 1, snippetOf(head), this.offsetOf(-1))
-    }
+    this.#checkLength(fragment, this.#carryBytes, -1)
   }
 
   #checkLength(head: string, bytes: number, start: number): void {

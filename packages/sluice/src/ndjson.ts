@@ -95,7 +95,7 @@ export class NdjsonParser implements LineSink {
       if (rest) this.#lines.push(rest, this)
       const last = this.#lines.end()
       if (last !== undefined && !isBlank(last) && !this.done) this.#acceptLast(last)
-      const missing = this.done ? undefined : this.#end.missing(this.#lines.lineNumber)
+      const missing = !this.done && this.#end.missing(this.#lines.lineNumber)
       if (missing) this.#box.fail(missing)
     } catch (error) {
       this.#box.fail(error)

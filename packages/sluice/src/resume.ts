@@ -10,10 +10,10 @@
  * ids `idOf` gives delivered records.
  */
 export interface ResumeTracker<T> {
-  /** The resume position when the connection ended, where the format tracks it (SSE); else `undefined`. */
-  readonly lastEventId: string | undefined
+  /** The resume position when the connection ended, where the format tracks it (SSE); else absent or `undefined`. */
+  readonly lastEventId?: string | undefined
   /** The reconnection time from the last valid SSE `retry:` field of the connection, if any (HTML §9.2.6). */
-  readonly retryMs: number | undefined
+  readonly retryMs?: number | undefined
   /**
    * Whether `record`, the first delivered on a connection, repeats the record named by the
    * `Last-Event-ID` sent (`sentId`): an inclusive replay, which is dropped.

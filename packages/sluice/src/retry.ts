@@ -40,7 +40,8 @@ export function resolveRetry(policy: RetryPolicy | true | undefined): ResolvedRe
   const resolved = { ...DEFAULT_RETRY, ...(policy === true || policy === undefined ? {} : policy) }
   for (const key of ['initialDelayMs', 'maxDelayMs', 'minDelayMs', 'factor', 'maxAttempts'] as const) {
     const value = resolved[key]
-    if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
+    // NaN is not >= 0 either.
+    if (typeof value !== 'number' || !(value >= 0)) {
       throw new RangeError(`Cannot use retry.${key}: expected a non-negative number, got ${String(value)}`)
     }
   }
@@ -145,18 +146,8 @@ export function isRetryableStatus(status: number): boolean {
 /** Whether a failure may go away on another attempt. Data errors (bad JSON, schema, line length) do not. */
 function isRetryable(error: unknown): boolean {
   if (!(error instanceof SluiceError)) return false
-  switch (error.code) {
-    case 'NETWORK_ERROR':
-    case 'CONNECT_TIMEOUT':
-    case 'IDLE_TIMEOUT':
-    case 'STALL_TIMEOUT':
-    case 'TRUNCATED_STREAM':
-      return true
-    case 'HTTP_ERROR':
-      return isRetryableStatus((error as SluiceError & { status: number }).status)
-    default:
-      return false
-  }
+  if (error.code === 'HTTP_ERROR') return isRetryableStatus((error as SluiceError & { status: number }).status)
+  return ['NETWORK_ERROR', 'CONNECT_TIMEOUT', 'IDLE_TIMEOUT', 'STALL_TIMEOUT', 'TRUNCATED_STREAM'].includes(error.code)
 }
 
 /** Methods that may be sent again without a second effect (RFC 9110 §9.2.2). */

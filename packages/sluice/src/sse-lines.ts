@@ -9,7 +9,7 @@
  * @module
  */
 import { LineTooLongError, snippetOf } from './errors.js'
-import { utf8Length } from './text.js'
+import { offsetOf, utf8Length } from './text.js'
 
 const LF = 10
 const CR = 13
@@ -49,11 +49,6 @@ export class SseLineScanner {
     this.#safeUnits = Math.floor(maxLineBytes / 3)
   }
 
-  /** The last line received, an unterminated one included: where a stream that ends now was cut. */
-  get lastLine(): number {
-    return this.line + (this.#parts.length > 0 ? 1 : 0)
-  }
-
   /** Scans one chunk of decoded text; `textStart` is its byte offset in the stream. */
   scan(text: string, textStart: number, sink: SseLineSink): void {
     if (text.length === 0 || this.stopped) return
@@ -81,7 +76,9 @@ export class SseLineScanner {
         sink.line(line, 0, line.length)
         this.#carried = false
       } else {
-        if (end - i > this.#safeUnits) this.#check(text, i, end)
+        if (end - i > this.#safeUnits && utf8Length(text.slice(i, end)) > this.#maxLineBytes) {
+          this.#tooLong(text.slice(i, i + 200), i)
+        }
         sink.line(text, i, end)
       }
       if (this.stopped) return
@@ -147,22 +144,15 @@ export class SseLineScanner {
     }
   }
 
-  /** Refuses the line `text[i, end)` if it is over the limit in bytes. */
-  #check(text: string, i: number, end: number): void {
-    if (utf8Length(text.slice(i, end)) > this.#maxLineBytes) this.#tooLong(text.slice(i, i + 200), i)
-  }
-
-  /** Raises LineTooLongError for line `line`, starting at `index` of the chunk scanned (-1: the carried line's start). */
+  /**
+   * Raises LineTooLongError for line `line`, starting at `index` of the chunk scanned (-1: the carried
+   * line's start). The sink catches it where it called {@link scan} and stops the scan.
+   */
   #tooLong(head: string, index: number, line = this.line): never {
-    this.stopped = true
     const offset =
       index === -1
         ? offsetOf(this.#carryText, this.#carryIndex, this.#carryTextStart)
         : offsetOf(this.#text, index, this.#textStart)
     throw new LineTooLongError(this.#maxLineBytes, line, snippetOf(head), offset)
   }
-}
-
-function offsetOf(text: string, index: number, textStart: number): number {
-  return textStart + utf8Length(text.slice(0, index))
 }

@@ -57,6 +57,8 @@ export interface SseOptions<S extends StandardSchemaV1 | undefined = undefined> 
 
 const COLON = 58
 const SPACE = 32
+/** One or more ASCII digits, nothing else (a `retry` value). */
+const DIGITS = /^\d+$/
 
 /**
  * Decodes an event stream chunk by chunk: `push` returns what completed, `end` finishes the stream.
@@ -67,14 +69,14 @@ export class SseParser implements SseLineSink, ResumeTracker<unknown> {
   /** The last-event-id string: persists across events, updated at each dispatch (HTML §9.2.6, dispatch step 1). */
   #lastEventId: string
   /** The last valid `retry` field, whether or not an event was dispatched. */
-  #retryMs: number | undefined = undefined
+  #retryMs: number | undefined
   /**
    * The `id` field of the first event dispatched, `null` before it: whether a server replaying from
    * `Last-Event-ID` included the last event already seen (the seeded last-event-id cannot tell).
    */
   #firstOwnId: string | undefined | null = null
   /** The first event dispatched, as delivered (if it is): only it can be that replay. */
-  #firstEvent: unknown = undefined
+  #firstEvent: unknown
   readonly #decoder: ChunkDecoder
   readonly #lines: SseLineScanner
   readonly #end: EndTracker<RawSseEvent>
@@ -90,14 +92,14 @@ export class SseParser implements SseLineSink, ResumeTracker<unknown> {
   readonly #unknownThrows: boolean
   // The buffers of §9.2.6: data (undefined: no data field yet; joined with LF as lines come), event
   // type, last event ID. `#ownId` is this block's own id field, for `firstOwnId`.
-  #data: string | undefined = undefined
+  #data: string | undefined
   #type = ''
   #idBuffer: string
-  #ownId: string | undefined = undefined
+  #ownId: string | undefined
   // UTF-16 units of the data buffer, then (past a third of the limit) its exact UTF-8 bytes: one event's data is bounded too.
   #dataUnits = 0
   #dataBytes = -1
-  #retry: number | undefined = undefined
+  #retry: number | undefined
   // At end of stream, the unterminated last line is read only to report what was cut off.
   #probing = false
 
@@ -150,9 +152,8 @@ export class SseParser implements SseLineSink, ResumeTracker<unknown> {
     if (this.done) return
     this.#box.items = out
     try {
-      // The decoder drops the stream's one leading BOM (§9.2.5) and keeps byte offsets.
-      const text = this.#decoder.decode(chunk)
-      this.#lines.scan(text, this.#decoder.textStart, this)
+      // The decoder drops the stream's one leading BOM (§9.2.5) and keeps byte offsets (read once it has decoded).
+      this.#lines.scan(this.#decoder.decode(chunk), this.#decoder.textStart, this)
     } catch (error) {
       this.#fail(error)
     }
@@ -170,31 +171,27 @@ export class SseParser implements SseLineSink, ResumeTracker<unknown> {
       if (rest) this.push(rest, out)
       if (this.done) return
       const lines = this.#lines
-      const lastLine = lines.lastLine
       // "Once the end of the file is reached, any pending data must be discarded" (§9.2.6): the
       // unterminated line and the open block are read only to tell a cut event from a clean end.
       this.#probing = true
       const partial = lines.end()
+      // The last line received, an unterminated one included: where a stream that ends now was cut.
+      const lastLine = lines.line
       if (partial !== undefined) this.line(partial, 0, partial.length)
       if (this.done) return
       const data = this.#data
-      if (data !== undefined) {
-        const raw = this.#raw(data)
-        const end = this.#end.test(raw, lines.markLine)
-        if (end === true) return
-        if (end !== false) return this.#fail(end)
-        const snippet = snippetOf(data)
-        return this.#fail(
+      // An open block is the end event, or an event cut off; without one, the end event may be missing.
+      const end = data === undefined ? this.#end.missing(lastLine) : this.#end.test(this.#raw(data), lines.markLine)
+      if (end === false) {
+        this.#fail(
           new TruncatedStreamError('partial-record', {
             line: lastLine,
             offset: lines.markOffset(),
             received: this.#end.received,
-            snippet,
+            snippet: snippetOf(data!),
           }),
         )
-      }
-      const missing = this.#end.missing(lastLine)
-      if (missing) this.#fail(missing)
+      } else if (end instanceof Error) this.#fail(end)
     } catch (error) {
       this.#fail(error)
     }
@@ -208,40 +205,33 @@ export class SseParser implements SseLineSink, ResumeTracker<unknown> {
       return
     }
     if (this.#lines.markLine === 0) this.#lines.mark(start)
-    const first = text.charCodeAt(start)
-    // The usual line, `data:` (checked before the general case; unrolled, it is the hot path).
-    if (
-      first === 100 &&
+    // The usual line, `data:` (recognised unrolled: it is the hot path).
+    const data =
+      text.charCodeAt(start) === 100 &&
       text.charCodeAt(start + 4) === COLON &&
       text.charCodeAt(start + 1) === 97 &&
       text.charCodeAt(start + 2) === 116 &&
       text.charCodeAt(start + 3) === 97
-    ) {
-      this.#addData(text.slice(text.charCodeAt(start + 5) === SPACE ? start + 6 : start + 5, end))
-      return
-    }
-    // Step: "If the line starts with a U+003A COLON character (:): ignore the line" (a comment).
-    if (first === COLON) {
-      if (this.#onComment !== undefined && !this.#probing) {
-        this.#onComment(text.slice(text.charCodeAt(start + 1) === SPACE ? start + 2 : start + 1, end))
-      }
-      return
-    }
     // Step: "If the line contains a U+003A COLON character (:)": the field name is what comes
     // before the first colon, the value what comes after it, less one leading space.
     // Step: "Otherwise, the string is not empty but does not contain a U+003A COLON character
     // (:)": the whole line is the field name, and the value is the empty string.
-    let colon = start + 1
+    // (A line that starts with a colon, a comment, has an empty name: #field tells it apart.)
+    let colon = data ? start + 4 : start
     while (colon < end && text.charCodeAt(colon) !== COLON) colon++
     let from = colon + 1
     if (from < end && text.charCodeAt(from) === SPACE) from++
     const value = from < end ? text.slice(from, end) : ''
-    this.#field(text, start, colon - start, value)
+    if (data) this.#addData(value)
+    else this.#field(text, start, colon - start, value)
   }
 
   /** "Process the field" (§9.2.6): names are compared literally, with no case folding. */
   #field(text: string, start: number, length: number, value: string): void {
-    if (length === 4 && text.startsWith('data', start)) {
+    if (length === 0) {
+      // Step: "If the line starts with a U+003A COLON character (:): ignore the line" (a comment).
+      if (!this.#probing) this.#onComment?.(value)
+    } else if (length === 4 && text.startsWith('data', start)) {
       // "data": append the value, then a LF, to the data buffer.
       this.#addData(value)
     } else if (length === 5 && text.startsWith('event', start)) {
@@ -256,9 +246,7 @@ export class SseParser implements SseLineSink, ResumeTracker<unknown> {
     } else if (length === 5 && text.startsWith('retry', start)) {
       // "retry": if the value consists of only ASCII digits, set the reconnection time to it
       // (base ten); otherwise ignore the field. An empty value sets nothing.
-      if (value.length > 0 && isDigits(value) && !this.#probing) {
-        this.#retry = this.#retryMs = Number(value)
-      }
+      if (DIGITS.test(value) && !this.#probing) this.#retry = this.#retryMs = Number(value)
     }
     // Otherwise: the field is ignored.
   }
@@ -274,10 +262,10 @@ export class SseParser implements SseLineSink, ResumeTracker<unknown> {
 
   #checkData(value: string): void {
     this.#dataBytes = this.#dataBytes === -1 ? utf8Length(this.#data!) : this.#dataBytes + utf8Length(value) + 1
-    if (this.#dataBytes <= this.#maxLineBytes) return
-    const lines = this.#lines
-    lines.stopped = true
-    throw new LineTooLongError(this.#maxLineBytes, lines.line, '', lines.markOffset())
+    // Thrown through the scanner to push or end, whose #fail stops it.
+    if (this.#dataBytes > this.#maxLineBytes) {
+      throw new LineTooLongError(this.#maxLineBytes, this.#lines.line, '', this.#lines.markOffset())
+    }
   }
 
   /** Dispatches the event at a blank line (HTML §9.2.6, "dispatch the event"). */
@@ -331,7 +319,9 @@ export class SseParser implements SseLineSink, ResumeTracker<unknown> {
     const position = (): RecordPosition => ({ line, offset: lines.markOffset(), snippet: snippetOf(data) })
     // Typed events: an event with no schema is skipped, or fails under onUnknownEvent: 'throw'.
     const validators = this.#validators
-    if (validators !== undefined && !validators.has(event.event)) {
+    // A typed event's schema, else the gate's own (the `schema` option), if any.
+    const validate = validators?.get(event.event)
+    if (validators !== undefined && validate === undefined) {
       if (this.#unknownThrows) this.#fail(unknownEventError(event.event, position(), validators))
       return
     }
@@ -343,8 +333,6 @@ export class SseParser implements SseLineSink, ResumeTracker<unknown> {
       if (this.#box.failed) lines.stopped = true
       return
     }
-    // A typed event's schema, else the gate's own (the `schema` option), if any.
-    const validate = validators?.get(event.event)
     const checked = validate !== undefined || this.gate.validates ? this.gate.check(value, position, validate) : value
     if (checked instanceof Pending && checked.promise !== undefined) {
       const settled = checked.promise.then((data) => {
@@ -375,15 +363,6 @@ export class SseParser implements SseLineSink, ResumeTracker<unknown> {
     this.#lines.stopped = true
     this.#box.fail(error)
   }
-}
-
-/** Whether `value` is only ASCII digits. */
-function isDigits(value: string): boolean {
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i)
-    if (c < 48 || c > 57) return false
-  }
-  return true
 }
 
 const endOf =

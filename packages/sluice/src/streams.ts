@@ -73,8 +73,6 @@ export function transformerOf<T>(
       return deliver(controller)
     },
     // The readable side cancelled (where the runtime reports it to the transformer).
-    cancel() {
-      release()
-    },
+    cancel: release,
   }
 }

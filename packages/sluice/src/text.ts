@@ -21,40 +21,35 @@ export class ChunkDecoder {
   #heldLength = 0
   #atStart = true
   readonly #decoder: TextDecoder
-  readonly #fatal: boolean
 
   constructor(options: TextOptions = {}) {
-    this.#fatal = options.fatal === true
     // ignoreBOM keeps the BOM in the output so its three bytes are counted before it is dropped.
-    this.#decoder = new TextDecoder('utf-8', { fatal: this.#fatal, ignoreBOM: true })
+    this.#decoder = new TextDecoder('utf-8', { fatal: options.fatal === true, ignoreBOM: true })
   }
 
   /** Decodes one chunk; characters split at its end are completed by the next call. */
   decode(chunk: Uint8Array | string): string {
     let text: string
-    let bytes: number
+    // The text starts with the bytes held back from the last chunk, if any.
+    this.textStart = this.#bytesSeen - this.#held
     if (typeof chunk === 'string') {
       text = chunk
-      bytes = utf8Length(chunk)
-      this.textStart = this.#bytesSeen
       // Bytes held back for a character the string cannot finish: they are invalid now (U+FFFD, or
       // an error with fatal), and come before the string, not after it with the next byte chunk.
       if (this.#held > 0) {
-        this.textStart -= this.#held
         text = this.end() + text
         this.#held = 0
       }
+      this.#bytesSeen += utf8Length(chunk)
     } else {
       try {
         text = this.#decoder.decode(chunk, { stream: true })
       } catch (error) {
         throw new EncodingError(this.#bytesSeen, error)
       }
-      this.textStart = this.#bytesSeen - this.#held
-      bytes = chunk.length
+      this.#bytesSeen += chunk.length
       this.#hold(chunk)
     }
-    this.#bytesSeen += bytes
     if (this.#atStart && text.length > 0) {
       this.#atStart = false
       // HTML §9.2.5 and RFC 8259 §8.1 both let a reader drop one leading U+FEFF.
@@ -94,11 +89,11 @@ export class ChunkDecoder {
       throw new EncodingError(this.#bytesSeen - this.#held, error)
     }
   }
+}
 
-  /** Byte offset of `text[index]`, for error reports (O(index): not for the hot path). */
-  offsetIn(text: string, index: number, textStart = this.textStart): number {
-    return textStart + utf8Length(text.slice(0, index))
-  }
+/** Byte offset of `text[index]`, `text` starting at byte `textStart`, for error reports (O(index): not for the hot path). */
+export function offsetOf(text: string, index: number, textStart: number): number {
+  return textStart + utf8Length(text.slice(0, index))
 }
 
 /**
@@ -110,8 +105,7 @@ export function utf8Length(text: string): number {
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i)
     if (code < 0x80) continue
-    if (code < 0x800 || (code >= 0xd800 && code <= 0xdfff)) bytes += 1
-    else bytes += 2
+    bytes += code < 0x800 || (code >= 0xd800 && code <= 0xdfff) ? 1 : 2
   }
   return bytes
 }

@@ -21,8 +21,6 @@ interface Scope {
   removeEventListener?: (type: string, listener: () => void) => void
 }
 
-const scope = (): Scope => globalThis as Scope
-
 /** Resolves after `ms`, or as soon as `signal` aborts. */
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -40,7 +38,7 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
  * or the page is hidden and `pauseWhenHidden` is set.
  */
 export function mustWait(pauseWhenHidden: boolean | undefined): boolean {
-  const { navigator, document, addEventListener } = scope()
+  const { navigator, document, addEventListener } = globalThis as Scope
   return (
     (navigator?.onLine === false && typeof addEventListener === 'function') ||
     (pauseWhenHidden === true && document?.visibilityState === 'hidden')
@@ -49,7 +47,7 @@ export function mustWait(pauseWhenHidden: boolean | undefined): boolean {
 
 /** Resolves at the next `online` or `visibilitychange` event, or as soon as `signal` aborts. */
 export function pageChange(signal: AbortSignal): Promise<void> {
-  const target = scope()
+  const target = globalThis as Scope
   const doc = target.document
   return new Promise((resolve) => {
     const done = () => {
@@ -65,7 +63,7 @@ export function pageChange(signal: AbortSignal): Promise<void> {
 
 /** With `pauseWhenHidden`, calls `onHide` when the page is hidden; returns the function that stops watching. */
 export function onHidden(pauseWhenHidden: boolean | undefined, onHide: () => void): () => void {
-  const doc = scope().document
+  const doc = (globalThis as Scope).document
   if (pauseWhenHidden !== true || doc === undefined) return () => {}
   const onChange = () => {
     if (doc.visibilityState === 'hidden') onHide()
