@@ -180,7 +180,7 @@ export function ndjson(
     acceptHeader: 'application/x-ndjson, application/jsonl;q=0.9, */*;q=0.1',
     typeFix: (type) => `if it is NDJSON, accept it with contentTypes: ['${type}']`,
     starts: '<',
-    open: () => ({ parser: new NdjsonParser(options, true), resume }),
+    open: () => [new NdjsonParser(options, true), resume],
     // With idOf, or once a feed line carried its id (feedResponse), a record has a resume position; else none.
     idOf: id,
     openEnded: false,
@@ -223,7 +223,7 @@ export function sse(
     open: (lastEventId) => {
       // The parser tracks the last-event-id itself (HTML §9.2.6): it is its own resume tracker.
       const parser = new SseParser(options, lastEventId, true)
-      return { parser, resume: parser }
+      return [parser, parser]
     },
     idOf: (event) => event.id ?? '',
     openEnded: true,
@@ -241,7 +241,7 @@ interface StreamParser extends PushParser {
 /** How `ndjson()` and `sse()` differ. */
 interface Format<T> extends Accepts {
   /** A parser for one connection, starting from `lastEventId` (`''`: none), and its resume tracker. */
-  open(lastEventId: string): { parser: StreamParser; resume: ResumeTracker<T> }
+  open(lastEventId: string): [parser: StreamParser, resume: ResumeTracker<T>]
   /** The resume id of a delivered record (`''`: none). */
   idOf: ((record: T) => string) | undefined
   /** The first characters by which a body under the right type is something else (see sniff.ts). */
@@ -523,7 +523,7 @@ class ResilientStream<T> implements RecordStream<T> {
     timers: WatchOptions,
   ): AsyncGenerator<T, unknown, undefined> {
     const sentId = this.#lastEventId
-    const { parser, resume } = this.#format.open(sentId ?? '')
+    const [parser, resume] = this.#format.open(sentId ?? '')
     this.#gate = parser.gate
     const type = (response.headers.get('content-type') ?? '').split(';', 1)[0]!.trim().toLowerCase()
     const { accept, starts } = this.#format
