@@ -132,7 +132,7 @@ export class RecordIterator<T> implements AsyncIterableIterator<T> {
   async #close(reason?: unknown): Promise<void> {
     if (this.#finished) return
     this.#finished = true
-    if (this.#signal && this.#onAbort) this.#signal.removeEventListener('abort', this.#onAbort)
+    if (this.#onAbort) this.#signal?.removeEventListener('abort', this.#onAbort)
     if (!this.#sourceDone) {
       this.#sourceDone = true
       await this.#reader.cancel(reason)

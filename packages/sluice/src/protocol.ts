@@ -96,14 +96,18 @@ export const NDJSON_LIVE_LINE = '{"$sluice":"live"}\n'
 /** The SSE caught-up event, blank line included (a named event: an EventSource's `onmessage` never sees it). */
 export const SSE_LIVE_BLOCK = 'event: live\ndata: {"$sluice":"live"}\n\n'
 
+// The client's readers below spell out END_KEY and its values ('$sluice', 'end', 'live', 'entry',
+// 'gap') instead of naming the constants: a bundler keeps each named constant as a variable of its
+// own in the client's bundle. The producer's writers name them.
+
 /** Whether a parsed NDJSON value is the caught-up marker. */
 export function isNdjsonLive(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && (value as Record<string, unknown>)[END_KEY] === LIVE_VALUE
+  return typeof value === 'object' && value !== null && (value as Record<string, unknown>)['$sluice'] === 'live'
 }
 
 /** Whether a raw SSE event is the caught-up marker: both its name and its data must match, so an app's own `live` event passes. */
 export function isSseLive(event: string, data: string): boolean {
-  return event === SSE_LIVE_EVENT && data.trim() === LIVE_JSON
+  return event === 'live' && data.trim() === LIVE_JSON
 }
 
 /** What an end marker tells: the number of records the producer sent before it, when it says. */
@@ -125,7 +129,7 @@ export function sseEndData(count: number): string {
 export function ndjsonEndOf(value: unknown): EndOfStream | undefined {
   if (typeof value !== 'object' || value === null) return undefined
   const record = value as Record<string, unknown>
-  if (record[END_KEY] !== END_VALUE) return undefined
+  if (record['$sluice'] !== 'end') return undefined
   return countOf(record['count'])
 }
 
@@ -198,12 +202,12 @@ export function sseGapData(gap: Gap): string {
 export function ndjsonFeedLineOf(value: unknown): { id: string; data: unknown } | { gap: Gap } | undefined {
   if (typeof value !== 'object' || value === null) return undefined
   const line = value as Record<string, unknown>
-  const kind = line[END_KEY]
-  if (kind === ENTRY_VALUE) {
+  const kind = line['$sluice']
+  if (kind === 'entry') {
     const id = line['id']
     return typeof id === 'string' && Object.hasOwn(line, 'data') ? { id, data: line['data'] } : undefined
   }
-  if (kind === GAP_VALUE) {
+  if (kind === 'gap') {
     const gap = gapOf(line)
     return gap === undefined ? undefined : { gap }
   }
@@ -222,8 +226,8 @@ export function sseGapOf(data: string): Gap | undefined {
 
 function gapOf(value: Record<string, unknown>): Gap | undefined {
   const { reason, lastEventId, resumeFrom } = value
-  if (typeof reason !== 'string' || !GAP_REASONS.includes(reason)) return undefined
-  if (typeof lastEventId !== 'string') return undefined
+  // `includes` compares strictly: a reason that is not a string is not among them.
+  if (!GAP_REASONS.includes(reason as string) || typeof lastEventId !== 'string') return undefined
   if (resumeFrom !== null && typeof resumeFrom !== 'string') return undefined
   return { reason: reason as GapReason, lastEventId, resumeFrom }
 }

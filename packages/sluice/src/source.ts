@@ -101,7 +101,7 @@ function syncIteratorReader<T>(iterator: Iterator<T>): ItemReader<T> {
 
 /** A reader of nothing (a `Response` with no body). */
 export function emptyReader<T>(): ItemReader<T> {
-  return { read: async () => ({ done: true, value: undefined }), cancel: async () => {} }
+  return syncIteratorReader([].values())
 }
 
 /** One read as sources return it: an iterator result, or a stream read (whose `value` is optional when done). */

@@ -41,7 +41,7 @@ export class RecordGate {
   /** Records rejected and skipped under `onInvalid: 'skip'` or a callback. */
   skipped = 0
   /** Whether there is a schema to check records against (without one, {@link check} is the identity). */
-  readonly validates: boolean
+  declare readonly validates: boolean
   readonly #validate: StandardSchemaV1['~standard']['validate'] | undefined
   readonly #onInvalid: OnInvalid
 
@@ -70,11 +70,14 @@ export class RecordGate {
       const at = position()
       return new Pending(
         undefined,
-        result.then((settled) => this.#settle(settled, () => at)),
+        result.then((settled) => {
+          const outcome = this.#judge(settled, () => at)
+          if (outcome instanceof Pending) throw outcome.error
+          return outcome
+        }),
       )
     }
-    if (result.issues === undefined) return result.value
-    return this.reject(new ValidationError(position(), result.issues))
+    return this.#judge(result, position)
   }
 
   /** Applies the `onInvalid` policy to a bad record: a {@link Pending} error to raise, or {@link SKIPPED}. */
@@ -92,11 +95,10 @@ export class RecordGate {
     return SKIPPED
   }
 
-  #settle(result: StandardSchemaV1.Result<unknown>, position: () => RecordPosition): unknown {
+  /** A validation's outcome: the record, or what {@link reject} makes of its issues. */
+  #judge(result: StandardSchemaV1.Result<unknown>, position: () => RecordPosition): unknown {
     if (result.issues === undefined) return result.value
-    const outcome = this.reject(new ValidationError(position(), result.issues))
-    if (outcome instanceof Pending) throw outcome.error
-    return SKIPPED
+    return this.reject(new ValidationError(position(), result.issues))
   }
 }
 
