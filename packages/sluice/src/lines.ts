@@ -52,12 +52,9 @@ export class LineSplitter {
       return
     }
     if (this.#parts.length > 0) {
-      const line = this.#parts.join('') + text.slice(0, lf)
       this.#checkLength(text, this.#carryBytes + utf8Length(text.slice(0, lf)), -1)
-      this.#parts = []
-      this.#carryBytes = 0
-      this.lineNumber++
-      sink.line(line, -1)
+      // end() joins the carried fragments, lets them go and counts the line.
+      sink.line(this.end()! + text.slice(0, lf), -1)
       start = lf + 1
       lf = text.indexOf('\n', start)
     }

@@ -64,18 +64,16 @@ export class SseLineScanner {
     let lf = text.indexOf('\n', i)
     while (cr !== -1 || lf !== -1) {
       const end = cr === -1 ? lf : lf === -1 || cr < lf ? cr : lf
-      this.line++
       if (this.#parts.length > 0) {
         // The line carried from earlier chunks ends here: the sink sees it alone, its position where it began.
-        const line = this.#parts.join('') + text.slice(i, end)
         const bytes = this.#partBytes + utf8Length(text.slice(i, end))
-        this.#parts = []
-        this.#partBytes = 0
+        // end() joins the fragments, lets them go, counts the line and marks it carried.
+        const line = this.end()! + text.slice(i, end)
         if (bytes > this.#maxLineBytes) this.#tooLong(line, -1)
-        this.#carried = true
         sink.line(line, 0, line.length)
         this.#carried = false
       } else {
+        this.line++
         if (end - i > this.#safeUnits && utf8Length(text.slice(i, end)) > this.#maxLineBytes) {
           this.#tooLong(text.slice(i, i + 200), i)
         }

@@ -223,27 +223,27 @@ export class SseParser implements SseLineSink, ResumeTracker<unknown> {
     if (from < end && text.charCodeAt(from) === SPACE) from++
     const value = from < end ? text.slice(from, end) : ''
     if (data) this.#addData(value)
-    else this.#field(text, start, colon - start, value)
+    else this.#field(text.slice(start, colon), value)
   }
 
   /** "Process the field" (§9.2.6): names are compared literally, with no case folding. */
-  #field(text: string, start: number, length: number, value: string): void {
-    if (length === 0) {
+  #field(name: string, value: string): void {
+    if (name === '') {
       // Step: "If the line starts with a U+003A COLON character (:): ignore the line" (a comment).
       if (!this.#probing) this.#onComment?.(value)
-    } else if (length === 4 && text.startsWith('data', start)) {
+    } else if (name === 'data') {
       // "data": append the value, then a LF, to the data buffer.
       this.#addData(value)
-    } else if (length === 5 && text.startsWith('event', start)) {
+    } else if (name === 'event') {
       // "event": set the event type buffer to the value.
       this.#type = value
-    } else if (length === 2 && text.startsWith('id', start)) {
+    } else if (name === 'id') {
       // "id": if the value does not contain U+0000 NULL, set the last event ID buffer to it; otherwise ignore the field.
       if (value.indexOf('\0') === -1 && !this.#probing) {
         this.#idBuffer = value
         this.#ownId = value
       }
-    } else if (length === 5 && text.startsWith('retry', start)) {
+    } else if (name === 'retry') {
       // "retry": if the value consists of only ASCII digits, set the reconnection time to it
       // (base ten); otherwise ignore the field. An empty value sets nothing.
       if (DIGITS.test(value) && !this.#probing) this.#retry = this.#retryMs = Number(value)
