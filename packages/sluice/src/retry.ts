@@ -37,6 +37,10 @@ export const DEFAULT_RETRY: ResolvedRetryPolicy = {
 
 /** Fills in and checks a policy. */
 export function resolveRetry(policy: RetryPolicy | true | undefined): ResolvedRetryPolicy {
+  // From plain JavaScript: null, a string or a number would spread into nonsense or throw deep inside.
+  if (policy !== true && policy !== undefined && (typeof policy !== 'object' || policy === null)) {
+    throw new TypeError(`Cannot use retry: expected a policy object, true or false, got ${String(policy)}`)
+  }
   const resolved = { ...DEFAULT_RETRY, ...(policy === true || policy === undefined ? {} : policy) }
   for (const key of ['initialDelayMs', 'maxDelayMs', 'minDelayMs', 'factor', 'maxAttempts'] as const) {
     const value = resolved[key]

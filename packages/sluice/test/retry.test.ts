@@ -44,6 +44,14 @@ describe('delayFor', () => {
     expect(() => resolveRetry({ factor: 0.5 })).toThrow(RangeError)
     expect(() => resolveRetry({ maxAttempts: Number.NaN })).toThrow(RangeError)
   })
+
+  test('a policy that is not an object, true or false is a TypeError naming the option', () => {
+    for (const bad of [null, 'yes', 3]) {
+      expect(() => resolveRetry(bad as never)).toThrow(
+        new TypeError(`Cannot use retry: expected a policy object, true or false, got ${String(bad)}`),
+      )
+    }
+  })
 })
 
 describe('parseRetryAfter', () => {
