@@ -277,7 +277,11 @@ describe.each(kinds)('$name feed', (kind) => {
           expect(gaps.length).toBeLessThanOrEqual(1)
           const start = gaps.length === 0 ? ids.indexOf(after) + 1 : ids.indexOf(delivered[0]!)
           expect(delivered).toEqual(ids.slice(start))
-          if (gaps.length === 1) expect(start).toBeGreaterThan(ids.indexOf(after) + 1)
+          // A gap names real loss on memoryFeed, which counts its entries. Redis keeps no trace of the
+          // ids trimming removed: a position that was itself trimmed is a gap even when the entry
+          // right after it is still held (it is then resumeFrom: nothing missed, nothing skipped).
+          if (gaps.length === 1 && kind.name === 'memory') expect(start).toBeGreaterThan(ids.indexOf(after) + 1)
+          if (gaps.length === 1) expect(start).toBeGreaterThanOrEqual(ids.indexOf(after) + 1)
         },
       ),
       { numRuns: kind.name === 'memory' ? 60 : 15 },
