@@ -73,7 +73,9 @@ export class ValidationError extends SluiceError {
 
   constructor(position: RecordPosition, issues: readonly ValidationIssue[]) {
     const first = issues[0]
-    const where = first?.path?.length ? ` at ${formatPath(first.path)}` : ''
+    // The path's segments are keys, or objects holding them, joined with dots.
+    const path = first?.path?.map((segment) => String(typeof segment === 'object' ? segment.key : segment))
+    const where = path?.length ? ` at ${path.join('.')}` : ''
     const what = first ? `: ${first.message}${where}` : ''
     super(`Cannot accept record on line ${position.line}: schema rejected it${what}`, {
       code: 'VALIDATION_ERROR',
@@ -81,10 +83,6 @@ export class ValidationError extends SluiceError {
       issues,
     })
   }
-}
-
-function formatPath(path: NonNullable<ValidationIssue['path']>): string {
-  return path.map((segment) => String(typeof segment === 'object' ? segment.key : segment)).join('.')
 }
 
 /** Why a stream is known to be cut short. */
