@@ -31,7 +31,8 @@ export interface RequestOptions {
 export interface Target {
   input: string | URL | Request
   method: string
-  body: RequestOptions['body']
+  /** None for a resume request. */
+  body?: RequestOptions['body']
 }
 
 /** The media types a format accepts (`'*'`: any), and the `Accept` header it sends. */

@@ -513,7 +513,7 @@ class ResilientStream<T> implements RecordStream<T> {
     } catch (error) {
       throw new Final(error)
     }
-    return { input, method: isRequest(input) ? input.method : 'GET', body: undefined }
+    return { input, method: isRequest(input) ? input.method : 'GET' }
   }
 
   /** Delivers one response's records, dropping an inclusive replay; returns why the body ended. */
