@@ -47,11 +47,8 @@ export class LineSplitter {
     this.#text = text
     let start = 0
     let lf = text.indexOf('\n')
-    if (lf === -1) {
-      this.#carry(text, 0)
-      return
-    }
-    if (this.#parts.length > 0) {
+    // No LF: all of it is carried (below).
+    if (lf !== -1 && this.#parts.length > 0) {
       this.#checkLength(text, this.#carryBytes + utf8Length(text.slice(0, lf)), -1)
       // end() joins the carried fragments, lets them go and counts the line.
       sink.line(this.end()! + text.slice(0, lf), -1)

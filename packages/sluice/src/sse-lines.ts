@@ -35,8 +35,6 @@ export class SseLineScanner {
   #textStart = 0
   #carried = false
   readonly #maxLineBytes: number
-  // UTF-16 units never exceed UTF-8 bytes, and bytes never exceed 3 per unit: a line this short is within the limit.
-  readonly #safeUnits: number
   #afterCr = false
   #parts: string[] = []
   #partBytes = 0
@@ -46,7 +44,6 @@ export class SseLineScanner {
 
   constructor(maxLineBytes: number) {
     this.#maxLineBytes = maxLineBytes
-    this.#safeUnits = Math.floor(maxLineBytes / 3)
   }
 
   /** Scans one chunk of decoded text; `textStart` is its byte offset in the stream. */
@@ -74,7 +71,8 @@ export class SseLineScanner {
         this.#carried = false
       } else {
         this.line++
-        if (end - i > this.#safeUnits && utf8Length(text.slice(i, end)) > this.#maxLineBytes) {
+        // UTF-16 units never exceed UTF-8 bytes, and bytes never exceed 3 per unit: count exactly only in between.
+        if ((end - i) * 3 > this.#maxLineBytes && utf8Length(text.slice(i, end)) > this.#maxLineBytes) {
           this.#tooLong(text.slice(i, i + 200), i)
         }
         sink.line(text, i, end)
