@@ -56,18 +56,23 @@ const bin = (name) => join(pkgDir, 'node_modules', '.bin', name)
 // 5.5 KB, ndjson 5 KB, decodeSse 3 KB, decodeNdjson 2.5 KB) are not met yet; these ceilings are what
 // main measured when they were set plus about 2% (decodeNdjson had grown to 4,589 B with the gap and
 // caught-up markers, over its 4.25 KiB ceiling: 4.625 KiB now). Per-module breakdown: docs/runtimes.md.
+// Issue 11's size work (every module's cold paths; behaviour and messages unchanged): whole entry
+// 12,090 → 11,665 B, sse 10,274 → 9,882, ndjson 9,497 → 9,229, decodeSse 5,588 → 5,298, decodeNdjson
+// 4,666 → 4,486, SseDecoderStream 4,996 → 4,702, NdjsonDecoderStream 4,060 → 3,897. Ceilings lowered
+// to those figures plus about 2%. The targets stay out of reach of the code alone (the figure printed
+// "without string text"): docs/runtimes.md, "What the targets would take".
 const BUDGETS = [
-  { name: 'whole entry (export * from "sluice")', entry: 'export * from "./dist/index.js"', limit: 12 * 1024 }, // +379 B: SSE typed events, gap and live events (docs/runtimes.md)
-  { name: 'sse alone', entry: 'export { sse } from "./dist/index.js"', limit: 10.25 * 1024 }, // +652 B: the same
-  { name: 'ndjson alone', entry: 'export { ndjson } from "./dist/index.js"', limit: 9.5 * 1024 },
-  { name: 'decodeSse alone', entry: 'export { decodeSse } from "./dist/index.js"', limit: 5.5 * 1024 }, // +670 B: the same; layouts.ts (+134 B) paid back by a smaller SSE parser
-  { name: 'decodeNdjson alone', entry: 'export { decodeNdjson } from "./dist/index.js"', limit: 4.625 * 1024 },
+  { name: 'whole entry (export * from "sluice")', entry: 'export * from "./dist/index.js"', limit: 11.625 * 1024 },
+  { name: 'sse alone', entry: 'export { sse } from "./dist/index.js"', limit: 9.875 * 1024 },
+  { name: 'ndjson alone', entry: 'export { ndjson } from "./dist/index.js"', limit: 9.25 * 1024 },
+  { name: 'decodeSse alone', entry: 'export { decodeSse } from "./dist/index.js"', limit: 5.3125 * 1024 },
+  { name: 'decodeNdjson alone', entry: 'export { decodeNdjson } from "./dist/index.js"', limit: 4.5 * 1024 },
   // The stream classes each in a file of their own (issue 11): SseDecoderStream alone had carried the whole NDJSON decoder (6,141 B).
-  { name: 'SseDecoderStream alone', entry: 'export { SseDecoderStream } from "./dist/index.js"', limit: 5.125 * 1024 },
+  { name: 'SseDecoderStream alone', entry: 'export { SseDecoderStream } from "./dist/index.js"', limit: 4.6875 * 1024 },
   {
     name: 'NdjsonDecoderStream alone',
     entry: 'export { NdjsonDecoderStream } from "./dist/index.js"',
-    limit: 4.125 * 1024,
+    limit: 3.875 * 1024,
   },
 ]
 
