@@ -94,7 +94,11 @@ function syncIteratorReader<T>(iterator: Iterator<T>): ItemReader<T> {
     // Async: a next() that throws is a rejection, like an async iterator's.
     read: async () => iterator.next(),
     cancel: async (reason) => {
-      iterator.return?.(reason)
+      try {
+        iterator.return?.(reason)
+      } catch {
+        // The source failed while closing, as the other readers allow: nothing more to read from it.
+      }
     },
   }
 }

@@ -144,6 +144,39 @@ describe('decoders take any Response and any stream by shape', () => {
     ).toEqual({ items: ndjsonItems })
   })
 
+  test('leaving early closes any iterable source, and a source that throws while closing is ignored alike', async () => {
+    const closed: string[] = []
+    function* sync() {
+      try {
+        yield utf8(NDJSON)
+        yield utf8(NDJSON)
+      } finally {
+        closed.push('sync')
+        // biome-ignore lint/correctness/noUnsafeFinally: a source that fails while closing is the case under test
+        throw new Error('closing failed')
+      }
+    }
+    async function* async() {
+      try {
+        yield utf8(NDJSON)
+        yield utf8(NDJSON)
+      } finally {
+        closed.push('async')
+        // biome-ignore lint/correctness/noUnsafeFinally: a source that fails while closing is the case under test
+        throw new Error('closing failed')
+      }
+    }
+    for (const source of [sync(), async()]) {
+      const seen: unknown[] = []
+      for await (const record of decodeNdjson(source)) {
+        seen.push(record)
+        break
+      }
+      expect(seen).toEqual([ndjsonItems[0]])
+    }
+    expect(closed).toEqual(['sync', 'async'])
+  })
+
   test('a value that is no source is a TypeError at the call', () => {
     for (const value of [{ body: 42 }, { getReader: 1 }, 'data: x\n\n', 42, null])
       for (const decode of [(v: Response) => decodeNdjson(v), (v: Response) => decodeSse(v)])
